@@ -1,0 +1,146 @@
+"""Tether's application factory, its `tether` command line, and `python app.py` (serve the console).
+
+`create_app(test_config)` follows Flask's tutorial factory: configuration from the environment and
+`instance/config.py`, the database bound and migrated, the console and sandbox blueprints mounted.
+"""
+import os
+import secrets
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+import store
+
+DEFAULT_PORT = 5000
+
+
+def _env_flag(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "on", "true", "yes")
+
+
+def _secret_key(instance_path):
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def create_app(test_config=None):
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("TETHER_INSTANCE_PATH") or None,
+        template_folder="console/templates",
+        static_folder="console/static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL")
+        or "sqlite:///" + os.path.join(app.instance_path, "tether.db"),
+        TETHER_PORT=int(os.environ.get("TETHER_PORT", DEFAULT_PORT)),
+        TETHER_SCHEDULER=_env_flag("TETHER_SCHEDULER", True),
+        TETHER_DEMO_PASSWORD=os.environ.get("TETHER_DEMO_PASSWORD"),
+        TETHER_SIMS_DROP=os.environ.get("TETHER_SIMS_DROP") or os.path.join(app.instance_path, "sims-drop"),
+        AUTO_MIGRATE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        NODE_MODULES=os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules"),
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+
+    if app.config.get("DATABASE") is not None:
+        # Tests hand over an open database so the app and the test share one connection setup.
+        db = app.config["DATABASE"]
+        store.database.initialize(db)
+    else:
+        db = store.bind(app.config["DATABASE_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        with db.connection_context():
+            store.migrate(db)
+            import sandbox
+
+            sandbox.migrate(db)
+
+    @app.before_request
+    def _connect():
+        store.database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not store.database.is_closed():
+            store.database.close()
+
+    from console import init_app as init_console
+
+    init_console(app)
+    return app
+
+
+def _make_app():
+    # The CLI never runs the scheduler: jobs run on the command line through `tether jobs run`.
+    os.environ.setdefault("TETHER_SCHEDULER", "off")
+    return create_app()
+
+
+def demo_password(app):
+    """The demo logins' password: TETHER_DEMO_PASSWORD, else one generated once and kept in instance/."""
+    if app.config.get("TETHER_DEMO_PASSWORD"):
+        return app.config["TETHER_DEMO_PASSWORD"]
+    path = os.path.join(app.instance_path, "demo_password")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(12))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def ensure_demo(app):
+    """Seed the demo trust on an empty database; return the demo logins either way."""
+    from sandbox import demo
+    from store.models import Organisation
+
+    password = demo_password(app)
+    if not Organisation.select().exists():
+        demo.seed(password=password)
+    return demo.logins(password)
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=True, set_debug_flag=False)
+def cli():
+    """Tether: the Central Record side of the Sign In App integration, and a SIMS student import."""
+
+
+def main():
+    """`python app.py`: migrate, seed the demo on an empty database, and serve the console."""
+    app = create_app()
+    with app.app_context(), store.database.connection_context():
+        logins = ensure_demo(app)
+    port = app.config["TETHER_PORT"]
+    print(f"Tether console: http://127.0.0.1:{port}", flush=True)
+    if logins:
+        print("Demo logins:", flush=True)
+        for login in logins:
+            print(f"  {login['role']:<8} {login['email']:<28} {login['password']}", flush=True)
+    app.run(host="127.0.0.1", port=port, debug=_env_flag("FLASK_DEBUG", False), use_reloader=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

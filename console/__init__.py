@@ -1,0 +1,55 @@
+"""The support console: Flask blueprints, Jinja templates and htmx partials over sync/ and compliance/."""
+import os
+
+from flask import abort, send_from_directory
+
+from . import nav
+from .extensions import csrf, htmx, login_manager
+from .security import add_security_headers
+
+# The only files served out of node_modules: what the layout loads, nothing else.
+VENDOR_FILES = {
+    "htmx.min.js": ("htmx.org", "dist/htmx.min.js"),
+    "pico.min.css": ("@picocss/pico", "css/pico.min.css"),
+}
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.after_request(add_security_headers)
+
+    from store.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+
+    @app.route("/vendor/<name>")
+    def vendor(name):
+        if name not in VENDOR_FILES:
+            abort(404)
+        package, path = VENDOR_FILES[name]
+        root = os.path.join(app.config["NODE_MODULES"], package)
+        return send_from_directory(root, path, max_age=3600)
+
+    @app.context_processor
+    def layout_context():
+        return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
+
+    from . import auth, errors, overview
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(overview.bp)
+    errors.register(app)
+
+    import sandbox
+
+    csrf.exempt(sandbox.api_bp)
+    app.register_blueprint(sandbox.api_bp, url_prefix="/sandbox")
+    app.register_blueprint(sandbox.ui_bp, url_prefix="/sandbox")
+
+    from .commands import register_commands
+
+    register_commands(app)

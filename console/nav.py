@@ -1,0 +1,48 @@
+"""The console's navigation, built from the pages that exist.
+
+Each blueprint registers its own entries, so the menu grows with the console and never links to a
+page that is not there. Organisation pages take the organisation id from the page being shown.
+"""
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    endpoint: str
+    per_organisation: bool
+    roles: tuple
+
+
+_ENTRIES = []
+
+
+def register(label, endpoint, *, per_organisation=True, roles=("support", "admin", "viewer")):
+    if all(entry.endpoint != endpoint for entry in _ENTRIES):
+        _ENTRIES.append(NavEntry(label, endpoint, per_organisation, tuple(roles)))
+
+
+def current_organisation_id():
+    return (request.view_args or {}).get("org_id")
+
+
+def entries():
+    """(label, url, active) for the signed-in user on the current page."""
+    if not current_user.is_authenticated:
+        return []
+    org_id = current_organisation_id()
+    links = []
+    for entry in _ENTRIES:
+        if current_user.role not in entry.roles:
+            continue
+        if entry.per_organisation:
+            if org_id is None:
+                continue
+            url = url_for(entry.endpoint, org_id=org_id)
+        else:
+            url = url_for(entry.endpoint)
+        links.append((entry.label, url, request.endpoint == entry.endpoint))
+    return links

@@ -1,0 +1,72 @@
+"""The one database handle every model binds to, and how a URL becomes a peewee database.
+
+SQLite is the embedded default (WAL, foreign keys on, `BEGIN IMMEDIATE` so two writers queue instead
+of failing half-way); `postgresql://…` selects PostgreSQL through psycopg 3.
+"""
+import json
+import os
+from urllib.parse import unquote, urlparse
+
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -32000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class JSONField(TextField):
+    """JSON kept as text so the same column works on SQLite and PostgreSQL."""
+
+    field_type = "TEXT"
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, default=str)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+def open_database(url):
+    """A peewee database for `url`: `sqlite:///path`, a bare file path, or `postgresql://…`."""
+    if url.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(url)
+        return PostgresqlDatabase(
+            parsed.path.lstrip("/"),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname,
+            port=parsed.port,
+            prefer_psycopg3=True,
+            autoconnect=True,
+        )
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
+    if path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
+
+
+def bind(url):
+    """Point every model at the database for `url` and return it."""
+    db = open_database(url)
+    database.initialize(db)
+    return db
+
+
+def is_postgres():
+    return isinstance(database.obj, PostgresqlDatabase)

@@ -1,0 +1,512 @@
+"""Tether's domain model (DESIGN §2): the only module that knows the tables.
+
+Queries that mean something to the domain live here as model methods, named for what they mean
+(`Profile.active()`, `Link.active_for_profile(p)`), so services above never write raw SQL.
+"""
+import datetime
+
+from peewee import (
+    BooleanField,
+    Check,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
+
+from flask_login import UserMixin
+
+from .db import BaseModel, JSONField
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+ORGANISATION_DEFAULTS = {
+    "username_policy": "email",  # or "admission_number"
+    "disable_threshold": 10,  # per cent of enabled students a SIMS run may disable unconfirmed
+    "auto_link_exact_email": False,
+    "safety_check_enabled": True,
+}
+
+DEFAULT_PROFILE_TYPES = (
+    "Teaching Staff",
+    "Support Staff",
+    "Governors",
+    "Agency Staff",
+    "Contractors",
+    "Volunteers",
+)
+
+
+class Trust(BaseModel):
+    name = CharField()
+
+
+class Organisation(BaseModel):
+    name = CharField()
+    trust = ForeignKeyField(Trust, null=True, backref="organisations", on_delete="SET NULL")
+    urn = CharField(null=True)
+    settings = JSONField(default=dict)
+    created_at = DateTimeField(default=now)
+
+    def setting(self, key):
+        return (self.settings or {}).get(key, ORGANISATION_DEFAULTS[key])
+
+    @classmethod
+    def visible_to(cls, user):
+        query = cls.select().order_by(cls.name)
+        if user.role == "support":
+            return query
+        return query.join(UserOrganisation).where(UserOrganisation.user == user)
+
+
+class User(UserMixin, BaseModel):
+    ROLES = ("support", "admin", "viewer")
+
+    email = CharField(unique=True)
+    name = CharField(default="")
+    password_hash = CharField()
+    role = CharField(constraints=[Check("role in ('support', 'admin', 'viewer')")])
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=now)
+
+    @classmethod
+    def by_email(cls, email):
+        return cls.get_or_none(fn.LOWER(cls.email) == (email or "").strip().lower())
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def organisation_ids(self):
+        if self.role == "support":
+            return None
+        return {uo.organisation_id for uo in self.memberships}
+
+
+class UserOrganisation(BaseModel):
+    user = ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+    organisation = ForeignKeyField(Organisation, backref="memberships", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user", "organisation"), True),)
+
+
+class ProfileType(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="profile_types", on_delete="CASCADE")
+    name = CharField()
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("organisation", "name"), True),)
+
+
+class Profile(BaseModel):
+    STATUSES = ("active", "deleted", "merged")
+    SOURCES = ("manual", "sia", "mis")
+
+    organisation = ForeignKeyField(Organisation, backref="profiles", on_delete="CASCADE")
+    profile_type = ForeignKeyField(ProfileType, backref="profiles")
+    forename = CharField()
+    surname = CharField()
+    email = CharField(null=True)
+    mobile = CharField(null=True)
+    role = CharField(null=True)
+    dob = DateField(null=True)
+    start_date = DateField(null=True)
+    leaving_date = DateField(null=True)
+    status = CharField(default="active", constraints=[Check("status in ('active', 'deleted', 'merged')")])
+    deleted_at = DateTimeField(null=True)
+    merged_into = ForeignKeyField("self", null=True, backref="merged_profiles", on_delete="SET NULL")
+    source = CharField(default="manual", constraints=[Check("source in ('manual', 'sia', 'mis')")])
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = (
+            (("organisation", "status"), False),
+            (("organisation", "surname", "forename"), False),
+            (("email",), False),
+        )
+
+    @property
+    def name(self):
+        return f"{self.forename} {self.surname}".strip()
+
+    def is_leaver(self, on=None):
+        return self.leaving_date is not None and self.leaving_date <= (on or datetime.date.today())
+
+    @classmethod
+    def active(cls, organisation):
+        return cls.select().where((cls.organisation == organisation) & (cls.status == "active"))
+
+
+class CheckType(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="check_types", on_delete="CASCADE")
+    code = CharField()
+    name = CharField()
+    validity_months = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("organisation", "code"), True),)
+
+
+class CheckRecord(BaseModel):
+    profile = ForeignKeyField(Profile, backref="checks", on_delete="CASCADE")
+    check_type = ForeignKeyField(CheckType, backref="records", on_delete="CASCADE")
+    completed_on = DateField(null=True)
+    expires_on = DateField(null=True)
+    evidence = TextField(default="")
+    not_required = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("profile", "check_type"), False),)
+
+
+class RatingSystem(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="rating_systems", on_delete="CASCADE")
+    name = CharField()
+    ready_colour = CharField(default="#1b7f3b")
+    not_ready_colour = CharField(default="#b42318")
+    enabled = BooleanField(default=True)
+    mandatory = BooleanField(default=False)
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("organisation", "name"), True),)
+
+
+class RatingRequirement(BaseModel):
+    rating_system = ForeignKeyField(RatingSystem, backref="requirements", on_delete="CASCADE")
+    profile_type = ForeignKeyField(ProfileType, backref="requirements", on_delete="CASCADE")
+    check_type = ForeignKeyField(CheckType, backref="requirements", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("rating_system", "profile_type", "check_type"), True),)
+
+
+class SiaConnection(BaseModel):
+    """Credentials for one Sign In App account, held by a school or by its trust."""
+
+    organisation = ForeignKeyField(Organisation, null=True, backref="sia_connections", on_delete="CASCADE")
+    trust = ForeignKeyField(Trust, null=True, backref="sia_connections", on_delete="CASCADE")
+    name = CharField(default="Sign In App")
+    base_url = CharField()
+    api_key = CharField()
+    api_secret = CharField()
+    kind = CharField(default="http", constraints=[Check("kind in ('http', 'sandbox')")])
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        constraints = [Check("(organisation_id IS NULL) <> (trust_id IS NULL)")]
+
+    @classmethod
+    def for_organisation(cls, organisation):
+        """The connection an organisation syncs through: its own, else its trust's."""
+        own = cls.get_or_none(cls.organisation == organisation)
+        if own is not None or organisation.trust_id is None:
+            return own
+        return cls.get_or_none(cls.trust == organisation.trust_id)
+
+
+class SiaGroup(BaseModel):
+    TYPES = ("returning", "non-returning", "delivery")
+
+    connection = ForeignKeyField(SiaConnection, backref="groups", on_delete="CASCADE")
+    sia_id = IntegerField()
+    name = CharField()
+    type = CharField()
+    organisation = ForeignKeyField(Organisation, null=True, backref="sia_groups", on_delete="SET NULL")
+    settings = JSONField(default=dict)
+    seen_at = DateTimeField(default=now)
+    gone_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("connection", "sia_id"), True),)
+
+    @classmethod
+    def synced_for(cls, organisation):
+        """The groups a sync reads for `organisation`: returning, linked to it, still in SIA."""
+        return cls.select().where(
+            (cls.organisation == organisation) & (cls.type == "returning") & cls.gone_at.is_null()
+        )
+
+
+class SiaMember(BaseModel):
+    """The shadow of a Sign In App member: the state Tether last saw."""
+
+    connection = ForeignKeyField(SiaConnection, backref="members", on_delete="CASCADE")
+    sia_id = IntegerField()
+    group = ForeignKeyField(SiaGroup, backref="members", on_delete="CASCADE")
+    personal_fields = JSONField(default=dict)
+    archived = BooleanField(default=False)
+    sia_updated_at = CharField(null=True)
+    digest = CharField(default="")
+    seen_at = DateTimeField(default=now)
+    gone_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("connection", "sia_id"), True), (("group",), False))
+
+    @property
+    def display_name(self):
+        return (self.personal_fields or {}).get("name") or f"member {self.sia_id}"
+
+
+class Link(BaseModel):
+    """A tie between a profile and an SIA member. At most one active link per side; history kept."""
+
+    SEVER_REASONS = ("decoupled", "deleted", "leaver", "merged")
+
+    profile = ForeignKeyField(Profile, backref="links", on_delete="CASCADE")
+    sia_member = ForeignKeyField(SiaMember, backref="links", on_delete="CASCADE")
+    organisation = ForeignKeyField(Organisation, backref="links", on_delete="CASCADE")
+    linked_at = DateTimeField(default=now)
+    linked_by = CharField(default="")
+    severed_at = DateTimeField(null=True)
+    sever_reason = CharField(null=True)
+
+    @classmethod
+    def active(cls):
+        return cls.select().where(cls.severed_at.is_null())
+
+    @classmethod
+    def active_for_profile(cls, profile):
+        return cls.active().where(cls.profile == profile).first()
+
+    @classmethod
+    def active_for_member(cls, member):
+        return cls.active().where(cls.sia_member == member).first()
+
+
+# One active link per profile and per member, enforced by the database (partial unique indexes).
+Link.add_index(Link.profile, unique=True, where=Link.severed_at.is_null(), name="link_one_active_per_profile")
+Link.add_index(Link.sia_member, unique=True, where=Link.severed_at.is_null(), name="link_one_active_per_member")
+Link.add_index(Link.organisation, Link.severed_at, name="link_organisation_severed_at")
+
+
+class Exclusion(BaseModel):
+    """An SIA member that is never imported again until support restores it."""
+
+    organisation = ForeignKeyField(Organisation, backref="exclusions", on_delete="CASCADE")
+    connection = ForeignKeyField(SiaConnection, backref="exclusions", on_delete="CASCADE")
+    sia_member_id = IntegerField()
+    display_name = CharField(default="")
+    reason = TextField(default="")
+    created_at = DateTimeField(default=now)
+    created_by = CharField(default="")
+    restored_at = DateTimeField(null=True)
+    restored_by = CharField(null=True)
+
+    @classmethod
+    def active(cls, organisation):
+        return cls.select().where((cls.organisation == organisation) & cls.restored_at.is_null())
+
+
+Exclusion.add_index(
+    Exclusion.organisation,
+    Exclusion.connection,
+    Exclusion.sia_member_id,
+    unique=True,
+    where=Exclusion.restored_at.is_null(),
+    name="exclusion_one_active_per_member",
+)
+
+
+class MappingRule(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="mapping_rules", on_delete="CASCADE")
+    profile_type = ForeignKeyField(ProfileType, backref="mapping_rules", on_delete="CASCADE")
+    expression = TextField()
+    position = IntegerField(default=0)
+    enabled = BooleanField(default=True)
+    updated_at = DateTimeField(default=now)
+    updated_by = CharField(default="")
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("organisation", "position"), False),)
+
+    @classmethod
+    def ordered(cls, organisation):
+        return cls.select().where(cls.organisation == organisation).order_by(cls.position, cls.id)
+
+
+class FieldMapping(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="field_mappings", on_delete="CASCADE")
+    source_field = CharField()
+    target_field = CharField()
+    direction = CharField(constraints=[Check("direction in ('to_scr', 'to_sia')")])
+    apply = CharField(default="always", constraints=[Check("apply in ('always', 'on_create')")])
+
+    class Meta:
+        indexes = ((("organisation", "direction", "target_field"), True),)
+
+
+class MergeRecord(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="merges", on_delete="CASCADE")
+    kept = ForeignKeyField(Profile, backref="merges_kept", on_delete="CASCADE")
+    removed = ForeignKeyField(Profile, backref="merges_removed", on_delete="CASCADE")
+    before = JSONField(default=dict)
+    choices = JSONField(default=dict)
+    at = DateTimeField(default=now)
+    by = CharField(default="")
+    undone_at = DateTimeField(null=True)
+    undone_by = CharField(null=True)
+
+
+class SyncRun(BaseModel):
+    KINDS = ("sia_import", "sia_push", "sims_students", "sever_leavers", "purge_deleted")
+    STATUSES = ("running", "succeeded", "failed", "halted")
+
+    organisation = ForeignKeyField(Organisation, null=True, backref="runs", on_delete="CASCADE")
+    kind = CharField()
+    trigger = CharField(default="manual")  # manual, schedule, cli, console
+    status = CharField(default="running")
+    dry_run = BooleanField(default=False)
+    started_at = DateTimeField(default=now)
+    finished_at = DateTimeField(null=True)
+    done = IntegerField(default=0)
+    total = IntegerField(default=0)
+    counts = JSONField(default=dict)
+    details = JSONField(default=dict)
+    error = TextField(null=True)
+    actor = CharField(default="")
+
+    class Meta:
+        indexes = ((("organisation", "kind", "started_at"), False),)
+
+
+class RunProblem(BaseModel):
+    run = ForeignKeyField(SyncRun, backref="problems", on_delete="CASCADE")
+    external_id = CharField(default="")
+    name = CharField(default="")
+    code = CharField()
+    message = TextField()
+
+
+class RunLease(BaseModel):
+    """One run per (organisation, kind) at a time, across processes: the holder owns this row."""
+
+    organisation_id = IntegerField(default=0)  # 0 for runs that span every organisation
+    kind = CharField()
+    holder = CharField()
+    run = ForeignKeyField(SyncRun, null=True, on_delete="SET NULL")
+    acquired_at = DateTimeField(default=now)
+    expires_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("organisation_id", "kind"), True),)
+
+
+class Gender(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="genders", on_delete="CASCADE")
+    code = CharField()
+    name = CharField()
+
+    class Meta:
+        indexes = ((("organisation", "code"), True),)
+
+
+class Student(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="students", on_delete="CASCADE")
+    person_id = CharField()
+    admission_number = CharField(null=True)
+    username = CharField()
+    forename = CharField()
+    surname = CharField()
+    dob = DateField(null=True)
+    gender = ForeignKeyField(Gender, null=True, on_delete="SET NULL")
+    fsm = BooleanField(null=True)
+    address = TextField(null=True)
+    postcode = CharField(null=True)
+    home_phone = CharField(null=True)
+    mobile = CharField(null=True)
+    personal_email = CharField(null=True)
+    work_email = CharField(null=True)
+    email_preference = CharField(null=True)
+    sen_information = TextField(null=True)
+    enabled = BooleanField(default=True)
+    disabled_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = (
+            (("organisation", "person_id"), True),
+            (("organisation", "username"), True),
+            (("organisation", "enabled"), False),
+        )
+
+
+class Notification(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="notifications", on_delete="CASCADE")
+    kind = CharField()  # safety_reject, safety_warning, sync_failed
+    subject = CharField(default="")
+    message = TextField()
+    at = DateTimeField(default=now)
+    read_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("organisation", "read_at"), False),)
+
+
+class AuditEvent(BaseModel):
+    """Append-only: every console, CLI and job action writes one."""
+
+    at = DateTimeField(default=now, index=True)
+    actor = CharField(default="")
+    organisation = ForeignKeyField(Organisation, null=True, backref="audit_events", on_delete="SET NULL")
+    action = CharField(index=True)
+    subject = CharField(default="")
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+    reason = TextField(default="")
+
+    @classmethod
+    def record(cls, action, *, actor, organisation=None, subject="", before=None, after=None, reason=""):
+        return cls.create(
+            action=action,
+            actor=getattr(actor, "email", actor) or "",
+            organisation=organisation,
+            subject=subject,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+
+
+MODELS = [
+    Trust,
+    Organisation,
+    User,
+    UserOrganisation,
+    ProfileType,
+    Profile,
+    CheckType,
+    CheckRecord,
+    RatingSystem,
+    RatingRequirement,
+    SiaConnection,
+    SiaGroup,
+    SiaMember,
+    Link,
+    Exclusion,
+    MappingRule,
+    FieldMapping,
+    MergeRecord,
+    SyncRun,
+    RunProblem,
+    RunLease,
+    Gender,
+    Student,
+    Notification,
+    AuditEvent,
+]
+
+__all__ = [m.__name__ for m in MODELS] + ["MODELS", "now", "ORGANISATION_DEFAULTS", "DEFAULT_PROFILE_TYPES"]

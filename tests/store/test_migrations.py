@@ -1,0 +1,44 @@
+"""Schema changes go through playhouse.migrations, so an existing database upgrades in place."""
+import os
+
+from playhouse.migrations import Runner
+from playhouse.schema_diff import diff_models
+
+import store
+from store.db import open_database
+from store.models import MODELS
+
+
+def _migration_names():
+    return sorted(name[:-3] for name in os.listdir(store.MIGRATIONS) if name[0].isdigit() and name.endswith(".py"))
+
+
+def test_migrations_build_every_model_table_on_an_empty_database(tmp_path):
+    database = open_database(str(tmp_path / "empty.db"))
+    with database.connection_context():
+        applied = store.migrate(database)
+        tables = set(database.get_tables())
+    assert applied == _migration_names()
+    assert {model._meta.table_name for model in MODELS} <= tables
+
+
+def test_migrating_twice_applies_nothing_the_second_time(db):
+    assert store.migrate(db) == []
+
+
+def test_upgrade_from_the_first_schema_keeps_existing_rows(tmp_path):
+    database = open_database(str(tmp_path / "old.db"))
+    first = _migration_names()[0]
+    with database.connection_context():
+        Runner(database, directory=store.MIGRATIONS).up(first)
+        database.execute_sql("INSERT INTO organisation (name, settings, created_at) VALUES ('Old School', '{}', '2024-01-01')")
+        store.migrate(database)
+        assert database.execute_sql("SELECT name FROM organisation").fetchall() == [("Old School",)]
+        status = store.migration_status(database)
+    assert all(m.applied for m in status)
+
+
+def test_the_models_match_the_migrated_schema(db):
+    """A model change without its migration fails here, on both databases."""
+    diff = diff_models(db, MODELS)
+    assert not diff, diff
