@@ -25,15 +25,9 @@ def _env_flag(name, default):
 
 def _secret_key(instance_path):
     """SECRET_KEY from the environment, else one generated once and kept in instance/."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = os.path.join(instance_path, "secret_key")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    with open(path) as fh:
-        return fh.read().strip()
+    from console.instance import kept_secret
+
+    return os.environ.get("SECRET_KEY") or kept_secret(instance_path, "secret_key", lambda: secrets.token_hex(32))
 
 
 def create_app(test_config=None):
@@ -99,30 +93,6 @@ def _make_app():
     return create_app()
 
 
-def demo_password(app):
-    """The demo logins' password: TETHER_DEMO_PASSWORD, else one generated once and kept in instance/."""
-    if app.config.get("TETHER_DEMO_PASSWORD"):
-        return app.config["TETHER_DEMO_PASSWORD"]
-    path = os.path.join(app.instance_path, "demo_password")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(12))
-    with open(path) as fh:
-        return fh.read().strip()
-
-
-def ensure_demo(app):
-    """Seed the demo trust on an empty database; return the demo logins either way."""
-    from sandbox import demo
-    from store.models import Organisation
-
-    password = demo_password(app)
-    if not Organisation.select().exists():
-        demo.seed(password=password)
-    return demo.logins(password)
-
-
 @click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=True, set_debug_flag=False)
 def cli():
     """Tether: the Central Record side of the Sign In App integration, and a SIMS student import."""
@@ -131,6 +101,8 @@ def cli():
 def main():
     """`python app.py`: migrate, seed the demo on an empty database, and serve the console."""
     app = create_app()
+    from console.commands.demo import ensure_demo
+
     with app.app_context(), store.database.connection_context():
         logins = ensure_demo(app)
     port = app.config["TETHER_PORT"]

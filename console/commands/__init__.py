@@ -3,7 +3,9 @@
 
 def register_commands(app):
     from .db import db
+    from .demo import demo
+    from .rules import rules
     from .users import users
 
-    for group in (db, users):
+    for group in (db, demo, rules, users):
         app.cli.add_command(group)

@@ -1,13 +1,12 @@
 """`tether users`: console accounts for support staff and school admins."""
-import secrets
 import sys
 
 import click
 from flask.cli import AppGroup
 
 import store
-from console.auth import hash_password
-from store.models import AuditEvent, Organisation, User, UserOrganisation
+from console.accounts import AccountError, create_user
+from store.models import User
 
 users = AppGroup("users", help="Console users: create accounts.")
 
@@ -20,22 +19,10 @@ users = AppGroup("users", help="Console users: create accounts.")
 @click.option("--password", default=None, help="Generated and printed when not given.")
 def create_command(email, role, org_ids, name, password):
     """Create a console user."""
-    email = email.strip().lower()
-    with store.database.connection_context(), store.database.atomic():
-        if User.by_email(email) is not None:
-            click.echo(f"error: a user with email {email} already exists; choose another address.", err=True)
+    with store.database.connection_context():
+        try:
+            user, given = create_user(email, role, org_ids, name=name, password=password, actor="cli")
+        except AccountError as exc:
+            click.echo(f"error: {exc}", err=True)
             sys.exit(2)
-        missing = [i for i in org_ids if not Organisation.select().where(Organisation.id == i).exists()]
-        if missing:
-            click.echo(f"error: no organisation with id {', '.join(map(str, missing))}; see the overview for ids.", err=True)
-            sys.exit(2)
-        if role != "support" and not org_ids:
-            click.echo(f"error: an {role} must belong to at least one organisation; pass --org ID.", err=True)
-            sys.exit(2)
-        generated = password is None
-        password = password or secrets.token_urlsafe(12)
-        user = User.create(email=email, name=name, role=role, password_hash=hash_password(password))
-        for org_id in org_ids:
-            UserOrganisation.create(user=user, organisation=org_id)
-        AuditEvent.record("user.create", actor="cli", subject=f"user:{user.id}", after={"email": email, "role": role, "organisations": list(org_ids)})
-    click.echo(f"created {role} {email}" + (f" with password {password}" if generated else ""))
+    click.echo(f"created {role} {user.email}" + (f" with password {given}" if password is None else ""))

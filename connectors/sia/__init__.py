@@ -1,0 +1,25 @@
+"""Sign In App: the protocol sync reads through, and the HTTP client that implements it."""
+from .client import (
+    SiaAuthError,
+    SiaClient,
+    SiaError,
+    SiaNotFound,
+    SiaRejected,
+    SiaUnreachable,
+    client_for,
+)
+from .protocol import Group, Member, PortalUser, SiaSource
+
+__all__ = [
+    "Group",
+    "Member",
+    "PortalUser",
+    "SiaAuthError",
+    "SiaClient",
+    "SiaError",
+    "SiaNotFound",
+    "SiaRejected",
+    "SiaSource",
+    "SiaUnreachable",
+    "client_for",
+]

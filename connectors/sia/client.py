@@ -1,0 +1,284 @@
+"""The Sign In App client API over HTTP (DESIGN §3): `SiaClient` implements `SiaSource`.
+
+Timeouts on every call; retries with exponential backoff on 5xx answers and on timeouts and
+connection failures, never on a 4xx answer (asking again would get the same answer). Creating a
+member is not idempotent, so it is retried only when the request cannot have reached Sign In App.
+Every failure is a `SiaError` whose message says what happened, to which connection and URL, and
+what a support engineer can do next.
+
+`client_for(connection)` picks the transport: the network for a real connection, or the sandbox
+mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox` connection.
+"""
+import time
+
+import httpx
+from flask import current_app, has_app_context
+
+from .protocol import Group, Member, PortalUser
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each retry; three retries after the first attempt
+SANDBOX_BASE_URL = "http://sandbox.internal/sandbox/client-api/v1"
+CONNECTION_SETTINGS = "Settings → Sign In App → Connection"
+
+
+class SiaError(Exception):
+    """Sign In App could not do what was asked; `status` is the HTTP status when there was an answer."""
+
+    def __init__(self, message, *, url=None, status=None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class SiaAuthError(SiaError):
+    """The API key and secret were refused (401)."""
+
+
+class SiaNotFound(SiaError):
+    """No such group or member in this account (404)."""
+
+
+class SiaRejected(SiaError):
+    """Sign In App refused the data sent (422); `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, message, *, errors=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.errors = errors or {}
+
+
+class SiaUnreachable(SiaError):
+    """No usable answer after every attempt: connection failures, timeouts or server errors."""
+
+    def __init__(self, message, *, attempts, **kwargs):
+        super().__init__(message, **kwargs)
+        self.attempts = attempts
+
+
+def _describe_failure(exc, timeout):
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting after {timeout.connect:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"timed out after {timeout.read:g} s waiting for the answer"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc})"
+    return f"the connection failed ({type(exc).__name__}: {exc})"
+
+
+def _json_object(response):
+    """The answer's JSON object, or {} when it has none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _server_message(response):
+    return str(_json_object(response).get("message") or "")
+
+
+class SiaClient:
+    """One Sign In App account reached over HTTP. Use as a context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        base_url,
+        key,
+        secret,
+        *,
+        name="Sign In App",
+        timeout=DEFAULT_TIMEOUT,
+        retry_delays=RETRY_DELAYS,
+        sleep=time.sleep,
+        transport=None,
+    ):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.retry_delays = tuple(retry_delays)
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=(key, secret),
+            headers={"Accept": "application/json", "User-Agent": "Tether SIA connector"},
+            timeout=self.timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        self._http.close()
+
+    # -- SiaSource -------------------------------------------------------------------------------
+
+    def list_groups(self):
+        return [Group.from_json(item) for item in self._expect(self._request("GET", "/groups"), list, "groups")]
+
+    def group(self, group_id):
+        return Group.from_json(self._expect(self._request("GET", f"/groups/{group_id}"), dict, "group"))
+
+    def members(self, group_id):
+        page = 1
+        while True:
+            body = self._expect(
+                self._request("GET", f"/groups/{group_id}/members", params={"page": page}), dict, "members page"
+            )
+            data = self._expect(body.get("data"), list, "members page data")
+            yield from (Member.from_json(item) for item in data)
+            if not data or not (body.get("links") or {}).get("next"):
+                return
+            page += 1
+
+    def member(self, member_id):
+        return Member.from_json(self._expect(self._request("GET", f"/members/{member_id}"), dict, "member"))
+
+    def create_member(self, group_id, personal_fields):
+        body = self._request(
+            "POST", f"/groups/{group_id}/members", json={"personal_fields": personal_fields}, idempotent=False
+        )
+        return Member.from_json(self._expect(body, dict, "new member"))
+
+    def update_member(self, member_id, fields):
+        body = self._request("PATCH", f"/members/{member_id}", json={"personal_fields": fields})
+        return Member.from_json(self._expect(body, dict, "member"))
+
+    def portal_users(self):
+        body = self._expect(self._request("GET", "/portal-users"), list, "portal users")
+        return [PortalUser.from_json(item) for item in body]
+
+    # -- transport -------------------------------------------------------------------------------
+
+    def _request(self, method, path, *, params=None, json=None, idempotent=True):
+        """The decoded JSON answer, after retrying what is worth retrying."""
+        url = f"{self.base_url}{path}"
+        started = time.monotonic()
+        failures = []
+        for attempt, delay in enumerate((*self.retry_delays, None), start=1):
+            try:
+                response = self._http.request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                failures.append(_describe_failure(exc, self.timeout))
+                # A request that never connected cannot have created anything, so even a push may retry it.
+                retryable = idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+            else:
+                if response.status_code < 500:
+                    return self._decode(response)
+                message = _server_message(response)
+                failures.append(f"answered {response.status_code}" + (f" ({message})" if message else ""))
+                retryable = idempotent
+            if delay is None or not retryable:
+                break
+            self._sleep(delay)
+        raise self._unreachable(method, url, failures, time.monotonic() - started)
+
+    def _unreachable(self, method, url, failures, elapsed):
+        attempts = len(failures)
+        tried = f"{attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.1f} s"
+        return SiaUnreachable(
+            f"Could not get an answer from Sign In App at {url} for connection '{self.name}' "
+            f"({method}, {tried}; last: {failures[-1]}). Check the base URL under {CONNECTION_SETTINGS} "
+            "and that Sign In App is up; the next sync will try again.",
+            url=url,
+            attempts=attempts,
+        )
+
+    def _decode(self, response):
+        url = str(response.request.url)
+        status = response.status_code
+        if status == 401:
+            raise SiaAuthError(
+                f"Sign In App rejected the API key and secret for connection '{self.name}' (401). "
+                f"Check the key and secret under {CONNECTION_SETTINGS}, or ask the school to issue new ones.",
+                url=url,
+                status=status,
+            )
+        message = _server_message(response)
+        if status == 404:
+            raise SiaNotFound(
+                f"Sign In App has no such record at {url} for connection '{self.name}' (404)"
+                + (f": {message}" if message else ".")
+                + " It may have been deleted in Sign In App, or belong to another account.",
+                url=url,
+                status=status,
+            )
+        if status == 422:
+            errors = _json_object(response).get("errors") or {}
+            details = "; ".join(
+                f"{field}: {problems if isinstance(problems, str) else ' '.join(map(str, problems))}"
+                for field, problems in errors.items()
+            )
+            raise SiaRejected(
+                f"Sign In App refused the data sent to {url} for connection '{self.name}' (422)"
+                + (f": {details}" if details else f": {message}"),
+                url=url,
+                status=status,
+                errors=errors,
+            )
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "somewhere else")
+            raise SiaError(
+                f"Sign In App at {url} redirected to {location} instead of answering, for connection "
+                f"'{self.name}' ({status}). The base URL under {CONNECTION_SETTINGS} should be the client "
+                "API, ending in /client-api/v1.",
+                url=url,
+                status=status,
+            )
+        if status >= 400:
+            raise SiaError(
+                f"Sign In App refused {response.request.method} {url} for connection '{self.name}' ({status})"
+                + (f": {message}" if message else "."),
+                url=url,
+                status=status,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise SiaError(
+                f"Sign In App at {url} answered with something that is not JSON, for connection '{self.name}'. "
+                f"The base URL under {CONNECTION_SETTINGS} should be the client API, ending in /client-api/v1.",
+                url=url,
+                status=status,
+            ) from None
+
+    def _expect(self, value, kind, what):
+        if not isinstance(value, kind):
+            raise SiaError(
+                f"Sign In App answered for connection '{self.name}' with a {what} this version of Tether "
+                f"does not understand (expected a JSON {'list' if kind is list else 'object'})."
+            )
+        return value
+
+
+def connection_label(connection):
+    """How messages name a connection: its own name, with its school or trust when it has the default."""
+    if connection.name and connection.name != "Sign In App":
+        return connection.name
+    owner = connection.trust if connection.trust_id is not None else connection.organisation
+    return f"Sign In App ({owner.name})" if owner is not None else "Sign In App"
+
+
+def client_for(connection, wsgi_app=None, **options):
+    """A `SiaClient` for a SiaConnection: over the network, or in-process for the sandbox."""
+    label = connection_label(connection)
+    if connection.kind == "sandbox":
+        if wsgi_app is None:
+            if not has_app_context():
+                raise SiaError(
+                    f"Connection '{label}' is the Sign In App sandbox, which runs inside Tether: "
+                    "use it within the Tether app (CLI, job or request), or pass the app."
+                )
+            wsgi_app = current_app._get_current_object()
+        transport = httpx.WSGITransport(app=wsgi_app)
+        return SiaClient(
+            SANDBOX_BASE_URL, connection.api_key, connection.api_secret, name=label, transport=transport, **options
+        )
+    return SiaClient(connection.base_url, connection.api_key, connection.api_secret, name=label, **options)

@@ -1,0 +1,135 @@
+"""What the sync engine needs from Sign In App, as a protocol, and the records it reads.
+
+`SiaSource` is the whole surface sync uses; `connectors.sia.client.SiaClient` implements it over the
+client API (DESIGN §3), and a test may implement it with a list in memory.
+"""
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+# Personal fields every member may have; anything else in `personal_fields` is a custom field.
+STANDARD_FIELDS = ("name", "first_name", "last_name", "role", "email", "mobile")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A Sign In App group. `integrations` and `sign_in_options` are None when read from the list."""
+
+    id: int
+    name: str
+    type: str
+    integrations: dict | None = None
+    sign_in_options: dict | None = None
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(
+            id=int(data["id"]),
+            name=data["name"],
+            type=data["type"],
+            integrations=data.get("integrations"),
+            sign_in_options=data.get("sign_in_options"),
+        )
+
+    @property
+    def is_returning(self):
+        return self.type == "returning"
+
+    @property
+    def organisation_id(self):
+        """The Central Record organisation the group is linked to, or None."""
+        return (self.integrations or {}).get("organisation_id")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    group_id: int
+    personal_fields: dict = field(default_factory=dict)
+    status: str = "signed_out"
+    archived: bool = False
+    updated_at: str | None = None
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(
+            id=int(data["id"]),
+            group_id=int(data["group_id"]),
+            personal_fields=dict(data.get("personal_fields") or {}),
+            status=data.get("status") or "signed_out",
+            archived=bool(data.get("archived")),
+            updated_at=data.get("updated_at"),
+        )
+
+    def _field(self, name):
+        value = self.personal_fields.get(name)
+        return "" if value is None else str(value).strip()
+
+    @property
+    def name(self):
+        return self._field("name") or f"{self._field('first_name')} {self._field('last_name')}".strip()
+
+    @property
+    def first_name(self):
+        """The `first_name` field, else the name up to its last space."""
+        return self._field("first_name") or self.name.rpartition(" ")[0]
+
+    @property
+    def last_name(self):
+        """The `last_name` field, else the last word of the name."""
+        return self._field("last_name") or self.name.rpartition(" ")[2]
+
+    @property
+    def role(self):
+        return self._field("role")
+
+    @property
+    def email(self):
+        return self._field("email")
+
+    @property
+    def mobile(self):
+        return self._field("mobile")
+
+    @property
+    def custom(self):
+        """The custom personal fields, e.g. {"department": "Science"}."""
+        return {key: value for key, value in self.personal_fields.items() if key not in STANDARD_FIELDS}
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    """An administrator of the Sign In App portal: never synced, shown by diagnostics."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(id=int(data["id"]), name=data.get("name", ""), email=data.get("email", ""), role=data.get("role", ""))
+
+
+class SiaSource(Protocol):
+    """One Sign In App account, as the sync engine reads and writes it."""
+
+    def list_groups(self) -> list[Group]:
+        """Every group of the account, without integration settings."""
+
+    def group(self, group_id: int) -> Group:
+        """One group with its integrations and sign-in options."""
+
+    def members(self, group_id: int) -> Iterator[Member]:
+        """Every member of a group, archived ones included, across all pages."""
+
+    def member(self, member_id: int) -> Member:
+        """One member."""
+
+    def create_member(self, group_id: int, personal_fields: dict) -> Member:
+        """Add a member to a returning group (push)."""
+
+    def update_member(self, member_id: int, fields: dict) -> Member:
+        """Change some personal fields of a member; a None value clears that field."""
+
+    def portal_users(self) -> list[PortalUser]:
+        """The portal's admin users."""

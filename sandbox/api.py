@@ -1,0 +1,256 @@
+"""The sandbox's client API: DESIGN §3, modelled on Sign In App's public `/client-api/v1`.
+
+Every request needs `Accept: application/json` (without it the real API redirects, so this one
+answers 302 too) and HTTP Basic auth with the account's API key and secret (401 otherwise). Every
+answer is JSON, errors included: `{"message": …}`, plus `errors` by field for 422. An account sees only
+its own groups, members and portal users; anything else is 404, as if it did not exist.
+"""
+import math
+import re
+
+from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, now
+
+API_PATH = "/client-api/v1"
+PER_PAGE = 200
+FIELD_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_FIELD_LENGTH = 255
+
+api_bp = Blueprint("sandbox_api", __name__)
+
+
+class Invalid(Exception):
+    """Input the API refuses with 422; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors):
+        super().__init__("The given data was invalid.")
+        self.errors = errors
+
+
+def error(status, message, **extra):
+    return jsonify(message=message, **extra), status
+
+
+@api_bp.errorhandler(Invalid)
+def invalid(exc):
+    return error(422, str(exc), errors=exc.errors)
+
+
+@api_bp.errorhandler(HTTPException)
+def http_error(exc):
+    return error(exc.code, exc.description)
+
+
+@api_bp.errorhandler(Exception)
+def server_error(exc):
+    current_app.logger.exception("Sandbox API error on %s %s", request.method, request.path)
+    return error(500, "Server error.")
+
+
+def _accepts_json():
+    """Only an explicit `application/json`: a wildcard `*/*` is what a browser sends, not an API client."""
+    return any(mimetype == "application/json" and quality > 0 for mimetype, quality in request.accept_mimetypes)
+
+
+@api_bp.before_request
+def authenticate():
+    if not _accepts_json():
+        return redirect(url_for("sandbox_ui.index"))
+    auth = request.authorization
+    account = None
+    if auth is not None and auth.type == "basic":
+        account = SandboxAccount.authenticate(auth.username, auth.password)
+    if account is None:
+        response, status = error(401, "Unauthenticated.")
+        response.headers["WWW-Authenticate"] = 'Basic realm="Sign In App client API"'
+        return response, status
+    g.sandbox_account = account
+
+
+def _group_or_404(group_id):
+    group = SandboxGroup.get_or_none((SandboxGroup.id == group_id) & (SandboxGroup.account == g.sandbox_account))
+    if group is None:
+        return None, error(404, f"No group with id {group_id} in this account.")
+    return group, None
+
+
+def _member_or_404(member_id):
+    member = SandboxMember.of_account(g.sandbox_account).where(SandboxMember.id == member_id).first()
+    if member is None:
+        return None, error(404, f"No member with id {member_id} in this account.")
+    return member, None
+
+
+def _timestamp(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def group_summary(group):
+    return {"id": group.id, "name": group.name, "type": group.type}
+
+
+def group_detail(group):
+    return {
+        **group_summary(group),
+        "integrations": group.integrations(),
+        "sign_in_options": group.sign_in_options(),
+    }
+
+
+def member_json(member):
+    return {
+        "id": member.id,
+        "group_id": member.group_id,
+        "personal_fields": member.personal_fields or {},
+        "status": member.status,
+        "archived": member.archived,
+        "updated_at": _timestamp(member.updated_at),
+    }
+
+
+def _json_body():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid({"body": ["Send a JSON object, e.g. {\"personal_fields\": {\"name\": \"Ann Lee\"}}."]})
+    return body
+
+
+def _check_personal_fields(fields, *, creating):
+    """The errors in `fields` (a partial update when not `creating`); empty when they are fine."""
+    if not isinstance(fields, dict):
+        return {"personal_fields": ["The personal fields must be an object of field name to value."]}
+    errors = {}
+    for key, value in fields.items():
+        label = f"personal_fields.{key}"
+        if not FIELD_KEY.match(str(key)):
+            errors[label] = ["A field name is a letter followed by letters, digits or underscores (at most 64)."]
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            errors[label] = ["A field value is text, a number, true/false or null."]
+        elif isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
+            errors[label] = [f"The {key} may not be longer than {MAX_FIELD_LENGTH} characters."]
+    if creating or "name" in fields:
+        name = fields.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors["personal_fields.name"] = ["The name field is required."]
+    email = fields.get("email")
+    if isinstance(email, str) and email.strip() and not EMAIL.match(email.strip()):
+        errors["personal_fields.email"] = ["The email must be a valid email address."]
+    return errors
+
+
+def _clean(fields):
+    return {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
+
+
+@api_bp.get(API_PATH + "/groups")
+def list_groups():
+    return jsonify([group_summary(group) for group in SandboxGroup.of_account(g.sandbox_account)])
+
+
+@api_bp.get(API_PATH + "/groups/<int:group_id>")
+def show_group(group_id):
+    group, missing = _group_or_404(group_id)
+    return missing or jsonify(group_detail(group))
+
+
+def _page_number():
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise Invalid({"page": ["The page must be a whole number, 1 or more."]})
+    return int(raw)
+
+
+@api_bp.get(API_PATH + "/groups/<int:group_id>/members")
+def list_members(group_id):
+    group, missing = _group_or_404(group_id)
+    if missing:
+        return missing
+    page = _page_number()
+    query = SandboxMember.of_group(group)
+    total = query.count()
+    members = list(query.paginate(page, PER_PAGE))
+    last_page = max(1, math.ceil(total / PER_PAGE))
+    path = request.base_url
+
+    def link(number):
+        return f"{path}?page={number}"
+
+    first_index = (page - 1) * PER_PAGE
+    return jsonify(
+        data=[member_json(member) for member in members],
+        links={
+            "first": link(1),
+            "last": link(last_page),
+            "prev": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < last_page else None,
+        },
+        meta={
+            "current_page": page,
+            "from": first_index + 1 if members else None,
+            "to": first_index + len(members) if members else None,
+            "per_page": PER_PAGE,
+            "path": path,
+            "last_page": last_page,
+            "total": total,
+        },
+    )
+
+
+@api_bp.post(API_PATH + "/groups/<int:group_id>/members")
+def create_member(group_id):
+    group, missing = _group_or_404(group_id)
+    if missing:
+        return missing
+    fields = _json_body().get("personal_fields")
+    errors = _check_personal_fields(fields, creating=True)
+    if not group.is_returning:
+        errors["group"] = ["Members can only be added to a returning (repeat) group."]
+    if errors:
+        raise Invalid(errors)
+    member = SandboxMember.create(group=group, personal_fields=_clean(fields))
+    return jsonify(member_json(member)), 201
+
+
+@api_bp.get(API_PATH + "/members/<int:member_id>")
+def show_member(member_id):
+    member, missing = _member_or_404(member_id)
+    return missing or jsonify(member_json(member))
+
+
+@api_bp.patch(API_PATH + "/members/<int:member_id>")
+def update_member(member_id):
+    member, missing = _member_or_404(member_id)
+    if missing:
+        return missing
+    body = _json_body()
+    errors = {}
+    if "personal_fields" not in body and "archived" not in body:
+        errors["body"] = ["Send personal_fields to change, archived, or both."]
+    fields = body.get("personal_fields", {})
+    errors.update(_check_personal_fields(fields, creating=False))
+    if "archived" in body and not isinstance(body["archived"], bool):
+        errors["archived"] = ["The archived field must be true or false."]
+    if errors:
+        raise Invalid(errors)
+    merged = dict(member.personal_fields or {})
+    for key, value in _clean(fields).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    member.personal_fields = merged
+    member.archived = body.get("archived", member.archived)
+    member.updated_at = now()
+    member.save()
+    return jsonify(member_json(member))
+
+
+@api_bp.get(API_PATH + "/portal-users")
+def list_portal_users():
+    users = SandboxPortalUser.select().where(SandboxPortalUser.account == g.sandbox_account).order_by(
+        SandboxPortalUser.id
+    )
+    return jsonify([{"id": u.id, "name": u.name, "email": u.email, "role": u.role} for u in users])

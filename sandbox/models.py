@@ -1,0 +1,125 @@
+"""The sandbox's own tables: a stand-in Sign In App account with its groups, members and portal users.
+
+They live in the same database as Tether's tables (every name starts `sandbox_`) but nothing in
+Tether reads them directly: Tether only sees them through the client API in `sandbox.api`, exactly as
+it would see the real Sign In App.
+"""
+import datetime
+import hmac
+
+from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
+
+from store.db import BaseModel, JSONField
+
+GROUP_TYPES = ("returning", "non-returning", "delivery")
+RATING_CHECKS = ("all", "none", "selected")
+SAFETY_CHECKS = ("dont_check", "reject", "allow")
+MEMBER_STATUSES = ("signed_out", "signed_in")
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class SandboxAccount(BaseModel):
+    """One Sign In App customer: the API key and secret it issued, and where its Central Record is."""
+
+    name = CharField()
+    api_key = CharField(unique=True)
+    api_secret = CharField()
+    # The bearer token Central Record issued for the safety check, kept as Sign In App would keep it.
+    central_record_token = CharField(null=True)
+    # Blank means the Tether this sandbox is mounted in, reached in-process.
+    central_record_url = CharField(null=True)
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sandbox_account"
+
+    @classmethod
+    def authenticate(cls, key, secret):
+        """The account with this API key and secret, or None."""
+        if not key or not secret:
+            return None
+        account = cls.get_or_none(cls.api_key == key)
+        if account is None or not hmac.compare_digest(account.api_secret.encode(), secret.encode()):
+            return None
+        return account
+
+
+class SandboxGroup(BaseModel):
+    account = ForeignKeyField(SandboxAccount, backref="groups", on_delete="CASCADE")
+    name = CharField()
+    type = CharField(constraints=[Check("type in ('returning', 'non-returning', 'delivery')")])
+    organisation_id = IntegerField(null=True)  # the Central Record organisation this group is linked to
+    rating_check = CharField(default="all", constraints=[Check("rating_check in ('all', 'none', 'selected')")])
+    rating_systems = JSONField(default=list)
+    safety_check = CharField(
+        default="dont_check", constraints=[Check("safety_check in ('dont_check', 'reject', 'allow')")]
+    )
+    allow_ipad_self_add = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sandbox_group"
+        indexes = ((("account", "name"), False),)
+
+    @classmethod
+    def of_account(cls, account):
+        return cls.select().where(cls.account == account).order_by(cls.id)
+
+    @property
+    def is_returning(self):
+        return self.type == "returning"
+
+    def integrations(self):
+        return {
+            "organisation_id": self.organisation_id,
+            "rating_check": self.rating_check,
+            "rating_systems": list(self.rating_systems or []),
+        }
+
+    def sign_in_options(self):
+        return {"safety_check": self.safety_check, "allow_ipad_self_add": self.allow_ipad_self_add}
+
+
+class SandboxMember(BaseModel):
+    """A person in a group. `personal_fields` holds name, role, email, mobile and any custom field."""
+
+    group = ForeignKeyField(SandboxGroup, backref="members", on_delete="CASCADE")
+    personal_fields = JSONField(default=dict)
+    status = CharField(default="signed_out", constraints=[Check("status in ('signed_out', 'signed_in')")])
+    archived = BooleanField(default=False)
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sandbox_member"
+
+    @property
+    def name(self):
+        return (self.personal_fields or {}).get("name") or f"member {self.id}"
+
+    @classmethod
+    def of_group(cls, group):
+        return cls.select().where(cls.group == group).order_by(cls.id)
+
+    @classmethod
+    def of_account(cls, account):
+        return cls.select().join(SandboxGroup).where(SandboxGroup.account == account)
+
+
+class SandboxPortalUser(BaseModel):
+    """An administrator of the Sign In App portal: never a group member, never synced."""
+
+    account = ForeignKeyField(SandboxAccount, backref="portal_users", on_delete="CASCADE")
+    name = CharField()
+    email = CharField()
+    role = CharField(default="admin")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sandbox_portal_user"
+
+
+MODELS = [SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser]

@@ -1,0 +1,184 @@
+"""The sandbox's pages: what a Sign In App admin would click, cut down to what the demo needs.
+
+List the groups, change a group's type, linked organisation, rating check and safety check, list its
+members and press "Sign in" for one, which runs Central Record's safety check over HTTP.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from peewee import fn
+
+from store.models import Organisation, RatingSystem, SiaConnection
+
+from . import central_record
+from .models import GROUP_TYPES, RATING_CHECKS, SAFETY_CHECKS, SandboxAccount, SandboxGroup, SandboxMember
+
+ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
+
+MEMBERS_PER_PAGE = 50
+
+GROUP_TYPE_LABELS = {
+    "returning": "Repeat (returning)",
+    "non-returning": "Standard (non-returning)",
+    "delivery": "Standard (delivery)",
+}
+RATING_CHECK_LABELS = {
+    "all": "Check all rating systems",
+    "none": "Do not check rating systems",
+    "selected": "Select rating systems to check",
+}
+SAFETY_CHECK_LABELS = {
+    "dont_check": "Don't check",
+    "reject": "Reject sign in when entry criteria not met",
+    "allow": "Allow sign in when entry criteria not met",
+}
+
+
+def linkable_organisations(account):
+    """The Central Record organisations this account's integration can link groups to."""
+    connection = SiaConnection.get_or_none(SiaConnection.api_key == account.api_key)
+    if connection is None:
+        return []
+    if connection.trust_id is not None:
+        query = Organisation.select().where(Organisation.trust == connection.trust_id)
+    else:
+        query = Organisation.select().where(Organisation.id == connection.organisation_id)
+    return list(query.order_by(Organisation.id))
+
+
+def _group_or_404(group_id):
+    group = SandboxGroup.get_or_none(SandboxGroup.id == group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=None, status=200):
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    members = SandboxMember.of_group(group)
+    total = members.count()
+    last_page = max(1, -(-total // MEMBERS_PER_PAGE))
+    organisations = linkable_organisations(group.account)
+    rating_systems = []
+    if group.organisation_id is not None:
+        rating_systems = list(
+            RatingSystem.select()
+            .where(RatingSystem.organisation == group.organisation_id)
+            .order_by(RatingSystem.position, RatingSystem.id)
+        )
+    return (
+        render_template(
+            "sandbox/group.html",
+            group=group,
+            form=form,
+            errors=errors or {},
+            organisations=organisations,
+            rating_systems=rating_systems,
+            members=list(members.paginate(min(page, last_page), MEMBERS_PER_PAGE)),
+            page=min(page, last_page),
+            last_page=last_page,
+            total=total,
+            outcome=outcome,
+            signed_member=signed_member,
+            group_types=GROUP_TYPE_LABELS,
+            rating_checks=RATING_CHECK_LABELS,
+            safety_checks=SAFETY_CHECK_LABELS,
+        ),
+        status,
+    )
+
+
+@ui_bp.get("/")
+def index():
+    accounts = list(SandboxAccount.select().order_by(SandboxAccount.id))
+    groups = {account.id: list(SandboxGroup.of_account(account)) for account in accounts}
+    organisations = {o.id: o.name for o in Organisation.select(Organisation.id, Organisation.name)}
+    member_counts = dict(
+        SandboxMember.select(SandboxMember.group, fn.COUNT(SandboxMember.id))
+        .group_by(SandboxMember.group)
+        .tuples()
+    )
+    return render_template(
+        "sandbox/index.html",
+        accounts=accounts,
+        groups=groups,
+        member_counts=member_counts,
+        organisations=organisations,
+        group_types=GROUP_TYPE_LABELS,
+        safety_checks=SAFETY_CHECK_LABELS,
+    )
+
+
+@ui_bp.post("/accounts/<int:account_id>/central-record")
+def save_central_record(account_id):
+    account = SandboxAccount.get_or_none(SandboxAccount.id == account_id)
+    if account is None:
+        abort(404)
+    account.central_record_token = request.form.get("token", "").strip() or account.central_record_token
+    account.central_record_url = request.form.get("url", "").strip() or None
+    account.save()
+    flash(f"Central Record settings saved for {account.name}.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@ui_bp.get("/groups/<int:group_id>")
+def group(group_id):
+    return _render_group(_group_or_404(group_id))
+
+
+def _read_settings(form, group):
+    """The group settings in `form`, and the errors that stop them being saved."""
+    errors = {}
+    settings = {
+        "type": form.get("type", ""),
+        "rating_check": form.get("rating_check", ""),
+        "safety_check": form.get("safety_check", ""),
+        "allow_ipad_self_add": form.get("allow_ipad_self_add") == "on",
+        "organisation_id": None,
+        "rating_systems": [],
+    }
+    if settings["type"] not in GROUP_TYPES:
+        errors["type"] = "Choose a group type."
+    if settings["rating_check"] not in RATING_CHECKS:
+        errors["rating_check"] = "Choose which rating systems to check."
+    if settings["safety_check"] not in SAFETY_CHECKS:
+        errors["safety_check"] = "Choose a safety check option."
+    raw_organisation = form.get("organisation_id", "")
+    if raw_organisation:
+        allowed = {o.id for o in linkable_organisations(group.account)}
+        if not raw_organisation.isdigit() or int(raw_organisation) not in allowed:
+            errors["organisation_id"] = "Choose one of this account's Central Record organisations."
+        elif settings["type"] != "returning":
+            errors["organisation_id"] = "Only Repeat (returning) groups can be linked to an organisation."
+        else:
+            settings["organisation_id"] = int(raw_organisation)
+    raw_systems = form.getlist("rating_systems")
+    if not all(value.isdigit() for value in raw_systems):
+        errors["rating_systems"] = "Choose rating systems from the list."
+    else:
+        settings["rating_systems"] = sorted(int(value) for value in raw_systems)
+    if settings["rating_check"] == "selected" and not settings["rating_systems"] and "rating_systems" not in errors:
+        errors["rating_systems"] = "Select at least one rating system, or choose another rating check."
+    return settings, errors
+
+
+@ui_bp.post("/groups/<int:group_id>")
+def save_group(group_id):
+    group = _group_or_404(group_id)
+    settings, errors = _read_settings(request.form, group)
+    if errors:
+        return _render_group(group, errors=errors, form=request.form, status=422)
+    for name, value in settings.items():
+        setattr(group, name, value)
+    group.save()
+    flash(f"Settings saved for {group.name}.", "success")
+    return redirect(url_for(".group", group_id=group.id), 303)
+
+
+@ui_bp.post("/members/<int:member_id>/sign-in")
+def sign_in(member_id):
+    member = SandboxMember.get_or_none(SandboxMember.id == member_id)
+    if member is None:
+        abort(404)
+    outcome = central_record.sign_in(member)
+    member = SandboxMember.get_by_id(member_id)
+    return _render_group(member.group, outcome=outcome, signed_member=member)

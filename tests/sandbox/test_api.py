@@ -1,0 +1,253 @@
+"""The sandbox's client API honours the contract of DESIGN §3, as Tether's connector relies on it."""
+from sandbox.models import SandboxMember
+
+from . import helpers
+
+
+def test_groups_without_accept_header_redirect(client, owner):
+    response = client.get(helpers.API + "/groups", headers=helpers.headers(owner, accept=None))
+    assert response.status_code == 302
+
+
+def test_members_without_accept_header_redirect(client, owner):
+    staff = helpers.group(owner)
+    response = client.get(f"{helpers.API}/groups/{staff.id}/members", headers=helpers.headers(owner, accept=None))
+    assert response.status_code == 302
+
+
+def test_wildcard_accept_is_not_enough(client, owner):
+    response = client.get(helpers.API + "/groups", headers=helpers.headers(owner, accept="*/*"))
+    assert response.status_code == 302
+
+
+def test_missing_credentials_are_refused_with_json_401(client, owner):
+    response = client.get(helpers.API + "/groups", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.json == {"message": "Unauthenticated."}
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_wrong_secret_is_refused_with_401(client, owner):
+    response = client.get(helpers.API + "/groups", headers=helpers.headers(owner, secret="wrong"))
+    assert response.status_code == 401
+    assert response.json["message"]
+
+
+def test_unknown_key_is_refused_with_401(client, owner):
+    response = client.get(helpers.API + "/groups", headers=helpers.headers(key="nobody", secret=owner.api_secret))
+    assert response.status_code == 401
+
+
+def test_groups_list_shows_only_the_accounts_own_groups(api, owner):
+    staff = helpers.group(owner, "Staff")
+    visitors = helpers.group(owner, "Visitors", "non-returning")
+    helpers.group(helpers.account(name="Another Trust"), "Their Staff")
+    response = api.get("/groups")
+    assert response.status_code == 200
+    assert response.json == [
+        {"id": staff.id, "name": "Staff", "type": "returning"},
+        {"id": visitors.id, "name": "Visitors", "type": "non-returning"},
+    ]
+
+
+def test_group_detail_has_integrations_and_sign_in_options(api, owner):
+    staff = helpers.group(
+        owner, organisation_id=7, rating_check="selected", rating_systems=[3, 4], safety_check="reject",
+        allow_ipad_self_add=True,
+    )
+    response = api.get(f"/groups/{staff.id}")
+    assert response.status_code == 200
+    assert response.json == {
+        "id": staff.id,
+        "name": "Staff",
+        "type": "returning",
+        "integrations": {"organisation_id": 7, "rating_check": "selected", "rating_systems": [3, 4]},
+        "sign_in_options": {"safety_check": "reject", "allow_ipad_self_add": True},
+    }
+
+
+def test_unlinked_group_has_no_organisation(api, owner):
+    volunteers = helpers.group(owner, "Volunteers")
+    integrations = api.get(f"/groups/{volunteers.id}").json["integrations"]
+    assert integrations == {"organisation_id": None, "rating_check": "all", "rating_systems": []}
+
+
+def test_members_are_paginated_200_per_page_with_links_and_meta(api, owner):
+    staff = helpers.group(owner)
+    helpers.members(staff, 450)
+    path = f"http://localhost{helpers.API}/groups/{staff.id}/members"
+
+    first = api.get(f"/groups/{staff.id}/members").json
+    assert len(first["data"]) == 200
+    assert first["data"][0]["personal_fields"]["name"] == "Person 1"
+    assert first["links"] == {"first": f"{path}?page=1", "last": f"{path}?page=3", "prev": None,
+                              "next": f"{path}?page=2"}
+    assert first["meta"] == {"current_page": 1, "from": 1, "to": 200, "per_page": 200, "path": path,
+                             "last_page": 3, "total": 450}
+
+    last = api.get(f"/groups/{staff.id}/members?page=3").json
+    assert [m["personal_fields"]["name"] for m in last["data"]] == [f"Person {n}" for n in range(401, 451)]
+    assert last["links"]["prev"] == f"{path}?page=2"
+    assert last["links"]["next"] is None
+    assert (last["meta"]["from"], last["meta"]["to"], last["meta"]["current_page"]) == (401, 450, 3)
+
+
+def test_every_member_appears_exactly_once_across_pages(api, owner):
+    staff = helpers.group(owner)
+    helpers.members(staff, 401)
+    seen = []
+    for page in (1, 2, 3):
+        seen += [m["id"] for m in api.get(f"/groups/{staff.id}/members?page={page}").json["data"]]
+    assert len(seen) == len(set(seen)) == 401
+
+
+def test_page_past_the_end_is_empty(api, owner):
+    staff = helpers.group(owner)
+    helpers.members(staff, 3)
+    body = api.get(f"/groups/{staff.id}/members?page=5").json
+    assert body["data"] == []
+    assert body["meta"]["from"] is None and body["meta"]["to"] is None
+    assert body["meta"]["last_page"] == 1
+    assert body["links"]["next"] is None
+
+
+def test_empty_group_has_one_empty_page(api, owner):
+    staff = helpers.group(owner)
+    body = api.get(f"/groups/{staff.id}/members").json
+    assert body["data"] == []
+    assert body["meta"]["total"] == 0 and body["meta"]["last_page"] == 1
+
+
+def test_page_that_is_not_a_number_is_rejected_with_422(api, owner):
+    staff = helpers.group(owner)
+    response = api.get(f"/groups/{staff.id}/members?page=zero")
+    assert response.status_code == 422
+    assert "page" in response.json["errors"]
+
+
+def test_member_has_personal_and_custom_fields_status_and_archived_flag(api, owner):
+    staff = helpers.group(owner)
+    kept = helpers.member(staff, "Grace Hopper", role="Teacher of Computing", email="g.hopper@school.test",
+                          department="Computing")
+    gone = helpers.member(staff, "Alan Turing", archived=True)
+    data = api.get(f"/groups/{staff.id}/members").json["data"]
+    assert [m["id"] for m in data] == [kept.id, gone.id]
+    assert data[0]["group_id"] == staff.id
+    assert data[0]["personal_fields"] == {"name": "Grace Hopper", "role": "Teacher of Computing",
+                                          "email": "g.hopper@school.test", "department": "Computing"}
+    assert data[0]["status"] == "signed_out"
+    assert (data[0]["archived"], data[1]["archived"]) == (False, True)
+    assert data[0]["updated_at"].endswith("Z")
+
+
+def test_unknown_group_is_404_json(api):
+    response = api.get("/groups/999999")
+    assert response.status_code == 404
+    assert "999999" in response.json["message"]
+
+
+def test_another_accounts_group_and_member_are_404(api):
+    theirs = helpers.group(helpers.account(name="Another Trust"))
+    their_member = helpers.member(theirs)
+    assert api.get(f"/groups/{theirs.id}").status_code == 404
+    assert api.get(f"/groups/{theirs.id}/members").status_code == 404
+    assert api.get(f"/members/{their_member.id}").status_code == 404
+    assert api.patch(f"/members/{their_member.id}", json={"personal_fields": {"role": "x"}}).status_code == 404
+    assert api.post(f"/groups/{theirs.id}/members", json={"personal_fields": {"name": "X"}}).status_code == 404
+
+
+def test_unknown_member_is_404_json(api):
+    response = api.get("/members/424242")
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_unknown_api_path_is_404_json(api):
+    response = api.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.is_json and response.json["message"]
+
+
+def test_wrong_method_is_405_json(api):
+    response = api.request("DELETE", "/groups")
+    assert response.status_code == 405
+    assert response.is_json
+
+
+def test_push_creates_a_member_in_a_returning_group(api, owner):
+    staff = helpers.group(owner)
+    fields = {"name": " Mary Seacole ", "email": "m.seacole@school.test", "role": "School Nurse",
+              "tether_profile_id": "42"}
+    response = api.post(f"/groups/{staff.id}/members", json={"personal_fields": fields})
+    assert response.status_code == 201
+    created = response.json
+    assert created["group_id"] == staff.id
+    assert created["personal_fields"]["name"] == "Mary Seacole"
+    assert created["personal_fields"]["tether_profile_id"] == "42"
+    assert api.get(f"/members/{created['id']}").json == created
+
+
+def test_push_without_a_name_is_rejected_with_field_errors(api, owner):
+    staff = helpers.group(owner)
+    response = api.post(f"/groups/{staff.id}/members", json={"personal_fields": {"email": "not-an-email"}})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"personal_fields.name", "personal_fields.email"}
+    assert SandboxMember.select().count() == 0
+
+
+def test_push_to_a_standard_group_is_rejected(api, owner):
+    visitors = helpers.group(owner, "Visitors", "non-returning")
+    response = api.post(f"/groups/{visitors.id}/members", json={"personal_fields": {"name": "Ann Lee"}})
+    assert response.status_code == 422
+    assert "group" in response.json["errors"]
+
+
+def test_push_with_a_body_that_is_not_json_is_rejected(api, owner):
+    staff = helpers.group(owner)
+    response = api.post(f"/groups/{staff.id}/members", data="name=Ann", content_type="text/plain")
+    assert response.status_code == 422
+    assert "body" in response.json["errors"]
+
+
+def test_push_with_nested_values_is_rejected(api, owner):
+    staff = helpers.group(owner)
+    response = api.post(f"/groups/{staff.id}/members", json={"personal_fields": {"name": "A B", "tags": ["x"]}})
+    assert response.status_code == 422
+    assert "personal_fields.tags" in response.json["errors"]
+
+
+def test_update_changes_only_the_fields_sent(api, owner):
+    staff = helpers.group(owner)
+    ada = helpers.member(staff, role="Teacher of Maths", email="ada@school.test", department="Maths")
+    before = api.get(f"/members/{ada.id}").json["updated_at"]
+    response = api.patch(f"/members/{ada.id}", json={"personal_fields": {"role": "Head of Maths", "department": None}})
+    assert response.status_code == 200
+    assert response.json["personal_fields"] == {"name": "Ada Lovelace", "role": "Head of Maths",
+                                                "email": "ada@school.test"}
+    assert response.json["updated_at"] > before
+    assert api.get(f"/members/{ada.id}").json == response.json
+
+
+def test_update_can_archive_a_member(api, owner):
+    ada = helpers.member(helpers.group(owner))
+    assert api.patch(f"/members/{ada.id}", json={"archived": True}).json["archived"] is True
+
+
+def test_update_cannot_clear_the_name(api, owner):
+    ada = helpers.member(helpers.group(owner))
+    response = api.patch(f"/members/{ada.id}", json={"personal_fields": {"name": ""}})
+    assert response.status_code == 422
+    assert "personal_fields.name" in response.json["errors"]
+
+
+def test_update_with_nothing_to_change_is_rejected(api, owner):
+    ada = helpers.member(helpers.group(owner))
+    response = api.patch(f"/members/{ada.id}", json={"colour": "blue"})
+    assert response.status_code == 422
+
+
+def test_portal_users_are_listed_for_the_account_only(api, owner):
+    pat = helpers.portal_user(owner)
+    helpers.portal_user(helpers.account(name="Another Trust"), email="other@trust.test")
+    assert api.get("/portal-users").json == [{"id": pat.id, "name": "Pat Primary", "email": "pat@trust.test",
+                                              "role": "primary"}]

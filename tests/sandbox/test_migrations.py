@@ -1,0 +1,27 @@
+"""The sandbox's tables come from its own migrations, tracked apart from Tether's."""
+from playhouse.migrations import Runner
+
+import sandbox
+import store
+from store.db import open_database
+
+TABLES = {"sandbox_account", "sandbox_group", "sandbox_member", "sandbox_portal_user"}
+
+
+def test_sandbox_migrations_are_applied_with_the_database(db):
+    assert TABLES <= set(db.get_tables())
+    status = Runner(db, directory=sandbox.MIGRATIONS, table_name="sandbox_migration").status()
+    assert [(m.name, m.applied is not None) for m in status] == [("0001_sandbox", True)]
+    assert sandbox.migrate(db) == []
+
+
+def test_an_empty_database_gets_the_sandbox_tables_and_can_revert_them(tmp_path):
+    database = open_database(str(tmp_path / "fresh.db"))
+    with database.connection_context():
+        store.migrate(database)
+        assert sandbox.migrate(database) == ["0001_sandbox"]
+        assert TABLES <= set(database.get_tables())
+        assert "sandbox_migration" in database.get_tables()
+        Runner(database, directory=sandbox.MIGRATIONS, table_name="sandbox_migration").down()
+        assert not TABLES & set(database.get_tables())
+        assert sandbox.migrate(database) == ["0001_sandbox"]
