@@ -1,0 +1,70 @@
+"""The audit log: every action anyone took, filtered by organisation, actor, action, subject and date."""
+import datetime
+
+from flask import Blueprint, request
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+from store.models import AuditEvent, Organisation
+
+from . import nav
+from .access import organisation_or_404
+from .paging import paginate, render_list
+
+bp = Blueprint("audit", __name__)
+
+
+def _date(name):
+    try:
+        return datetime.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _events(org=None):
+    query = AuditEvent.select(AuditEvent, Organisation).join(Organisation, JOIN.LEFT_OUTER)
+    allowed = current_user.organisation_ids()
+    if org is not None:
+        query = query.where(AuditEvent.organisation == org)
+    elif allowed is not None:
+        query = query.where(AuditEvent.organisation.in_(allowed or [0]))
+    filters = {key: request.args.get(key, "").strip() for key in ("actor", "action", "subject")}
+    if filters["actor"]:
+        query = query.where(AuditEvent.actor.contains(filters["actor"]))
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"]))
+    if filters["subject"]:
+        query = query.where(AuditEvent.subject.contains(filters["subject"]))
+    since, until = _date("from"), _date("to")
+    if since:
+        query = query.where(AuditEvent.at >= datetime.datetime.combine(since, datetime.time.min))
+    if until:
+        query = query.where(AuditEvent.at < datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time.min))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), filters
+
+
+@bp.route("/audit")
+@login_required
+def index():
+    org_id = request.args.get("organisation", type=int)
+    org = organisation_or_404(org_id) if org_id else None
+    events, filters = _events(org)
+    return render_list(
+        "audit/index.html",
+        page=paginate(events),
+        filters=filters,
+        org=org,
+        organisations=list(Organisation.visible_to(current_user)),
+    )
+
+
+@bp.route("/organisations/<int:org_id>/audit")
+@login_required
+def organisation(org_id):
+    org = organisation_or_404(org_id)
+    events, filters = _events(org)
+    return render_list("audit/index.html", page=paginate(events), filters=filters, org=org, organisations=[org])
+
+
+nav.register("Audit log", "audit.organisation")
+nav.register("Audit log", "audit.index", per_organisation=False)

@@ -1,0 +1,54 @@
+"""Server-side pagination and the one-template-per-fragment habit shared by every console list.
+
+A list page is one template whose `results` block is the table: a full request renders the page, an
+htmx request (search as you type, next page) renders only that block.
+"""
+import math
+from dataclasses import dataclass
+
+from flask import render_template, request
+from jinja2_fragments.flask import render_block
+
+PER_PAGE = 50
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.pages
+
+
+def page_number():
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def paginate(query, number=None, per_page=PER_PAGE):
+    """One page of `query` (already ordered) and the total it was cut from."""
+    number = number or page_number()
+    total = query.count()
+    items = list(query.paginate(number, per_page))
+    return Page(items, number, per_page, total)
+
+
+def render_list(template, block="results", **context):
+    """The whole page, or only its `block` when htmx asks for it."""
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == block:
+        return render_block(template, block, **context)
+    return render_template(template, **context)

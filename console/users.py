@@ -1,0 +1,97 @@
+"""Users (support only): console accounts, their roles and the organisations they may see."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from store.models import Organisation, User
+
+from . import nav
+from .access import require_role
+from .accounts import AccountError, create_user, reset_password, update_user
+from .paging import paginate, render_list
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+def _form_values():
+    return {
+        "email": request.form.get("email", "").strip(),
+        "name": request.form.get("name", ""),
+        "role": request.form.get("role", ""),
+        "organisation_ids": [int(i) for i in request.form.getlist("organisations") if i.isdigit()],
+        "active": request.form.get("active") == "on",
+    }
+
+
+@bp.route("/")
+@login_required
+@require_role("support")
+def index():
+    query = User.select().order_by(User.email)
+    q = request.args.get("q", "").strip()
+    if q:
+        query = query.where(User.email.contains(q) | User.name.contains(q))
+    return render_list("users/index.html", page=paginate(query), q=q)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@require_role("support")
+def new():
+    organisations = list(Organisation.select().order_by(Organisation.name))
+    values = {"email": "", "name": "", "role": "admin", "organisation_ids": [], "active": True}
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            user, password = create_user(
+                values["email"], values["role"], values["organisation_ids"], name=values["name"], actor=current_user
+            )
+        except AccountError as exc:
+            flash(str(exc).capitalize(), "error")
+            return render_template("users/form.html", values=values, organisations=organisations, user=None), 422
+        return render_template("users/created.html", user=user, password=password)
+    return render_template("users/form.html", values=values, organisations=organisations, user=None)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@login_required
+@require_role("support")
+def edit(user_id):
+    user = User.get_or_none(User.id == user_id) or abort(404)
+    organisations = list(Organisation.select().order_by(Organisation.name))
+    if request.method == "POST":
+        values = _form_values()
+        try:
+            update_user(
+                user,
+                role=values["role"],
+                organisation_ids=values["organisation_ids"],
+                name=values["name"],
+                active=values["active"],
+                actor=current_user,
+            )
+        except AccountError as exc:
+            flash(str(exc).capitalize(), "error")
+            values["email"] = user.email
+            return render_template("users/form.html", values=values, organisations=organisations, user=user), 422
+        flash(f"Saved {user.email}.", "success")
+        return redirect(url_for(".index"), code=303)
+    values = {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "organisation_ids": [m.organisation_id for m in user.memberships],
+        "active": user.active,
+    }
+    return render_template("users/form.html", values=values, organisations=organisations, user=user)
+
+
+@bp.route("/<int:user_id>/reset-password", methods=["POST"])
+@login_required
+@require_role("support")
+def reset(user_id):
+    user = User.get_or_none(User.id == user_id) or abort(404)
+    password = reset_password(user, actor=current_user)
+    return render_template("users/created.html", user=user, password=password, reset=True)
+
+
+nav.register("Users", "users.index", per_organisation=False, roles=("support",))
