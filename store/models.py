@@ -6,6 +6,9 @@ Queries that mean something to the domain live here as model methods, named for 
 import datetime
 
 from peewee import (
+    OP,
+    Expression,
+    Value,
     BooleanField,
     Check,
     CharField,
@@ -215,6 +218,27 @@ class SiaConnection(BaseModel):
         return cls.get_or_none(cls.trust == organisation.trust_id)
 
 
+class SafetyCheckToken(BaseModel):
+    """A bearer token Sign In App presents to the safety check, for one connection's groups and members.
+
+    Only the sha256 of the secret is kept: the secret is shown once, when the token is created.
+    """
+
+    connection = ForeignKeyField(SiaConnection, backref="safety_check_tokens", on_delete="CASCADE")
+    name = CharField(default="")
+    token_hash = CharField(unique=True)
+    prefix = CharField()  # the secret's first characters, so a person can tell tokens apart
+    created_at = DateTimeField(default=now)
+    created_by = CharField(default="")
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    revoked_by = CharField(null=True)
+
+    @classmethod
+    def of_connection(cls, connection):
+        return cls.select().where(cls.connection == connection).order_by(cls.created_at.desc(), cls.id.desc())
+
+
 class SiaGroup(BaseModel):
     TYPES = ("returning", "non-returning", "delivery")
 
@@ -257,6 +281,12 @@ class SiaMember(BaseModel):
     @property
     def display_name(self):
         return (self.personal_fields or {}).get("name") or f"member {self.sia_id}"
+
+    @classmethod
+    def mentioning(cls, text):
+        """Shadows whose personal fields contain `text` (any case): a search by name, email or role."""
+        pattern = Value(f"%{text}%", converter=False)  # a LIKE pattern, not a JSON document
+        return cls.select().where(Expression(cls.personal_fields, OP.ILIKE, pattern))
 
 
 class Link(BaseModel):
@@ -493,6 +523,7 @@ MODELS = [
     RatingSystem,
     RatingRequirement,
     SiaConnection,
+    SafetyCheckToken,
     SiaGroup,
     SiaMember,
     Link,

@@ -1,0 +1,226 @@
+"""Mapping rules editor: ordered rules with live validation, a preview from the mirror, and explain.
+
+Admins and support edit; viewers read. Validation and preview are htmx endpoints that answer with
+the fragment they replace, so typing a rule shows its error (with the caret) or its effect at once.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from rules import RuleError
+from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
+from sync import mapping
+
+from . import nav
+from .access import organisation_or_404, require_role
+
+bp = Blueprint("mapping", __name__, url_prefix="/organisations/<int:org_id>/rules")
+
+EDITORS = ("admin", "support")
+
+
+def _rule_or_404(org, rule_id):
+    rule = MappingRule.get_or_none((MappingRule.id == rule_id) & (MappingRule.organisation == org))
+    return rule or abort(404)
+
+
+def _profile_types(org):
+    return list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position))
+
+
+def _candidate(org):
+    """The rule being typed, as an unsaved MappingRule, from the form."""
+    profile_type = ProfileType.get_or_none(
+        (ProfileType.id == request.form.get("profile_type", type=int)) & (ProfileType.organisation == org)
+    )
+    rule_id = request.form.get("rule_id", type=int)
+    rule = _rule_or_404(org, rule_id) if rule_id else MappingRule(organisation=org, position=10**6)
+    rule.expression = request.form.get("expression", "")
+    rule.profile_type = profile_type or (rule.profile_type if rule_id else None)
+    return rule
+
+
+def _rules_with(org, candidate):
+    """The saved rules with `candidate` in its place (or last, when new)."""
+    rules = [r for r in MappingRule.ordered(org) if r.id != candidate.id]
+    if candidate.id is None:
+        rules.append(candidate)
+    else:
+        rules.insert(next((i for i, r in enumerate(rules) if r.position > candidate.position), len(rules)), candidate)
+    return rules
+
+
+def _page_context(org):
+    rules = list(MappingRule.ordered(org))
+    error = None
+    try:
+        preview = mapping.preview(org, None)
+    except mapping.RuleChangeRefused as exc:
+        preview, error = None, str(exc)
+    return {
+        "org": org,
+        "rules": rules,
+        "preview": preview,
+        "preview_error": error,
+        "can_edit": current_user.role in EDITORS,
+        "groups": list(SiaGroup.synced_for(org)),
+    }
+
+
+@bp.route("/")
+@login_required
+def index(org_id):
+    org = organisation_or_404(org_id)
+    return render_template("mapping/index.html", **_page_context(org))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:rule_id>/edit", methods=["GET", "POST"])
+@login_required
+@require_role(*EDITORS)
+def edit(org_id, rule_id=None):
+    org = organisation_or_404(org_id)
+    rule = _rule_or_404(org, rule_id) if rule_id else None
+    if request.method == "POST":
+        expression = request.form.get("expression", "")
+        try:
+            if rule is None:
+                mapping.create_rule(org, request.form.get("profile_type", type=int), expression, current_user)
+            else:
+                mapping.update_rule(
+                    rule, request.form.get("profile_type", type=int), expression, current_user, request.form.get("version", type=int)
+                )
+        except RuleError as exc:
+            return _edit_page(org, rule, expression, error=exc), 422
+        except mapping.RuleChangeRefused as exc:
+            flash(str(exc).capitalize() + ".", "error")
+            return _edit_page(org, rule, expression), 409
+        flash("Rule saved. Linked profiles keep their type until you apply the type changes below.", "success")
+        return redirect(url_for(".index", org_id=org.id), code=303)
+    return _edit_page(org, rule, rule.expression if rule else "")
+
+
+def _edit_page(org, rule, expression, error=None):
+    warnings, canonical = [], None
+    if error is None and expression.strip():
+        try:
+            canonical, warnings = mapping.check_expression(org, expression)
+        except RuleError as exc:
+            error = exc
+    return render_template(
+        "mapping/edit.html",
+        org=org,
+        rule=rule,
+        expression=expression,
+        profile_types=_profile_types(org),
+        selected_type=request.form.get("profile_type", type=int) or (rule.profile_type_id if rule else None),
+        error=error,
+        warnings=warnings,
+        canonical=canonical,
+    )
+
+
+@bp.route("/validate", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def validate(org_id):
+    org = organisation_or_404(org_id)
+    expression = request.form.get("expression", "")
+    error, warnings, canonical = None, [], None
+    if expression.strip():
+        try:
+            canonical, warnings = mapping.check_expression(org, expression)
+        except RuleError as exc:
+            error = exc
+    return render_block("mapping/edit.html", "feedback", error=error, warnings=warnings, canonical=canonical, expression=expression)
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def preview(org_id):
+    org = organisation_or_404(org_id)
+    candidate = _candidate(org)
+    result, error = None, None
+    if candidate.profile_type is None:
+        error = "Choose the profile type this rule maps to."
+    else:
+        try:
+            result = mapping.preview(org, _rules_with(org, candidate), edited=candidate)
+        except (RuleError, mapping.RuleChangeRefused) as exc:
+            error = "Fix the rule to see its preview." if isinstance(exc, RuleError) else str(exc)
+    return render_block("mapping/edit.html", "preview", preview=result, preview_error=error, org=org, rule=candidate)
+
+
+@bp.route("/<int:rule_id>/move", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def move(org_id, rule_id):
+    org = organisation_or_404(org_id)
+    mapping.move_rule(_rule_or_404(org, rule_id), -1 if request.form.get("direction") == "up" else 1, current_user)
+    return redirect(url_for(".index", org_id=org.id), code=303)
+
+
+@bp.route("/<int:rule_id>/enabled", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def toggle(org_id, rule_id):
+    org = organisation_or_404(org_id)
+    rule = _rule_or_404(org, rule_id)
+    try:
+        mapping.set_enabled(rule, request.form.get("enabled") == "1", current_user, request.form.get("version", type=int))
+    except mapping.RuleChangeRefused as exc:
+        flash(str(exc).capitalize() + ".", "error")
+    return redirect(url_for(".index", org_id=org.id), code=303)
+
+
+@bp.route("/<int:rule_id>/delete", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def delete(org_id, rule_id):
+    org = organisation_or_404(org_id)
+    mapping.delete_rule(_rule_or_404(org, rule_id), current_user)
+    flash("Rule deleted.", "success")
+    return redirect(url_for(".index", org_id=org.id), code=303)
+
+
+@bp.route("/apply-type-changes", methods=["POST"])
+@login_required
+@require_role(*EDITORS)
+def apply_type_changes(org_id):
+    org = organisation_or_404(org_id)
+    try:
+        changed = mapping.apply_type_changes(org, current_user)
+    except mapping.RuleChangeRefused as exc:
+        flash(str(exc).capitalize() + ".", "error")
+    else:
+        flash(f"Changed the profile type of {changed} linked profile{'s' if changed != 1 else ''}.", "success")
+    return redirect(url_for(".index", org_id=org.id), code=303)
+
+
+@bp.route("/explain")
+@login_required
+def explain(org_id):
+    org = organisation_or_404(org_id)
+    q = request.args.get("q", "").strip()
+    groups = {g.id: g for g in SiaGroup.synced_for(org)}
+    candidates = []
+    if q and groups:
+        candidates = list(
+            SiaMember.mentioning(q)
+            .where(SiaMember.group.in_(list(groups)))
+            .order_by(SiaMember.id)
+            .limit(20)
+        )
+    chosen = None
+    member_id = request.args.get("member", type=int)
+    if member_id:
+        chosen = SiaMember.get_or_none((SiaMember.id == member_id) & SiaMember.group.in_(list(groups) or [0])) or abort(404)
+    traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)
+    context = dict(org=org, q=q, candidates=candidates, chosen=chosen, traced=traced, winner=winner)
+    if request.headers.get("HX-Request") == "true":
+        return render_block("mapping/explain.html", "explain_results", **context)
+    return render_template("mapping/explain.html", **context)
+
+
+nav.register("Mapping rules", "mapping.index")

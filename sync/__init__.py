@@ -1,0 +1,1 @@
+"""The sync engine: SIA import and push, links, merges, exclusions, leavers; SIMS students."""

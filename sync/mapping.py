@@ -1,0 +1,255 @@
+"""Mapping rules as an organisation keeps them: the rule set a sync uses, edits, and their preview.
+
+Every change to a rule is one service function here that writes its audit event with the rule before
+and after, so the console and the CLI change rules the same way.
+"""
+from collections import Counter
+from dataclasses import dataclass, field
+
+from connectors.sia.protocol import Member
+from rules import RuleError, RuleSet, compile_rule, validate
+from store import database
+from store.models import AuditEvent, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember, now
+
+
+class RuleChangeRefused(ValueError):
+    """A rule change that cannot be saved, with the reason and what to do."""
+
+
+def rule_member(shadow, group=None):
+    """A member shadow as mapping rules see it (DESIGN §4)."""
+    group = group or shadow.group
+    member = Member(id=shadow.sia_id, group_id=group.sia_id, personal_fields=shadow.personal_fields or {})
+    return {
+        "group": group.name,
+        "group_id": group.sia_id,
+        "role": member.role,
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "custom": member.custom,
+    }
+
+
+def ruleset_for(organisation, rules=None):
+    """The organisation's rule set in order, or `rules` (MappingRule rows, saved or not) in their order.
+
+    A stored rule that no longer compiles is refused with its position, so a sync fails loudly instead
+    of quietly mapping nobody."""
+    rows = list(MappingRule.ordered(organisation)) if rules is None else rules
+    entries = []
+    for position, rule in enumerate(rows, start=1):
+        try:
+            entries.append((rule.profile_type, compile_rule(rule.expression), rule.enabled))
+        except RuleError as exc:
+            raise RuleChangeRefused(
+                f"mapping rule {position} ({rule.profile_type.name}) is not valid: {exc.message}; "
+                "fix it on the mapping rules page"
+            ) from exc
+    return RuleSet(entries)
+
+
+def linked_group_names(organisation):
+    return [g.name for g in SiaGroup.synced_for(organisation)]
+
+
+def check_expression(organisation, expression):
+    """(canonical form, warnings) of a rule, or RuleError; unknown group names are warnings."""
+    rule = compile_rule(expression)
+    return rule.canonical, validate(expression, linked_group_names(organisation))
+
+
+def _snapshot(rule):
+    return {
+        "profile_type": rule.profile_type.name,
+        "expression": rule.expression,
+        "position": rule.position,
+        "enabled": rule.enabled,
+        "version": rule.version,
+    }
+
+
+def _profile_type(organisation, profile_type_id):
+    profile_type = ProfileType.get_or_none((ProfileType.id == profile_type_id) & (ProfileType.organisation == organisation))
+    if profile_type is None:
+        raise RuleChangeRefused("choose one of this organisation's profile types")
+    return profile_type
+
+
+def _audit(action, rule, actor, before=None, after=None):
+    AuditEvent.record(
+        action, actor=actor, organisation=rule.organisation_id, subject=f"mapping_rule:{rule.id}", before=before, after=after
+    )
+
+
+def create_rule(organisation, profile_type_id, expression, actor, enabled=True):
+    compile_rule(expression)
+    with database.atomic():
+        last = MappingRule.ordered(organisation).order_by(MappingRule.position.desc()).first()
+        rule = MappingRule.create(
+            organisation=organisation,
+            profile_type=_profile_type(organisation, profile_type_id),
+            expression=expression.strip(),
+            position=(last.position + 1) if last else 0,
+            enabled=enabled,
+            updated_by=getattr(actor, "email", actor),
+        )
+        _audit("mapping_rule.create", rule, actor, after=_snapshot(rule))
+    return rule
+
+
+def _locked_update(rule, version, actor, action, **changes):
+    """Apply `changes` if nobody saved the rule since `version` was read (optimistic locking)."""
+    with database.atomic():
+        before = _snapshot(rule)
+        changes.update(version=MappingRule.version + 1, updated_at=now(), updated_by=getattr(actor, "email", actor))
+        updated = (
+            MappingRule.update(**changes).where((MappingRule.id == rule.id) & (MappingRule.version == version)).execute()
+        )
+        if not updated:
+            raise RuleChangeRefused(
+                "someone else changed this rule since you opened it; reload the page to see their change"
+            )
+        rule = MappingRule.get_by_id(rule.id)
+        _audit(action, rule, actor, before=before, after=_snapshot(rule))
+    return rule
+
+
+def update_rule(rule, profile_type_id, expression, actor, version):
+    compile_rule(expression)
+    return _locked_update(
+        rule,
+        version,
+        actor,
+        "mapping_rule.update",
+        expression=expression.strip(),
+        profile_type=_profile_type(rule.organisation, profile_type_id),
+    )
+
+
+def set_enabled(rule, enabled, actor, version):
+    return _locked_update(rule, version, actor, "mapping_rule.enable" if enabled else "mapping_rule.disable", enabled=enabled)
+
+
+def move_rule(rule, offset, actor):
+    """Move a rule up (-1) or down (+1) in the order; the rules keep consecutive positions."""
+    with database.atomic():
+        rows = list(MappingRule.ordered(rule.organisation))
+        index = next(i for i, row in enumerate(rows) if row.id == rule.id)
+        target = index + offset
+        if not 0 <= target < len(rows):
+            return rule
+        before = [row.id for row in rows]
+        rows.insert(target, rows.pop(index))
+        for position, row in enumerate(rows):
+            if row.position != position:
+                MappingRule.update(position=position).where(MappingRule.id == row.id).execute()
+        AuditEvent.record(
+            "mapping_rule.move",
+            actor=actor,
+            organisation=rule.organisation_id,
+            subject=f"mapping_rule:{rule.id}",
+            before={"order": before},
+            after={"order": [row.id for row in rows]},
+        )
+    return MappingRule.get_by_id(rule.id)
+
+
+def delete_rule(rule, actor):
+    with database.atomic():
+        _audit("mapping_rule.delete", rule, actor, before=_snapshot(rule))
+        rule.delete_instance()
+
+
+@dataclass
+class Preview:
+    """What the rule set would do to the members in the mirror, and to the profiles already linked."""
+
+    counts: Counter = field(default_factory=Counter)  # profile type name (None = no rule) → members
+    taken: list = field(default_factory=list)  # members the edited rule would take
+    unmapped: list = field(default_factory=list)  # members no rule takes
+    type_changes: list = field(default_factory=list)  # (profile, current type, new type)
+    total: int = 0
+
+
+def _mirror(organisation):
+    """Every member shadow in the organisation's synced groups that is still in SIA, with its group."""
+    groups = {g.id: g for g in SiaGroup.synced_for(organisation)}
+    if not groups:
+        return []
+    shadows = (
+        SiaMember.select()
+        .where(SiaMember.group.in_(list(groups)) & SiaMember.gone_at.is_null() & (SiaMember.archived == False))  # noqa: E712
+        .order_by(SiaMember.id)
+    )
+    return [(shadow, groups[shadow.group_id]) for shadow in shadows]
+
+
+def preview(organisation, rules, edited=None, sample=50):
+    """Run `rules` (MappingRule rows, possibly unsaved) over the mirror.
+
+    `edited` is the rule being edited: the members it would take are listed. Linked profiles whose
+    type the rule set would change are listed but never changed here (see `apply_type_changes`)."""
+    ruleset = ruleset_for(organisation, rules)
+    edited_rule = compile_rule(edited.expression) if edited is not None else None
+    links = {
+        link.sia_member_id: link
+        for link in Link.active().where(Link.organisation == organisation).select(Link.sia_member, Link.profile)
+    }
+    profiles = {}
+    if links:
+        profiles = {
+            p.id: p
+            for p in Profile.select(Profile, ProfileType)
+            .join(ProfileType)
+            .where(Profile.id.in_([link.profile_id for link in links.values()]) & (Profile.status == "active"))
+        }
+    result = Preview()
+    for shadow, group in _mirror(organisation):
+        member = rule_member(shadow, group)
+        profile_type = ruleset.match(member)
+        result.total += 1
+        result.counts[profile_type.name if profile_type else None] += 1
+        row = {"shadow": shadow, "group": group, "name": shadow.display_name, "profile_type": profile_type}
+        if edited_rule is not None and edited.enabled and profile_type == edited.profile_type and edited_rule.matches(member):
+            if len(result.taken) < sample:
+                result.taken.append(row)
+        if profile_type is None and len(result.unmapped) < sample:
+            result.unmapped.append(row)
+        link = links.get(shadow.id)
+        profile = profiles.get(link.profile_id) if link else None
+        if profile is not None and profile_type is not None and profile.profile_type_id != profile_type.id:
+            result.type_changes.append((profile, profile.profile_type, profile_type))
+    return result
+
+
+def apply_type_changes(organisation, actor):
+    """Give every linked profile the type the saved rules now map its member to; returns how many changed."""
+    changes = preview(organisation, None).type_changes
+    with database.atomic():
+        for profile, old_type, new_type in changes:
+            Profile.update(profile_type=new_type, version=Profile.version + 1, updated_at=now()).where(
+                Profile.id == profile.id
+            ).execute()
+            AuditEvent.record(
+                "profile.retype",
+                actor=actor,
+                organisation=organisation,
+                subject=f"profile:{profile.id}",
+                before={"profile_type": old_type.name},
+                after={"profile_type": new_type.name},
+                reason="mapping rules changed",
+            )
+    return len(changes)
+
+
+def explain_member(organisation, shadow, rules=None):
+    """Every rule's trace for one member, in order, and which rule decides (the first enabled match).
+
+    Returns (rows, winner): rows are (rule, explanation) for every rule, disabled ones included, so a
+    person can see why each did or did not take the member."""
+    rows = list(MappingRule.ordered(organisation)) if rules is None else rules
+    member = rule_member(shadow)
+    traced = [(rule, compile_rule(rule.expression).explain(member)) for rule in rows]
+    winner = next((rule for rule, explanation in traced if rule.enabled and explanation.matched), None)
+    return traced, winner
