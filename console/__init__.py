@@ -38,12 +38,13 @@ def init_app(app):
     def layout_context():
         return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
 
-    from . import audit, auth, errors, mapping, notifications, overview, users
+    from . import audit, auth, errors, mapping, notifications, overview, students, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(students.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(mapping.bp)
     errors.register(app)

@@ -34,6 +34,7 @@ ORGANISATION_DEFAULTS = {
     "disable_threshold": 10,  # per cent of enabled students a SIMS run may disable unconfirmed
     "auto_link_exact_email": False,
     "safety_check_enabled": True,
+    "sims_captions": {},  # Tether field name → the caption a school's CommandReporter report uses
 }
 
 DEFAULT_PROFILE_TYPES = (

@@ -95,8 +95,8 @@ def caption_fields(captions=None):
 def _parser_for(head):
     """A defused parser; a file that says UTF-16 but is written in 8-bit bytes is read as UTF-8.
 
-    SIMS writes `encoding="utf-16"` into the declaration even when the file was saved as UTF-8, and
-    expat refuses such a file outright. UTF-16 files themselves are recognised by expat (with or
+    .NET tools write `encoding="utf-16"` into the declaration of XML they build in memory, and a
+    file saved from that as UTF-8 keeps the declaration, which expat refuses outright. UTF-16 files themselves are recognised by expat (with or
     without a byte-order mark) from their first bytes.
     """
     looks_utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 1 and 0 in head[:2])

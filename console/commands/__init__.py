@@ -5,7 +5,8 @@ def register_commands(app):
     from .db import db
     from .demo import demo
     from .rules import rules
+    from .sims import sims
     from .users import users
 
-    for group in (db, demo, rules, users):
+    for group in (db, demo, rules, users, sims):
         app.cli.add_command(group)

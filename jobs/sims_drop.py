@@ -1,0 +1,113 @@
+"""The SIMS drop folder: import each new export a school drops into `<drop root>/<organisation id>/`, once.
+
+A file is known by its SHA-256, recorded in the run's details. A file already imported, halted (it
+waits for someone to confirm it in the console) or refused as unreadable is not imported again; a run
+that failed for another reason (the database was away) is retried on the next call. Files still being
+written are left for the next call: hidden files, `*.part`/`*.tmp`, and files changed in the last
+`settle_seconds`. The scheduler calls `import_new_drops` (DESIGN §9); so may `tether jobs run`.
+"""
+import logging
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from peewee import Value
+
+import store
+from connectors.sims import file_sha256
+from store.models import Organisation, SyncRun
+from sync import students
+from sync.lease import AlreadyRunning
+
+log = logging.getLogger(__name__)
+
+ACTOR = "scheduler"
+UNFINISHED = (".part", ".tmp", ".partial", ".crdownload", "~")
+
+
+@dataclass(frozen=True)
+class DropOutcome:
+    organisation_id: int
+    file_name: str
+    status: str  # succeeded, halted, failed, or busy when another import of the organisation was running
+    run_id: int | None = None
+    message: str = ""
+
+
+def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
+    """Import every new export under `drop_root` (default: the app's TETHER_SIMS_DROP); returns the outcomes."""
+    if drop_root is None:
+        drop_root = app.config["TETHER_SIMS_DROP"]
+    if not os.path.isdir(drop_root):
+        return []
+    outcomes = []
+    with (app.app_context() if app is not None else nullcontext()), store.database.connection_context():
+        for organisation, folder in _organisation_folders(drop_root):
+            for path in _settled_files(folder, settle_seconds):
+                outcome = _import_once(organisation, path)
+                if outcome is not None:
+                    outcomes.append(outcome)
+    return outcomes
+
+
+def _organisation_folders(drop_root):
+    for name in sorted(os.listdir(drop_root)):
+        folder = os.path.join(drop_root, name)
+        if not os.path.isdir(folder) or name.startswith("."):
+            continue
+        organisation = Organisation.get_or_none(Organisation.id == int(name)) if name.isdigit() else None
+        if organisation is None:
+            log.warning("SIMS drop folder %s is not named after an organisation id; its files are ignored", folder)
+            continue
+        yield organisation, folder
+
+
+def _settled_files(folder, settle_seconds):
+    """The folder's finished files, oldest first."""
+    settled_before = time.time() - settle_seconds
+    files = []
+    for entry in os.scandir(folder):
+        if not entry.is_file() or entry.name.startswith(".") or entry.name.lower().endswith(UNFINISHED):
+            continue
+        modified = entry.stat().st_mtime
+        if modified <= settled_before:
+            files.append((modified, entry.name, entry.path))
+    return [path for _, _, path in sorted(files)]
+
+
+def _already_handled(organisation, digest):
+    """Whether a run already took this file as far as it should go without a person."""
+    runs = SyncRun.select().where(
+        (SyncRun.organisation == organisation)
+        & (SyncRun.kind == students.KIND)
+        & (SyncRun.dry_run == False)  # noqa: E712
+        # The details column holds JSON text: match the digest in it without JSON-encoding the pattern.
+        & (SyncRun.details ** Value(f"%{digest}%", converter=False))
+    )
+    return any(
+        run.details.get("file_sha256") == digest
+        and (run.status in ("succeeded", "halted") or run.details.get("bad_file"))
+        for run in runs
+    )
+
+
+def _import_once(organisation, path):
+    name = os.path.basename(path)
+    try:
+        digest = file_sha256(path)
+    except OSError as error:
+        log.warning("SIMS drop file %s cannot be read: %s", path, error)
+        return None
+    if _already_handled(organisation, digest):
+        return None
+    try:
+        result = students.import_file(organisation, path, actor=ACTOR, trigger="schedule", file_name=name)
+    except AlreadyRunning as error:
+        return DropOutcome(organisation.id, name, "busy", message=str(error))
+    except Exception as error:  # one school's failure must not stop the others' imports
+        log.exception("SIMS drop import of %s for organisation %s failed", path, organisation.id)
+        return DropOutcome(organisation.id, name, "failed", message=str(error))
+    if result.status != "succeeded":
+        log.warning("SIMS drop import of %s for organisation %s %s: %s", name, organisation.id, result.status, result.message)
+    return DropOutcome(organisation.id, name, result.status, result.run.id, result.message)

@@ -1,0 +1,135 @@
+"""One run per (organisation, kind) at a time, across processes: a lease row in the database.
+
+    with lease.acquire(organisation.id, "sims_students", lease.default_holder(), ttl=1800) as held:
+        held.attach(run)   # optional: show which run holds it
+        held.renew()       # optional: a long run extends its lease before it expires
+
+`acquire` inserts the RunLease row; the unique (organisation_id, kind) index makes a second insert
+fail, and an expired row (its holder crashed) is taken over by a conditional UPDATE that only one
+contender can win. Leaving the block deletes the row if this holder still owns it. Call it outside
+any transaction, so that other processes see the lease at once.
+"""
+import datetime
+import os
+import socket
+import threading
+import uuid
+from contextlib import contextmanager
+
+from peewee import IntegrityError
+
+from store import database
+from store.models import RunLease, now
+
+
+class AlreadyRunning(Exception):
+    """Another holder has the lease: the message names the kind, the organisation and until when."""
+
+    def __init__(self, kind, organisation_id, holder=None, expires_at=None):
+        self.kind = kind
+        self.organisation_id = organisation_id
+        self.holder = holder
+        self.expires_at = expires_at
+        whom = f"organisation {organisation_id}" if organisation_id else "every organisation"
+        until = f" until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+        super().__init__(
+            f"a {kind} run for {whom} is already running ({holder or 'another process'} holds it{until}); "
+            "wait for it to finish, then try again"
+        )
+
+
+class LeaseLost(Exception):
+    """The lease expired and another holder took it over while this one was still running."""
+
+
+def default_holder():
+    """Who holds a lease: host, process and thread, plus a random part so two acquisitions never match."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+
+
+def _seconds(ttl):
+    return ttl if isinstance(ttl, datetime.timedelta) else datetime.timedelta(seconds=ttl)
+
+
+class Lease:
+    """A lease this process holds."""
+
+    def __init__(self, organisation_id, kind, holder, ttl):
+        self.organisation_id = organisation_id
+        self.kind = kind
+        self.holder = holder
+        self.ttl = ttl
+
+    def _mine(self):
+        return (
+            (RunLease.organisation_id == self.organisation_id)
+            & (RunLease.kind == self.kind)
+            & (RunLease.holder == self.holder)
+        )
+
+    def renew(self, ttl=None):
+        """Push the expiry `ttl` (default: the original) from now; LeaseLost if another holder has taken it."""
+        with database.atomic():
+            updated = RunLease.update(expires_at=now() + (_seconds(ttl) if ttl else self.ttl)).where(self._mine()).execute()
+        if not updated:
+            raise LeaseLost(f"the {self.kind} lease of organisation {self.organisation_id} was taken over by another run")
+
+    def attach(self, run):
+        """Record which SyncRun holds the lease, so a person can see what is running."""
+        with database.atomic():
+            RunLease.update(run=run).where(self._mine()).execute()
+
+    def release(self):
+        with database.atomic():
+            RunLease.delete().where(self._mine()).execute()
+
+
+def _insert(organisation_id, kind, holder, expires_at):
+    try:
+        with database.atomic():
+            RunLease.insert(
+                organisation_id=organisation_id, kind=kind, holder=holder, acquired_at=now(), expires_at=expires_at
+            ).execute()
+        return True
+    except IntegrityError:
+        return False
+
+
+def _take_over_expired(organisation_id, kind, holder, expires_at):
+    moment = now()
+    with database.atomic():
+        return bool(
+            RunLease.update(holder=holder, acquired_at=moment, expires_at=expires_at, run=None)
+            .where(
+                (RunLease.organisation_id == organisation_id)
+                & (RunLease.kind == kind)
+                & (RunLease.expires_at < moment)
+            )
+            .execute()
+        )
+
+
+@contextmanager
+def acquire(organisation_id, kind, holder=None, ttl=1800):
+    """Hold the (organisation_id, kind) lease for the block; AlreadyRunning if someone else holds it.
+
+    `organisation_id` 0 stands for runs that span every organisation; `ttl` is seconds or a timedelta.
+    """
+    organisation_id = organisation_id or 0
+    holder = holder or default_holder()
+    ttl = _seconds(ttl)
+    expires_at = now() + ttl
+    # Three tries cover the holder releasing between our failed insert and our look at its row.
+    for _ in range(3):
+        if _insert(organisation_id, kind, holder, expires_at) or _take_over_expired(organisation_id, kind, holder, expires_at):
+            break
+        current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
+        if current is not None:
+            raise AlreadyRunning(kind, organisation_id, current.holder, current.expires_at)
+    else:
+        raise AlreadyRunning(kind, organisation_id)
+    held = Lease(organisation_id, kind, holder, ttl)
+    try:
+        yield held
+    finally:
+        held.release()
