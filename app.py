@@ -82,8 +82,10 @@ def create_app(test_config=None):
             store.database.close()
 
     from console import init_app as init_console
+    from jobs.scheduler import init_app as init_scheduler
 
     init_console(app)
+    init_scheduler(app)
     return app
 
 

@@ -38,15 +38,24 @@ def init_app(app):
     def layout_context():
         return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
 
-    from . import audit, auth, errors, mapping, notifications, overview, students, users
+    from . import api, audit, auth, compliance, duplicates, errors, exclusions, mapping, notifications, overview
+    from . import profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(api.bp)
+    # Before compliance: profiles.show answers the profile URL and includes the compliance partials.
+    app.register_blueprint(profiles.bp)
+    app.register_blueprint(compliance.bp)
+    app.register_blueprint(students.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(notifications.bp)
-    app.register_blueprint(students.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(mapping.bp)
+    app.register_blueprint(duplicates.bp)
+    app.register_blueprint(exclusions.bp)
+    app.register_blueprint(runs.bp)
+    app.register_blueprint(upload.bp)
     errors.register(app)
 
     import sandbox

@@ -11,24 +11,18 @@ from rules import RuleError, RuleSet, compile_rule, validate
 from store import database
 from store.models import AuditEvent, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember, now
 
+from . import plan
+
 
 class RuleChangeRefused(ValueError):
     """A rule change that cannot be saved, with the reason and what to do."""
 
 
 def rule_member(shadow, group=None):
-    """A member shadow as mapping rules see it (DESIGN §4)."""
+    """A member shadow as mapping rules see it (DESIGN §4): the same reading the import makes."""
     group = group or shadow.group
     member = Member(id=shadow.sia_id, group_id=group.sia_id, personal_fields=shadow.personal_fields or {})
-    return {
-        "group": group.name,
-        "group_id": group.sia_id,
-        "role": member.role,
-        "email": member.email,
-        "first_name": member.first_name,
-        "last_name": member.last_name,
-        "custom": member.custom,
-    }
+    return plan.rule_member(member, group.name, group.sia_id)
 
 
 def ruleset_for(organisation, rules=None):

@@ -4,9 +4,12 @@
 def register_commands(app):
     from .db import db
     from .demo import demo
+    from .jobs import jobs
     from .rules import rules
+    from .safety import safety_check_command, token_commands
     from .sims import sims
+    from .sync import sync
     from .users import users
 
-    for group in (db, demo, rules, users, sims):
+    for group in (db, demo, rules, users, safety_check_command, token_commands, sims, sync, jobs):
         app.cli.add_command(group)

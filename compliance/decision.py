@@ -1,0 +1,279 @@
+"""The safety check (DESIGN §6): may this Sign In App member sign in to this group, and with a shield?
+
+`decide` is the whole decision table as a pure function of four plain values: the organisation's
+safety-check toggle, the group's `safety_check` and `rating_check`, and whether the member is ready,
+not ready or unavailable. Read as:
+
+- toggle off, `dont_check`, or `rating_check` `none`: nothing is checked → `not_checked`, allow, no
+  shield, no notification, whatever the member's state (Central Record's answer is not asked for, so a
+  member it cannot find does not matter);
+- otherwise ready → `compliant`, allow, green shield;
+- otherwise not ready → `not_compliant`, unavailable → `unavailable`; `reject` rejects, `allow` allows;
+  both notify the school.
+
+`check_sign_in` is the service the API and the CLI call: it reads the group's settings from the
+mirror (`SiaGroup.settings`, as the last SIA import saw them), finds the member's profile through its
+active link, works out readiness in the rating systems the group checks, decides, and records a
+Notification for every reject and every allow-when-not-ready.
+
+Which rating systems a group checks: `all` = every enabled system of the organisation; `selected` =
+the enabled systems the group selected plus every enabled *mandatory* system (a group cannot opt out
+of a mandatory system); a group whose choice leaves no enabled system has nothing to check.
+"""
+import datetime
+from dataclasses import dataclass
+
+from peewee import JOIN
+
+from store.models import Link, Notification, Organisation, Profile, RatingSystem, SiaGroup, SiaMember, now
+
+from .prepared import Prepared, Slot
+from .readiness import readiness_in_enabled_systems
+
+UNAVAILABLE_MESSAGE = (
+    "We were unable to get this member's information from Central Record, "
+    "please contact your portal administrator."
+)
+
+SAFETY_CHECKS = ("dont_check", "reject", "allow")
+RATING_CHECKS = ("all", "none", "selected")
+READY, NOT_READY, UNAVAILABLE = "ready", "not_ready", "unavailable"
+MEMBER_STATES = (READY, NOT_READY, UNAVAILABLE)
+
+# What a group whose settings say nothing does: the Sign In App defaults.
+DEFAULT_SAFETY_CHECK = "dont_check"
+DEFAULT_RATING_CHECK = "all"
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # compliant | not_compliant | not_checked | unavailable
+    shield: bool
+    decision: str  # allow | reject
+    notify: bool
+
+
+def checks_criteria(check_enabled, safety_check, rating_check):
+    """Whether Central Record's criteria are checked at all for this organisation toggle and group."""
+    return check_enabled and safety_check != "dont_check" and rating_check != "none"
+
+
+def decide(*, check_enabled, safety_check, rating_check, member):
+    """The §6 decision for one sign-in; every argument is a plain value."""
+    if safety_check not in SAFETY_CHECKS:
+        raise ValueError(f"safety_check must be one of {', '.join(SAFETY_CHECKS)}, not {safety_check!r}")
+    if rating_check not in RATING_CHECKS:
+        raise ValueError(f"rating_check must be one of {', '.join(RATING_CHECKS)}, not {rating_check!r}")
+    if member not in MEMBER_STATES:
+        raise ValueError(f"member must be one of {', '.join(MEMBER_STATES)}, not {member!r}")
+    if not checks_criteria(check_enabled, safety_check, rating_check):
+        return Decision("not_checked", shield=False, decision="allow", notify=False)
+    if member == READY:
+        return Decision("compliant", shield=True, decision="allow", notify=False)
+    status = "unavailable" if member == UNAVAILABLE else "not_compliant"
+    return Decision(status, shield=False, decision="reject" if safety_check == "reject" else "allow", notify=True)
+
+
+class UnknownGroup(LookupError):
+    """The connection has no group with that Sign In App id in Central Record's mirror."""
+
+
+# The queries of every sign-in, prepared once (see compliance.prepared), each reading only the columns
+# it needs. The first gives, in one row, the group, its organisation, and the member signing in with
+# its links to that organisation's profiles, the active link first.
+_SIGN_IN = Prepared(
+    lambda: SiaGroup.select(
+        SiaGroup.id, SiaGroup.name, SiaGroup.settings, Organisation.id, Organisation.name, Organisation.settings,
+        SiaMember.id, SiaMember.personal_fields, Link.id, Link.severed_at, Link.sever_reason,
+        Profile.id, Profile.organisation, Profile.profile_type, Profile.forename, Profile.surname, Profile.status,
+        Profile.leaving_date,
+    )
+    .join(Organisation, JOIN.LEFT_OUTER, on=(SiaGroup.organisation == Organisation.id))
+    .join_from(
+        SiaGroup, SiaMember, JOIN.LEFT_OUTER,
+        on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == Slot("member")),
+    )
+    .join(Link, JOIN.LEFT_OUTER, on=(Link.sia_member == SiaMember.id) & (Link.organisation == SiaGroup.organisation))
+    .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
+    .where((SiaGroup.connection == Slot("connection")) & (SiaGroup.sia_id == Slot("group")))
+    .order_by(Link.severed_at.is_null(False), Link.severed_at.desc())
+    .limit(1)
+)
+_ENABLED_SYSTEMS = Prepared(
+    lambda: RatingSystem.select(RatingSystem.id, RatingSystem.mandatory).where(
+        (RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True)  # noqa: E712
+    )
+)
+_PROFILE_FIELDS = ("id", "organisation", "profile_type", "forename", "surname", "status", "leaving_date")
+_NOTIFY = Prepared(
+    lambda: Notification.insert(
+        organisation=Slot("organisation"), kind=Slot("kind"), subject=Slot("subject"), message=Slot("message"),
+        at=Slot("at"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """The safety-check settings of one SIA group, read from the mirror."""
+
+    safety_check: str
+    rating_check: str
+    selected: frozenset
+
+    @classmethod
+    def of(cls, group):
+        settings = group.settings or {}
+        options = settings.get("sign_in_options") or {}
+        integrations = settings.get("integrations") or {}
+        safety_check = options.get("safety_check")
+        rating_check = integrations.get("rating_check")
+        selected = {int(i) for i in integrations.get("rating_systems") or [] if str(i).isdigit()}
+        return cls(
+            safety_check if safety_check in SAFETY_CHECKS else DEFAULT_SAFETY_CHECK,
+            rating_check if rating_check in RATING_CHECKS else DEFAULT_RATING_CHECK,
+            frozenset(selected),
+        )
+
+    def checks(self, rating_system):
+        """Whether this group checks `rating_system` (an enabled one)."""
+        return self.rating_check == "all" or rating_system.id in self.selected or rating_system.mandatory
+
+
+def _linked_profile(member_id, organisation, member_values, on):
+    """(name, profile, reason): the profile is None when Central Record cannot answer for the member,
+    and `reason` then says why, for the school's notification."""
+    member_pk, personal_fields, link_id, severed_at, sever_reason, *profile_values = member_values
+    if member_pk is None:
+        name = f"Sign In App member {member_id}"
+        return name, None, f"{name} has not been imported into Central Record."
+    name = SiaMember(sia_id=member_id, personal_fields=personal_fields).display_name
+    if link_id is None:
+        return name, None, f"{name} is not linked to a profile of {organisation.name}."
+    profile = Profile(**dict(zip(_PROFILE_FIELDS, profile_values)))
+    if severed_at is not None:
+        return name, None, (
+            f"{name}'s link to the profile of {profile.name} was severed ({sever_reason or 'no reason given'}) "
+            f"on {severed_at:%d %b %Y}."
+        )
+    if profile.status != "active":
+        return name, None, f"{name} is linked to the profile of {profile.name}, which is {profile.status}."
+    if profile.is_leaver(on):
+        return name, None, f"{profile.name} is a leaver from {profile.leaving_date:%d %b %Y}."
+    return profile.name, profile, ""
+
+
+def _summarise(readiness):
+    parts = []
+    for r in readiness:
+        if r.ready:
+            continue
+        gaps = []
+        if r.missing:
+            gaps.append("missing " + ", ".join(r.missing))
+        if r.expired:
+            gaps.append("expired " + ", ".join(r.expired))
+        parts.append(f"{r.rating_system.name}: {'; '.join(gaps) or 'not ready'}")
+    return "; ".join(parts)
+
+
+def _not_checked_reason(organisation, group, settings):
+    if organisation is None:
+        return f"Group {group.name} is not linked to a Central Record organisation, so nothing was checked."
+    if not organisation.setting("safety_check_enabled"):
+        return f"The safety check is turned off for {organisation.name}, so nothing was checked."
+    if settings.safety_check == "dont_check":
+        return f"Group {group.name} does not check Central Record criteria."
+    if settings.rating_check == "none":
+        return f"Group {group.name} does not check rating systems."
+    return f"Group {group.name} has no enabled rating system to check."
+
+
+def _message(decision, name, readiness):
+    if decision.status == "unavailable":
+        return UNAVAILABLE_MESSAGE
+    if decision.status == "compliant":
+        return f"{name} meets the entry criteria: {', '.join(r.rating_system.name for r in readiness)}."
+    outcome = "Sign in refused" if decision.decision == "reject" else "Signed in"
+    return f"{name} does not meet the entry criteria ({_summarise(readiness)}). {outcome}; the school has been notified."
+
+
+def _notify(organisation, group, decision, name, detail):
+    refused = decision.decision == "reject"
+    outcome = "Sign in was refused" if refused else "They were signed in"
+    _NOTIFY.execute(
+        organisation=organisation.id,
+        kind="safety_reject" if refused else "safety_warning",
+        subject=(f"Sign-in refused: {name}" if refused else f"Signed in without meeting the entry criteria: {name}"),
+        message=f"{detail} {outcome} to group {group.name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
+        at=Notification.at.db_value(now()),
+    )
+
+
+def _id(record_or_id):
+    return getattr(record_or_id, "id", record_or_id)
+
+
+def check_sign_in(connection, member_id, group_id, *, on=None, notify=True):
+    """The safety-check answer for SIA member `member_id` signing in to SIA group `group_id`.
+
+    Returns the §6 JSON answer as a dict. Raises UnknownGroup when the connection has no such group in
+    the mirror. With `notify=False` (the CLI's diagnostic) no Notification is recorded; the answer's
+    `notify` still says whether Sign In App's call would have recorded one.
+    """
+    on = on or datetime.date.today()
+    row = _SIGN_IN.first(connection=_id(connection), group=group_id, member=member_id)
+    if row is None:
+        raise UnknownGroup(
+            f"Central Record has no group {group_id} for the Sign In App connection {connection.name!r}. "
+            "Link the group to an organisation in Sign In App and run an import, then try again."
+        )
+    group_pk, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
+    group = SiaGroup(id=group_pk, name=group_name, organisation=organisation_id, settings=group_settings)
+    organisation = None
+    if organisation_id is not None:
+        organisation = Organisation(id=organisation_id, name=organisation_name, settings=organisation_settings)
+    settings = GroupSettings.of(group)
+    check_enabled = organisation is not None and organisation.setting("safety_check_enabled")
+    checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
+    name, profile, reason, readiness = "", None, "", []
+    if checked:
+        name, profile, reason = _linked_profile(member_id, organisation, row[6:], on)
+        if profile is not None:
+            readiness = [r for r in readiness_in_enabled_systems(profile, on) if settings.checks(r.rating_system)]
+            checked = bool(readiness)
+        else:
+            checked = any(
+                settings.checks(RatingSystem(id=system_id, mandatory=mandatory))
+                for system_id, mandatory in _ENABLED_SYSTEMS.rows(organisation=organisation.id)
+            )
+    # Nothing to check (and a group whose choice leaves no enabled rating system) decides as `none`.
+    rating_check = settings.rating_check if checked else "none"
+    if profile is None:
+        state = UNAVAILABLE
+    else:
+        state = READY if all(r.ready for r in readiness) else NOT_READY
+    decision = decide(
+        check_enabled=check_enabled, safety_check=settings.safety_check, rating_check=rating_check, member=state
+    )
+    if decision.status == "not_checked":
+        return _answer(decision, [], _not_checked_reason(organisation, group, settings))
+    message = _message(decision, name, readiness)
+    if decision.notify and notify:
+        detail = reason or f"{name} does not meet the entry criteria ({_summarise(readiness)})."
+        _notify(organisation, group, decision, name, detail)
+    return _answer(decision, readiness, message)
+
+
+def _answer(decision, readiness, message):
+    return {
+        "status": decision.status,
+        "shield": decision.shield,
+        "decision": decision.decision,
+        "notify": decision.notify,
+        "rating_systems": [
+            {"id": r.rating_system.id, "name": r.rating_system.name, "ready": r.ready, "missing": r.missing, "expired": r.expired}
+            for r in readiness
+        ],
+        "message": message,
+    }

@@ -1,0 +1,297 @@
+"""Readiness: is a profile ready in a rating system on a given date, and if not, what is missing?
+
+A profile is *ready* in a rating system when every check its profile type requires there has a record
+that counts on that date (DESIGN §6). A record counts when it is marked not required, or was completed
+on or before the date, and has not expired.
+
+A check expires *on* its expiry date: it counts up to the day before and not on the day itself. The
+expiry date is the record's own `expires_on` when set, else its completion date plus the check type's
+`validity_months` (month-end aware: 31 January + 1 month = 28 or 29 February), else never.
+
+The pure part (`add_months`, `expiry_of`, `check_standing`, `assess`) works on plain values; the loaders
+(`readiness_of`, `organisation_readiness`, `expiring_checks`) read the store in a fixed, small number
+of queries, whatever the number of requirements or profiles.
+"""
+import calendar
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from peewee import JOIN
+
+from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem
+
+from .prepared import Prepared, Slot
+
+EXPIRING_SOON_DAYS = 30
+
+VALID, MISSING, EXPIRED = "valid", "missing", "expired"
+
+
+def add_months(day, months):
+    """`day` plus `months` calendar months, clamped to the last day of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def expiry_of(completed_on, expires_on, not_required, validity_months):
+    """The day a record stops counting, or None when it never expires."""
+    if expires_on is not None:
+        return expires_on
+    if not_required or completed_on is None or validity_months is None:
+        return None
+    return add_months(completed_on, validity_months)
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What readiness needs of a check record, as plain values."""
+
+    check_type_id: int
+    completed_on: datetime.date | None
+    expires_on: datetime.date | None
+    not_required: bool
+    record_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckStanding:
+    """One required check on one date: valid, missing or expired, and when the counting record expires."""
+
+    check_type_id: int
+    name: str
+    state: str
+    expires_on: datetime.date | None = None
+    record_id: int | None = None
+
+    def expires_within(self, on, days):
+        return self.state == VALID and self.expires_on is not None and self.expires_on <= on + datetime.timedelta(days=days)
+
+
+def check_standing(check_type_id, name, validity_months, records, on):
+    """The standing of one check on `on`, given every record of that check type for the profile.
+
+    The record that counts longest wins, so a renewal supersedes the record it renews; with no record
+    counting, an expired completed record makes the check `expired` rather than `missing`.
+    """
+    best, expired = None, None
+    for record in records:
+        if not record.not_required and (record.completed_on is None or record.completed_on > on):
+            continue
+        expiry = expiry_of(record.completed_on, record.expires_on, record.not_required, validity_months)
+        if expiry is not None and expiry <= on:
+            if expired is None or expiry > expired[0]:
+                expired = (expiry, record)
+            continue
+        if best is None or best[0] is not None and (expiry is None or expiry > best[0]):
+            best = (expiry, record)
+    if best is not None:
+        return CheckStanding(check_type_id, name, VALID, best[0], best[1].record_id)
+    if expired is not None:
+        return CheckStanding(check_type_id, name, EXPIRED, expired[0], expired[1].record_id)
+    return CheckStanding(check_type_id, name, MISSING)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A profile in one rating system on one date."""
+
+    rating_system: RatingSystem
+    ready: bool
+    checks: tuple = ()
+    soon_days: int = EXPIRING_SOON_DAYS
+    on: datetime.date = field(default_factory=datetime.date.today)
+
+    @property
+    def missing(self):
+        return [c.name for c in self.checks if c.state == MISSING]
+
+    @property
+    def expired(self):
+        return [c.name for c in self.checks if c.state == EXPIRED]
+
+    @property
+    def expiring(self):
+        """The checks that count today but expire within `soon_days`, soonest first."""
+        soon = [c for c in self.checks if c.expires_within(self.on, self.soon_days)]
+        return sorted(soon, key=lambda c: (c.expires_on, c.name))
+
+    @property
+    def colour(self):
+        return self.rating_system.ready_colour if self.ready else self.rating_system.not_ready_colour
+
+
+def assess(rating_system, required, records_by_type, on, soon_days=EXPIRING_SOON_DAYS):
+    """Readiness in `rating_system`; `required` is [(check_type_id, name, validity_months)]."""
+    checks = tuple(
+        check_standing(type_id, name, validity, records_by_type.get(type_id, ()), on)
+        for type_id, name, validity in sorted(required, key=lambda r: r[1].lower())
+    )
+    return Readiness(rating_system, all(c.state == VALID for c in checks), checks, soon_days, on)
+
+
+def _records_by_profile(profile_ids):
+    grouped = defaultdict(lambda: defaultdict(list))
+    query = CheckRecord.select(
+        CheckRecord.id, CheckRecord.profile, CheckRecord.check_type, CheckRecord.completed_on,
+        CheckRecord.expires_on, CheckRecord.not_required,
+    ).where(CheckRecord.profile.in_(profile_ids))
+    for record_id, profile_id, type_id, completed_on, expires_on, not_required in query.tuples():
+        grouped[profile_id][type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    return grouped
+
+
+def _requirements(systems, profile_type_ids):
+    """{(rating_system_id, profile_type_id): [(check_type_id, name, validity_months)]}."""
+    required = defaultdict(list)
+    if not systems or not profile_type_ids:
+        return required
+    query = (
+        RatingRequirement.select(
+            RatingRequirement.rating_system, RatingRequirement.profile_type, CheckType.id, CheckType.name,
+            CheckType.validity_months,
+        )
+        .join(CheckType)
+        .where(
+            RatingRequirement.rating_system.in_([s.id for s in systems])
+            & RatingRequirement.profile_type.in_(list(profile_type_ids))
+        )
+    )
+    for system_id, type_id, check_type_id, name, validity in query.tuples():
+        required[(system_id, type_id)].append((check_type_id, name, validity))
+    return required
+
+
+# One profile's requirements and records: read at every sign-in and on every profile page.
+_REQUIREMENTS_OF_TYPE = Prepared(
+    lambda: RatingRequirement.select(
+        RatingRequirement.rating_system, CheckType.id, CheckType.name, CheckType.validity_months
+    )
+    .join(CheckType)
+    .where(RatingRequirement.profile_type == Slot("profile_type"))
+)
+_RECORDS_OF_PROFILE = Prepared(
+    lambda: CheckRecord.select(
+        CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on,
+        CheckRecord.not_required,
+    )
+    .where(CheckRecord.profile == Slot("profile"))
+)
+
+
+# Every enabled rating system of an organisation, with what one profile type needs in each and the
+# profile's records of those checks: one row per (system, requirement, record), in one query.
+_ENABLED_READINESS = Prepared(
+    lambda: RatingSystem.select(
+        RatingSystem.id, RatingSystem.name, RatingSystem.mandatory, CheckType.id, CheckType.name,
+        CheckType.validity_months, CheckRecord.id, CheckRecord.completed_on, CheckRecord.expires_on,
+        CheckRecord.not_required,
+    )
+    .join(
+        RatingRequirement, JOIN.LEFT_OUTER,
+        on=(RatingRequirement.rating_system == RatingSystem.id) & (RatingRequirement.profile_type == Slot("profile_type")),
+    )
+    .join(CheckType, JOIN.LEFT_OUTER, on=(RatingRequirement.check_type == CheckType.id))
+    .join(
+        CheckRecord, JOIN.LEFT_OUTER,
+        on=(CheckRecord.check_type == CheckType.id) & (CheckRecord.profile == Slot("profile")),
+    )
+    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
+    .order_by(RatingSystem.position, RatingSystem.name)
+)
+
+
+def readiness_in_enabled_systems(profile, on=None, soon_days=EXPIRING_SOON_DAYS):
+    """The profile's readiness in every enabled rating system of its organisation, from one query.
+
+    The safety check's path: its rating systems carry only id, name and mandatory.
+    """
+    on = on or datetime.date.today()
+    systems, required, records = {}, defaultdict(dict), defaultdict(dict)
+    rows = _ENABLED_READINESS.rows(
+        organisation=profile.organisation_id, profile_type=profile.profile_type_id, profile=profile.id
+    )
+    for system_id, name, mandatory, type_id, type_name, validity, record_id, completed_on, expires_on, not_required in rows:
+        if system_id not in systems:
+            systems[system_id] = RatingSystem(id=system_id, name=name, mandatory=mandatory)
+        if type_id is None:
+            continue
+        required[system_id][type_id] = (type_id, type_name, validity)
+        if record_id is not None:
+            records[type_id][record_id] = RecordFacts(type_id, completed_on, expires_on, not_required, record_id)
+    by_type = {type_id: list(facts.values()) for type_id, facts in records.items()}
+    return [assess(s, list(required[s.id].values()), by_type, on, soon_days) for s in systems.values()]
+
+
+def rating_systems_of(organisation_id, *, enabled_only=False):
+    query = RatingSystem.select().where(RatingSystem.organisation == organisation_id)
+    if enabled_only:
+        query = query.where(RatingSystem.enabled == True)  # noqa: E712
+    return list(query.order_by(RatingSystem.position, RatingSystem.name))
+
+
+def readiness_of(profile, on=None, systems=None, soon_days=EXPIRING_SOON_DAYS):
+    """The profile's readiness in each of `systems` (default: every system of its organisation)."""
+    on = on or datetime.date.today()
+    systems = rating_systems_of(profile.organisation_id) if systems is None else list(systems)
+    required = defaultdict(list)
+    for system_id, check_type_id, name, validity in _REQUIREMENTS_OF_TYPE.rows(profile_type=profile.profile_type_id):
+        required[system_id].append((check_type_id, name, validity))
+    records = defaultdict(list)
+    for record_id, type_id, completed_on, expires_on, not_required in _RECORDS_OF_PROFILE.rows(profile=profile.id):
+        records[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    return [assess(s, required[s.id], records, on, soon_days) for s in systems]
+
+
+@dataclass
+class Tally:
+    ready: int = 0
+    total: int = 0
+
+
+def organisation_readiness(organisation, on=None):
+    """How many current profiles are ready, per (profile type id, rating system id), in enabled systems.
+
+    Current profiles are the active ones that are not leavers on `on`.
+    """
+    on = on or datetime.date.today()
+    systems = rating_systems_of(organisation.id, enabled_only=True)
+    profiles = [p for p in Profile.active(organisation) if not p.is_leaver(on)]
+    required = _requirements(systems, {p.profile_type_id for p in profiles})
+    records = _records_by_profile([p.id for p in profiles])
+    tallies = defaultdict(Tally)
+    for profile in profiles:
+        for system in systems:
+            readiness = assess(system, required[(system.id, profile.profile_type_id)], records[profile.id], on)
+            tally = tallies[(profile.profile_type_id, system.id)]
+            tally.total += 1
+            tally.ready += readiness.ready
+    return systems, tallies
+
+
+@dataclass(frozen=True)
+class ExpiringCheck:
+    profile: Profile
+    check_type: CheckType
+    expires_on: datetime.date
+
+
+def expiring_checks(organisation, on=None, days=EXPIRING_SOON_DAYS):
+    """Checks of current profiles that count on `on` but expire within `days`, soonest first.
+
+    Only the longest-counting record of each check is considered, so a check already renewed is not
+    listed because of the record it replaced.
+    """
+    on = on or datetime.date.today()
+    profiles = {p.id: p for p in Profile.active(organisation) if not p.is_leaver(on)}
+    check_types = {t.id: t for t in CheckType.select().where(CheckType.organisation == organisation)}
+    records = _records_by_profile(list(profiles))
+    found = []
+    for profile_id, by_type in records.items():
+        for type_id, facts in by_type.items():
+            check_type = check_types[type_id]
+            standing = check_standing(type_id, check_type.name, check_type.validity_months, facts, on)
+            if standing.expires_within(on, days):
+                found.append(ExpiringCheck(profiles[profile_id], check_type, standing.expires_on))
+    return sorted(found, key=lambda e: (e.expires_on, e.profile.surname, e.profile.forename, e.check_type.name))

@@ -1,0 +1,102 @@
+"""Safety-check tokens: how Sign In App proves, per SIA connection, that it may ask the safety check.
+
+A token's secret is `tsc_` + 32 random bytes (URL-safe base64). Only its sha256 is stored, so a leaked
+database does not leak working tokens; the secret is shown once, when it is created, and is pasted into
+Sign In App (the sandbox keeps it on its account as `central_record_token`). A token answers only about
+its own connection's groups and members, and stops working the moment it is revoked.
+"""
+import datetime
+import hashlib
+import secrets
+
+from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
+
+from .prepared import Prepared, Slot
+
+SECRET_PREFIX = "tsc_"
+SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6
+# last_used_at is written at most this often per token, so a morning rush is not a stream of writes.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+class TokenError(Exception):
+    """A token action that cannot be done; the message says why and what to do."""
+
+
+def _hash(secret):
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _subject(token):
+    return f"safety_check_token:{token.id}"
+
+
+def _audit_view(token):
+    return {"connection": token.connection_id, "name": token.name, "prefix": token.prefix}
+
+
+def create(connection, *, actor, name=""):
+    """Issue a token for `connection`; returns (token, secret). The secret is never stored or shown again."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = SafetyCheckToken.create(
+        connection=connection,
+        name=name.strip(),
+        token_hash=_hash(secret),
+        prefix=secret[:SHOWN_PREFIX_LENGTH],
+        created_by=getattr(actor, "email", actor) or "",
+    )
+    AuditEvent.record(
+        "safety_token.create", actor=actor, organisation=connection.organisation_id, subject=_subject(token),
+        after=_audit_view(token),
+    )
+    return token, secret
+
+
+def revoke(token, *, actor, reason=""):
+    """Stop `token` working at once; revoking twice is refused with the date of the first revocation."""
+    if token.revoked_at is not None:
+        raise TokenError(
+            f"Token {token.prefix}… was already revoked on {token.revoked_at:%d %b %Y %H:%M} by "
+            f"{token.revoked_by or 'someone'}; nothing to do."
+        )
+    token.revoked_at = now()
+    token.revoked_by = getattr(actor, "email", actor) or ""
+    token.save(only=[SafetyCheckToken.revoked_at, SafetyCheckToken.revoked_by])
+    AuditEvent.record(
+        "safety_token.revoke", actor=actor, organisation=token.connection.organisation_id, subject=_subject(token),
+        before=_audit_view(token), reason=reason,
+    )
+    return token
+
+
+_LIVE_TOKEN = Prepared(
+    lambda: SafetyCheckToken.select(
+        SafetyCheckToken.id, SafetyCheckToken.connection, SafetyCheckToken.prefix, SafetyCheckToken.last_used_at,
+        SiaConnection.id, SiaConnection.name,
+    )
+    .join(SiaConnection)
+    .where((SafetyCheckToken.token_hash == Slot("token_hash")) & SafetyCheckToken.revoked_at.is_null())
+    .limit(1)
+)
+
+
+def authenticate(secret):
+    """The live token whose secret this is, with its connection's id and name, or None.
+
+    Notes when it was last used. It runs at every sign-in, so it is a prepared query of the few columns needed.
+    """
+    if not secret or not secret.startswith(SECRET_PREFIX):
+        return None
+    row = _LIVE_TOKEN.first(token_hash=_hash(secret))
+    if row is None:
+        return None
+    token_id, _, prefix, last_used_at, connection_id, connection_name = row
+    token = SafetyCheckToken(
+        id=token_id, prefix=prefix, last_used_at=last_used_at,
+        connection=SiaConnection(id=connection_id, name=connection_name),
+    )
+    moment = now()
+    if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
+        SafetyCheckToken.update(last_used_at=moment).where(SafetyCheckToken.id == token.id).execute()
+        token.last_used_at = moment
+    return token

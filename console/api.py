@@ -1,0 +1,66 @@
+"""Tether's JSON API for Sign In App: `POST /api/v1/safety-check`, and `GET /api/v1/ping`.
+
+Sign In App calls the safety check at sign-in with a bearer token Tether issued for its connection
+(`Authorization: Bearer tsc_…`). No session, no CSRF token: the blueprint is exempt from CSRF and
+every answer is JSON — 401 without a valid token, 422 for a body that is not `{member_id, group_id}`,
+404 for a group the token's connection does not have, else the §6 answer.
+"""
+from flask import Blueprint, jsonify, request
+
+from compliance import decision, tokens
+
+from .extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+UNAUTHENTICATED = (
+    "Send a safety-check token as 'Authorization: Bearer <token>'. Tokens are created, and revoked, on the "
+    "Sign In App tokens page of the organisation in Tether."
+)
+
+
+def _error(status, message, **extra):
+    return jsonify(message=message, **extra), status
+
+
+def _bearer_secret():
+    scheme, _, secret = (request.headers.get("Authorization") or "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else None
+
+
+def _sia_id(body, name, errors):
+    value = body.get(name)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        errors[name] = [f"The {name} must be the Sign In App id, a whole number, e.g. 1234."]
+        return None
+    return value
+
+
+@bp.post("/safety-check")
+def safety_check():
+    token = tokens.authenticate(_bearer_secret())
+    if token is None:
+        response, status = _error(401, UNAUTHENTICATED)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="Tether safety check"'
+        return response, status
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(422, 'Send a JSON object, e.g. {"member_id": 1234, "group_id": 56}.', errors={"body": ["Not a JSON object."]})
+    errors = {}
+    member_id, group_id = _sia_id(body, "member_id", errors), _sia_id(body, "group_id", errors)
+    if errors:
+        return _error(422, "The given data was invalid.", errors=errors)
+    try:
+        answer = decision.check_sign_in(token.connection, member_id, group_id)
+    except decision.UnknownGroup as exc:
+        return _error(404, str(exc))
+    return jsonify(answer)
+
+
+@bp.get("/ping")
+def ping():
+    """A trivial JSON answer: is the app up (the benchmark's baseline)."""
+    return jsonify(ok=True)

@@ -1,0 +1,125 @@
+"""`tether sync`: the Sign In App import and push from the command line (DESIGN §10).
+
+Exit codes: 0 the run succeeded, 1 it failed or another run of the organisation is in progress, 2 bad
+input (an unknown organisation, group or profile type). With `--json` one JSON document goes to stdout
+and nothing else does; a progress bar shows on a terminal otherwise; errors always go to stderr.
+"""
+import json
+import sys
+
+import click
+from flask.cli import AppGroup
+
+import store
+from store.models import Organisation
+from sync import plan, push, sia_import
+from sync.lease import AlreadyRunning
+
+sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
+
+AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+ORG = click.option("--org", "org_id", type=int, required=True, help="The organisation's id.")
+
+
+@sync.command("sia")
+@ORG
+@click.option("--dry-run", is_flag=True, help="Plan the import and show it; change nothing.")
+@AS_JSON
+def import_command(org_id, dry_run, as_json):
+    """Import the organisation's Sign In App members. Exit 0 done, 1 failed or busy, 2 bad input."""
+    with store.database.connection_context():
+        organisation = _organisation(org_id)
+        with _progress(as_json, "Importing") as report:
+            result = _or_busy(lambda: sia_import.import_organisation(
+                organisation, actor="cli", trigger="cli", dry_run=dry_run, progress=report
+            ))
+    outcome = result.to_dict()
+    decisions = result.run.details.get("decisions", []) if dry_run else []
+    if dry_run:
+        outcome["decisions"] = decisions
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2))
+    else:
+        for decision in decisions:
+            click.echo(f"{decision['sia_member_id']:<8} {decision['situation']:<10} {decision['name']}: {decision['reason']}")
+        _echo_problems(result.problems)
+        counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in plan.SITUATIONS)
+        click.echo(f"Run {result.run.id} {result.status}{' (dry run: nothing was changed)' if dry_run else ''}: {counts}.")
+    _exit(result)
+
+
+@sync.command("push")
+@ORG
+@click.option("--group", "group_id", type=int, required=True, help="The Sign In App group's id (a linked returning group).")
+@click.option("--type", "type_names", multiple=True, required=True, help="A profile type to push; repeat for more.")
+@AS_JSON
+def push_command(org_id, group_id, type_names, as_json):
+    """Create a Sign In App member for each unintegrated profile of the types, and link it."""
+    with store.database.connection_context():
+        organisation = _organisation(org_id)
+        with _progress(as_json, "Pushing") as report:
+            try:
+                result = _or_busy(lambda: push.push_all(
+                    organisation, group_id=group_id, type_names=list(type_names), actor="cli", trigger="cli",
+                    progress=report,
+                ))
+            except push.PushRefused as error:
+                _stop(str(error))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _echo_problems(result.problems)
+        counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in push.COUNTS)
+        click.echo(f"Run {result.run.id} {result.status}: {counts}.")
+    _exit(result)
+
+
+class _progress:
+    """A progress bar on stderr when it is a terminal and the output is not JSON; yields the callback."""
+
+    def __init__(self, as_json, label):
+        self.shown = not as_json and sys.stderr.isatty()
+        self.bar = click.progressbar(length=1, label=label, file=sys.stderr, hidden=not self.shown)
+
+    def __enter__(self):
+        bar = self.bar.__enter__()
+
+        def report(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        return report
+
+    def __exit__(self, *exc_info):
+        return self.bar.__exit__(*exc_info)
+
+
+def _or_busy(call):
+    try:
+        return call()
+    except AlreadyRunning as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _exit(result):
+    if result.status != "succeeded":
+        click.echo(f"error: {result.message}", err=True)
+        sys.exit(1)
+
+
+def _organisation(org_id):
+    organisation = Organisation.get_or_none(Organisation.id == org_id)
+    if organisation is None:
+        _stop(f"no organisation with id {org_id}; see the console's overview for ids.")
+    return organisation
+
+
+def _echo_problems(problems):
+    for problem in problems:
+        click.echo(f"{problem.external_id or '-':<10} {problem.code:<18} {problem.message}", err=True)
+
+
+def _stop(message):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)

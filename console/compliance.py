@@ -1,0 +1,264 @@
+"""Compliance pages: recording and editing checks, the organisation summary, rating systems, tokens.
+
+The profile page (console.profiles) shows a profile's readiness and checks through this module's
+partials, `compliance/_readiness.html` and `compliance/_checks.html`, fed by `_check_rows` and
+`_check_types`; the check forms here send the person back to it.
+
+Every query is scoped to an organisation the signed-in user may see (another school's records are
+404); changes need an admin or support user and go through one service in compliance/, which writes
+the audit event.
+"""
+import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from compliance import readiness as readiness_service
+from compliance import records, tokens
+from store.models import CheckRecord, CheckType, Profile, ProfileType, RatingRequirement, RatingSystem
+from store.models import SafetyCheckToken, SiaConnection
+
+from . import nav
+from .access import organisation_or_404, require_role
+
+bp = Blueprint("compliance", __name__)
+
+EDITORS = ("support", "admin")
+
+
+def _profile_or_404(org, profile_id):
+    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
+    if profile is None:
+        abort(404)
+    return profile
+
+
+def _check_or_404(profile, check_id):
+    record = CheckRecord.get_or_none((CheckRecord.id == check_id) & (CheckRecord.profile == profile))
+    if record is None:
+        abort(404)
+    return record
+
+
+def _check_types(org):
+    return list(CheckType.select().where(CheckType.organisation == org).order_by(CheckType.name))
+
+
+def _check_rows(profile, today):
+    """Each check record of the profile with its expiry and how it stands today."""
+    rows = []
+    query = (
+        CheckRecord.select(CheckRecord, CheckType)
+        .join(CheckType)
+        .where(CheckRecord.profile == profile)
+        .order_by(CheckType.name, CheckRecord.completed_on.desc(nulls="LAST"))
+    )
+    for record in query:
+        expiry = readiness_service.expiry_of(
+            record.completed_on, record.expires_on, record.not_required, record.check_type.validity_months
+        )
+        if record.not_required and (expiry is None or expiry > today):
+            state = "not required"
+        elif expiry is not None and expiry <= today:
+            state = "expired"
+        elif expiry is not None and expiry <= today + datetime.timedelta(days=readiness_service.EXPIRING_SOON_DAYS):
+            state = "expires soon"
+        else:
+            state = "valid"
+        rows.append({"record": record, "expires_on": expiry, "state": state})
+    return rows
+
+
+def _profile_url(org, profile):
+    # The profile page itself belongs to console.profiles, which includes this module's partials.
+    return url_for("profiles.show", org_id=org.id, profile_id=profile.id) + "#checks"
+
+
+def _render_check_form(org, person, record, errors, status):
+    return (
+        render_template(
+            "compliance/check_form.html", org=org, profile=person, record=record, check_types=_check_types(org),
+            errors=errors, form=request.form if errors else {},
+        ),
+        status,
+    )
+
+
+@bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks", methods=["GET", "POST"])
+@login_required
+@require_role(*EDITORS)
+def add_check(org_id, profile_id):
+    org = organisation_or_404(org_id)
+    person = _profile_or_404(org, profile_id)
+    if request.method == "GET":
+        return _render_check_form(org, person, None, {}, 200)
+    try:
+        record = records.add_check(person, request.form, actor=current_user)
+    except records.Invalid as exc:
+        return _render_check_form(org, person, None, exc.errors, 422)
+    flash(f"{record.check_type.name} recorded for {person.name}.", "success")
+    return redirect(_profile_url(org, person), 303)
+
+
+@bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks/<int:check_id>", methods=["GET", "POST"])
+@login_required
+@require_role(*EDITORS)
+def edit_check(org_id, profile_id, check_id):
+    org = organisation_or_404(org_id)
+    person = _profile_or_404(org, profile_id)
+    record = _check_or_404(person, check_id)
+    if request.method == "GET":
+        return _render_check_form(org, person, record, {}, 200)
+    try:
+        records.update_check(record, request.form, actor=current_user)
+    except records.Invalid as exc:
+        return _render_check_form(org, person, record, exc.errors, 422)
+    flash(f"{record.check_type.name} updated for {person.name}.", "success")
+    return redirect(_profile_url(org, person), 303)
+
+
+@bp.get("/organisations/<int:org_id>/compliance")
+@login_required
+def summary(org_id):
+    org = organisation_or_404(org_id)
+    today = datetime.date.today()
+    systems, tallies = readiness_service.organisation_readiness(org, today)
+    return render_template(
+        "compliance/summary.html",
+        org=org,
+        systems=systems,
+        tallies=tallies,
+        profile_types=list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position)),
+        expiring=readiness_service.expiring_checks(org, today),
+        days=readiness_service.EXPIRING_SOON_DAYS,
+    )
+
+
+def _system_or_404(org, system_id):
+    system = RatingSystem.get_or_none((RatingSystem.id == system_id) & (RatingSystem.organisation == org))
+    if system is None:
+        abort(404)
+    return system
+
+
+@bp.route("/organisations/<int:org_id>/rating-systems", methods=["GET", "POST"])
+@login_required
+@require_role(*EDITORS)
+def rating_systems(org_id):
+    org = organisation_or_404(org_id)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            system = records.create_rating_system(org, request.form, actor=current_user)
+        except records.Invalid as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(f"Rating system {system.name} created: now choose what each profile type needs.", "success")
+            return redirect(url_for(".rating_system", org_id=org.id, system_id=system.id), 303)
+    return (
+        render_template(
+            "compliance/rating_systems.html", org=org, systems=readiness_service.rating_systems_of(org.id),
+            errors=errors, form=request.form if errors else {},
+        ),
+        status,
+    )
+
+
+@bp.route("/organisations/<int:org_id>/rating-systems/<int:system_id>", methods=["GET", "POST"])
+@login_required
+@require_role(*EDITORS)
+def rating_system(org_id, system_id):
+    org = organisation_or_404(org_id)
+    system = _system_or_404(org, system_id)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            records.update_rating_system(system, request.form, actor=current_user)
+        except records.Invalid as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(f"Rating system {system.name} saved.", "success")
+            return redirect(url_for(".rating_system", org_id=org.id, system_id=system.id), 303)
+    required = {
+        f"{r.profile_type_id}:{r.check_type_id}"
+        for r in RatingRequirement.select().where(RatingRequirement.rating_system == system)
+    }
+    if errors:
+        required = set(request.form.getlist("requirements"))
+    return (
+        render_template(
+            "compliance/rating_system.html", org=org, system=system, errors=errors,
+            form=request.form if errors else {}, required=required, check_types=_check_types(org),
+            profile_types=list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position)),
+        ),
+        status,
+    )
+
+
+def _connection_for(org):
+    """The organisation's SIA connection, and whether the signed-in user may manage its tokens.
+
+    A trust's connection answers for every school of the trust, so only support manages its tokens.
+    """
+    connection = SiaConnection.for_organisation(org)
+    manageable = connection is not None and (connection.organisation_id == org.id or current_user.role == "support")
+    return connection, manageable
+
+
+def _render_tokens(org, *, secret=None, created=None, status=200):
+    connection, manageable = _connection_for(org)
+    response = render_template(
+        "compliance/tokens.html",
+        org=org,
+        connection=connection,
+        manageable=manageable,
+        tokens=list(SafetyCheckToken.of_connection(connection)) if connection else [],
+        secret=secret,
+        created=created,
+    )
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/organisations/<int:org_id>/sia-tokens")
+@login_required
+@require_role(*EDITORS)
+def token_list(org_id):
+    return _render_tokens(organisation_or_404(org_id))
+
+
+@bp.post("/organisations/<int:org_id>/sia-tokens")
+@login_required
+@require_role(*EDITORS)
+def create_token(org_id):
+    org = organisation_or_404(org_id)
+    connection, manageable = _connection_for(org)
+    if not manageable:
+        abort(403)
+    token, secret = tokens.create(connection, actor=current_user, name=request.form.get("name", "")[:100])
+    # Shown in this answer only (never flashed: the session cookie would carry it).
+    return _render_tokens(org, secret=secret, created=token, status=201)
+
+
+@bp.post("/organisations/<int:org_id>/sia-tokens/<int:token_id>/revoke")
+@login_required
+@require_role(*EDITORS)
+def revoke_token(org_id, token_id):
+    org = organisation_or_404(org_id)
+    connection, manageable = _connection_for(org)
+    if not manageable:
+        abort(403)
+    token = SafetyCheckToken.get_or_none((SafetyCheckToken.id == token_id) & (SafetyCheckToken.connection == connection))
+    if token is None:
+        abort(404)
+    try:
+        tokens.revoke(token, actor=current_user)
+    except tokens.TokenError as exc:
+        flash(str(exc), "warning")
+    else:
+        flash(f"Token {token.prefix}… revoked: Sign In App can no longer use it.", "success")
+    return redirect(url_for(".token_list", org_id=org.id), 303)
+
+
+nav.register("Compliance", "compliance.summary")
+nav.register("Rating systems", "compliance.rating_systems", roles=EDITORS)
+nav.register("Sign In App tokens", "compliance.token_list", roles=EDITORS)

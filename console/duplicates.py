@@ -1,0 +1,56 @@
+"""Duplicate suggestions and bulk merge: the profiles an import created beside the school's own ones.
+
+Everyone who may see the organisation reads the suggestions; admins and support merge them, one pair
+at a time (through the merge form, choosing values) or many at once with the default choices.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from store.models import Profile
+from sync import duplicates, merge
+
+from . import nav
+from .access import organisation_or_404, require_role
+
+bp = Blueprint("duplicates", __name__, url_prefix="/organisations/<int:org_id>/duplicates")
+
+
+def _pairs(org, values):
+    """(kept, removed) profiles from `kept_id:removed_id` form values; 404 unless both are the school's."""
+    pairs = []
+    for value in values:
+        kept_id, _, removed_id = value.partition(":")
+        if not (kept_id.isdigit() and removed_id.isdigit()):
+            abort(400)
+        found = {p.id: p for p in Profile.select().where(
+            (Profile.organisation == org) & Profile.id.in_([int(kept_id), int(removed_id)])
+        )}
+        if len(found) != 2:
+            abort(404)
+        pairs.append((found[int(kept_id)], found[int(removed_id)]))
+    return pairs
+
+
+@bp.get("")
+@login_required
+def index(org_id):
+    org = organisation_or_404(org_id)
+    return render_template(
+        "duplicates/index.html", org=org, suggestions=duplicates.suggestions(org),
+        can_merge=current_user.role in ("support", "admin"),
+    )
+
+
+@bp.post("/merge")
+@login_required
+@require_role("support", "admin")
+def bulk_merge(org_id):
+    org = organisation_or_404(org_id)
+    pairs = _pairs(org, request.form.getlist("pair"))
+    if not pairs:
+        flash("Tick the pairs to merge first.", "error")
+        return redirect(url_for(".index", org_id=org.id), 303)
+    return render_template("duplicates/results.html", org=org, results=merge.bulk_merge(pairs, current_user))
+
+
+nav.register("Duplicates", "duplicates.index")

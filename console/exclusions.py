@@ -1,0 +1,52 @@
+"""The exclusion list: Sign In App members that are never imported again, and restoring one (support).
+
+An integrated profile deleted in Central Record puts its member here. Everyone who may see the
+organisation reads the list; only support restores an entry, after which the member imports again on
+the next run.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from store.models import Exclusion
+from sync import links
+
+from . import nav
+from .access import organisation_or_404, require_role
+
+bp = Blueprint("exclusions", __name__, url_prefix="/organisations/<int:org_id>/exclusions")
+
+
+@bp.get("")
+@login_required
+def index(org_id):
+    org = organisation_or_404(org_id)
+    restored = request.args.get("show") == "restored"
+    query = Exclusion.select().where(
+        (Exclusion.organisation == org)
+        & (Exclusion.restored_at.is_null(False) if restored else Exclusion.restored_at.is_null())
+    )
+    return render_template(
+        "exclusions/index.html", org=org, restored=restored,
+        exclusions=query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()),
+        can_restore=current_user.role == "support",
+    )
+
+
+@bp.post("/<int:exclusion_id>/restore")
+@login_required
+@require_role("support")
+def restore(org_id, exclusion_id):
+    org = organisation_or_404(org_id)
+    exclusion = Exclusion.get_or_none((Exclusion.id == exclusion_id) & (Exclusion.organisation == org))
+    if exclusion is None:
+        abort(404)
+    try:
+        links.restore_exclusion(exclusion, current_user)
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"{exclusion.display_name} is no longer excluded: the member imports again on the next run.", "success")
+    return redirect(url_for(".index", org_id=org.id), 303)
+
+
+nav.register("Exclusions", "exclusions.index")

@@ -1,0 +1,240 @@
+"""Profiles: the searchable list, one profile with its links, checks and readiness, and the actions that
+repair its tie to Sign In App — decouple, delete, restore, re-link, merge and undo a merge.
+
+Everyone who may see the organisation reads these pages. Admins and support decouple, delete, merge and
+undo; restoring a profile and re-linking are for support (DESIGN §8). Each action calls one service in
+sync/, which writes the audit event; a refusal comes back as a message saying what to do instead.
+Action forms carry the profile version the person saw, so a change made meanwhile is refused, not
+overwritten.
+"""
+import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from compliance import readiness as readiness_service
+from store.models import Link, MergeRecord, Profile, ProfileType
+from sync import links, merge
+
+from . import nav
+from .access import organisation_or_404, require_role
+from .compliance import _check_rows, _check_types
+from .paging import PER_PAGE, paginate, render_list
+
+bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
+
+ADMINS = ("support", "admin")
+SUPPORT = ("support",)
+STATUSES = {"active": "Active", "deleted": "Deleted", "merged": "Merged", "all": "All"}
+LINKED = {"": "Linked or not", "linked": "Linked to Sign In App", "unlinked": "Not linked"}
+
+
+def profile_or_404(org, profile_id):
+    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
+    if profile is None:
+        abort(404)
+    return profile
+
+
+def _profile_as_seen(org, profile_id, field="version"):
+    """The profile at the version the form was drawn from, so a change made meanwhile is refused."""
+    profile = profile_or_404(org, profile_id)
+    profile.version = request.form.get(field, profile.version, type=int)
+    return profile
+
+
+def _matching_profiles(org, search, status, type_id, linked):
+    query = Profile.select(Profile, ProfileType).join(ProfileType).where(Profile.organisation == org)
+    if status != "all":
+        query = query.where(Profile.status == status)
+    if type_id:
+        query = query.where(Profile.profile_type == type_id)
+    if linked:
+        linked_ids = Link.active().where(Link.organisation == org).select(Link.profile)
+        query = query.where(Profile.id.in_(linked_ids) if linked == "linked" else Profile.id.not_in(linked_ids))
+    for term in search.split():
+        query = query.where(
+            Profile.forename.contains(term) | Profile.surname.contains(term) | Profile.email.contains(term)
+        )
+    return query.order_by(Profile.surname, Profile.forename, Profile.id)
+
+
+def _back(profile):
+    return redirect(url_for(".show", org_id=profile.organisation_id, profile_id=profile.id), 303)
+
+
+@bp.get("/profiles")
+@login_required
+def index(org_id):
+    org = organisation_or_404(org_id)
+    filters = {
+        "q": request.args.get("q", "").strip(),
+        "status": request.args.get("status") if request.args.get("status") in STATUSES else "active",
+        "type": request.args.get("type", 0, type=int),
+        "linked": request.args.get("linked") if request.args.get("linked") in LINKED else "",
+    }
+    page = paginate(_matching_profiles(org, filters["q"], filters["status"], filters["type"], filters["linked"]))
+    return render_list(
+        "profiles/index.html",
+        org=org,
+        filters=filters,
+        page=page,
+        linked_ids={link.profile_id for link in Link.active().where(Link.profile.in_([p.id for p in page.items]))},
+        profile_types=ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position),
+        statuses=STATUSES,
+        linked_choices=LINKED,
+    )
+
+
+@bp.get("/profiles/<int:profile_id>")
+@login_required
+def show(org_id, profile_id):
+    org = organisation_or_404(org_id)
+    profile = profile_or_404(org, profile_id)
+    today = datetime.date.today()
+    member_search = request.args.get("member_q", "").strip()
+    active_link = Link.active_for_profile(profile)
+    relinkable = current_user.role in SUPPORT and active_link is None and profile.status == "active"
+    context = {
+        "org": org,
+        "profile": profile,
+        "links": links.history(profile),
+        "active_link": active_link,
+        "merges": merge.merges_of(profile),
+        "undoable_merges": merge.undoable_merges(profile),
+        "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
+        "offers": links.offered_members(profile, member_search) if relinkable else [],
+        "member_search": member_search,
+        "can_admin": current_user.role in ADMINS,
+        "can_support": current_user.role in SUPPORT,
+        "readiness": readiness_service.readiness_of(profile, today),
+        "checks": _check_rows(profile, today),
+        "check_types": _check_types(org),
+        "can_edit": current_user.role in ADMINS,
+        "errors": {},
+        "form": {},
+    }
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "relink-members":
+        return render_block("profiles/_actions.html", "relink_members", **context)
+    return render_template("profiles/show.html", **context)
+
+
+@bp.post("/profiles/<int:profile_id>/decouple")
+@login_required
+@require_role(*ADMINS)
+def decouple(org_id, profile_id):
+    profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
+    try:
+        link = links.decouple(profile, current_user, request.form.get("reason", "").strip())
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(
+            f"{profile.name} is no longer linked to Sign In App member {link.sia_member.display_name}. The profile "
+            "now shows on the upload page; the member comes back as a new profile on the next import unless it "
+            "is deleted or archived in Sign In App.",
+            "success",
+        )
+    return _back(profile)
+
+
+@bp.post("/profiles/<int:profile_id>/delete")
+@login_required
+@require_role(*ADMINS)
+def delete(org_id, profile_id):
+    profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
+    try:
+        exclusion = links.delete_profile(profile, current_user, request.form.get("reason", "").strip())
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        excluded = f" Sign In App member {exclusion.display_name} is on the exclusion list." if exclusion else ""
+        flash(f"{profile.name} is deleted.{excluded} Support can restore the profile within 90 days.", "success")
+    return _back(profile)
+
+
+@bp.post("/profiles/<int:profile_id>/restore")
+@login_required
+@require_role(*SUPPORT)
+def restore(org_id, profile_id):
+    profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
+    try:
+        links.restore_profile(profile, current_user)
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(
+            f"{profile.name} is active again. Its Sign In App link was not restored and its member stays on the "
+            "exclusion list: re-link it below (restoring the exclusion in the same step), or merge it.",
+            "success",
+        )
+    return _back(profile)
+
+
+@bp.post("/profiles/<int:profile_id>/relink")
+@login_required
+@require_role(*SUPPORT)
+def relink(org_id, profile_id):
+    org = organisation_or_404(org_id)
+    profile = _profile_as_seen(org, profile_id)
+    member = links.member_of(org, request.form.get("member", type=int))
+    if member is None:
+        flash("Choose the Sign In App member to link from the list.", "error")
+        return _back(profile)
+    try:
+        links.relink(profile, member, current_user, restore_exclusion=request.form.get("restore_exclusion") == "yes")
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"{profile.name} is linked to Sign In App member {member.display_name}.", "success")
+    return _back(profile)
+
+
+@bp.route("/profiles/<int:profile_id>/merge", methods=["GET", "POST"])
+@login_required
+@require_role(*ADMINS)
+def merge_with(org_id, profile_id):
+    org = organisation_or_404(org_id)
+    if request.method == "POST":
+        kept = _profile_as_seen(org, profile_id)
+        removed = _profile_as_seen(org, request.form.get("removed", type=int), field="removed_version")
+        choices = {field: request.form.get(f"choice_{field}") for field in merge.MERGE_FIELDS}
+        try:
+            merge.merge(kept, removed, current_user, {f: side for f, side in choices.items() if side})
+        except links.ActionRefused as refusal:
+            flash(str(refusal), "error")
+            return redirect(url_for(".merge_with", org_id=org.id, profile_id=kept.id, removed=removed.id), 303)
+        flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
+        return _back(kept)
+    kept = profile_or_404(org, profile_id)
+    removed_id = request.args.get("removed", type=int)
+    if removed_id is None:
+        search = request.args.get("q", "").strip()
+        candidates = _matching_profiles(org, search, "active", 0, "").where(Profile.id != kept.id).limit(PER_PAGE)
+        return render_template("profiles/merge_pick.html", org=org, kept=kept, search=search, candidates=candidates)
+    removed = profile_or_404(org, removed_id)
+    return render_template(
+        "profiles/merge.html", org=org, kept=kept, removed=removed, rows=merge.comparison(kept, removed),
+        kept_linked=Link.active_for_profile(kept), removed_linked=Link.active_for_profile(removed),
+    )
+
+
+@bp.post("/merges/<int:merge_id>/undo")
+@login_required
+@require_role(*ADMINS)
+def undo_merge(org_id, merge_id):
+    org = organisation_or_404(org_id)
+    record = MergeRecord.get_or_none((MergeRecord.id == merge_id) & (MergeRecord.organisation == org))
+    if record is None:
+        abort(404)
+    try:
+        merge.undo_merge(record, current_user)
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"The merge is undone: {record.removed.name} and {record.kept.name} are separate again.", "success")
+    return redirect(url_for(".show", org_id=org.id, profile_id=record.kept_id), 303)
+
+
+nav.register("Profiles", "profiles.index")

@@ -1,0 +1,110 @@
+"""Sync runs of an organisation: the list, one run with live progress (htmx polling), its problems and CSV,
+and "Run import now".
+
+Everyone who may see the organisation reads these pages; starting an import is for admins and support.
+"""
+import csv
+import io
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+
+from store.models import RunProblem, SyncRun
+from sync import leavers, plan, purge, push, runs, sia_import
+from sync.lease import AlreadyRunning
+
+from . import nav
+from .access import organisation_or_404, require_role
+from .paging import paginate
+
+bp = Blueprint("runs", __name__, url_prefix="/organisations/<int:org_id>/sync/runs")
+
+KINDS = (sia_import.KIND, push.KIND, leavers.KIND, purge.KIND)
+COUNT_NAMES = {sia_import.KIND: plan.SITUATIONS, push.KIND: push.COUNTS, leavers.KIND: ("severed",), purge.KIND: ("purged",)}
+PROBLEMS_SHOWN = 500
+
+
+def _run_or_404(org, run_id):
+    run = SyncRun.get_or_none((SyncRun.id == run_id) & (SyncRun.organisation == org) & SyncRun.kind.in_(KINDS))
+    if run is None:
+        abort(404)
+    return run
+
+
+def _may_start():
+    return current_user.role in ("support", "admin")
+
+
+@bp.route("")
+@login_required
+def index(org_id):
+    org = organisation_or_404(org_id)
+    return render_template(
+        "runs/index.html", org=org, page=paginate(runs.runs_of(org, KINDS)), labels=runs.KIND_LABELS, may_start=_may_start()
+    )
+
+
+@bp.route("/import", methods=["POST"])
+@login_required
+@require_role("support", "admin")
+def start_import(org_id):
+    org = organisation_or_404(org_id)
+    try:
+        run = sia_import.start_import(current_app._get_current_object(), org, actor=current_user)
+    except AlreadyRunning as error:
+        flash(f"The import was not started: {error}.", "error")
+        return redirect(url_for(".index", org_id=org.id))
+    return redirect(url_for(".show", org_id=org.id, run_id=run.id), code=303)
+
+
+def _context(org, run):
+    problems = RunProblem.select().where(RunProblem.run == run).order_by(RunProblem.id)
+    return {
+        "org": org,
+        "run": run,
+        "label": runs.KIND_LABELS.get(run.kind, run.kind),
+        "count_names": COUNT_NAMES.get(run.kind, ()),
+        "problems": list(problems.limit(PROBLEMS_SHOWN)),
+        "problem_count": problems.count(),
+    }
+
+
+@bp.route("/<int:run_id>")
+@login_required
+def show(org_id, run_id):
+    org = organisation_or_404(org_id)
+    return render_template("runs/run.html", **_context(org, _run_or_404(org, run_id)))
+
+
+@bp.route("/<int:run_id>/progress")
+@login_required
+def progress(org_id, run_id):
+    """The progress fragment htmx polls every second while the run is running; it stops once it is not."""
+    org = organisation_or_404(org_id)
+    return render_block("runs/run.html", "progress", **_context(org, _run_or_404(org, run_id)))
+
+
+@bp.route("/<int:run_id>/problems.csv")
+@login_required
+def problems_csv(org_id, run_id):
+    org = organisation_or_404(org_id)
+    run = _run_or_404(org, run_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["external_id", "name", "code", "message"])
+    for problem in RunProblem.select().where(RunProblem.run == run).order_by(RunProblem.id):
+        writer.writerow([_csv_safe(problem.external_id), _csv_safe(problem.name), problem.code, _csv_safe(problem.message)])
+    return Response(
+        out.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="run-{run.id}-problems.csv"'},
+    )
+
+
+def _csv_safe(value):
+    """Keep a spreadsheet from reading a cell as a formula."""
+    text = str(value or "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+nav.register("Sync runs", "runs.index")

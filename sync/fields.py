@@ -1,0 +1,172 @@
+"""Field mapping between a Sign In App member and a Central Record profile (DESIGN §2, §5).
+
+Each FieldMapping row copies one field in one direction: `to_scr` (a member's field into the profile, at
+import) or `to_sia` (a profile's field into the member, at push and at import), `always` or only
+`on_create` (when the import creates the profile, or the push creates the member). An organisation
+without rows gets the defaults: name → forename and surname, email, mobile and role, to SCR, always.
+
+SIA fields: `name` (whole), `first_name`, `last_name`, `email`, `mobile`, `role`, and `custom.<key>` for a
+custom personal field. Profile fields: `name` (forename and surname together), `forename`, `surname`,
+`email`, `mobile`, `role`, and (to SIA only) `profile_type`.
+"""
+from dataclasses import dataclass
+
+from store.models import FieldMapping
+
+SIA_FIELDS = ("name", "first_name", "last_name", "email", "mobile", "role")
+SCR_TARGETS = ("name", "forename", "surname", "email", "mobile", "role")
+SCR_SOURCES = SCR_TARGETS + ("profile_type",)
+# The profile columns an import may write; forename and surname may not be null.
+PROFILE_COLUMNS = ("forename", "surname", "email", "mobile", "role")
+# Pushes carry the profile's id in this custom field, so a rerun finds the member it already created.
+PROFILE_ID_FIELD = "tether_profile_id"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    source: str
+    target: str
+    direction: str
+    apply: str = "always"
+
+    def applies(self, creating):
+        return self.apply == "always" or creating
+
+
+DEFAULTS = (
+    Mapping("name", "name", "to_scr"),
+    Mapping("email", "email", "to_scr"),
+    Mapping("mobile", "mobile", "to_scr"),
+    Mapping("role", "role", "to_scr"),
+)
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """An organisation's mappings in each direction, and the rows that could not be used, in words."""
+
+    to_scr: tuple
+    to_sia: tuple
+    invalid: tuple = ()
+
+
+def _valid_sia_field(name):
+    return name in SIA_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+
+
+def _invalid(row):
+    if row.direction == "to_scr":
+        if not _valid_sia_field(row.source_field):
+            return f"'{row.source_field}' is not a Sign In App field"
+        if row.target_field not in SCR_TARGETS:
+            return f"'{row.target_field}' is not a profile field an import can write ({', '.join(SCR_TARGETS)})"
+    else:
+        if row.source_field not in SCR_SOURCES:
+            return f"'{row.source_field}' is not a profile field ({', '.join(SCR_SOURCES)})"
+        if not _valid_sia_field(row.target_field):
+            return f"'{row.target_field}' is not a Sign In App field (name, email, mobile, role or custom.<key>)"
+    return None
+
+
+def field_map(organisation):
+    """The organisation's FieldMapping rows, or the defaults when it has none."""
+    rows = list(FieldMapping.select().where(FieldMapping.organisation == organisation).order_by(FieldMapping.id))
+    if not rows:
+        return FieldMap(to_scr=DEFAULTS, to_sia=())
+    to_scr, to_sia, invalid = [], [], []
+    for row in rows:
+        reason = _invalid(row)
+        if reason:
+            invalid.append(
+                f"The field mapping {row.source_field} → {row.target_field} ({row.direction}) is ignored: {reason}. "
+                "Correct it under Settings → Field mapping."
+            )
+            continue
+        mapping = Mapping(row.source_field, row.target_field, row.direction, row.apply)
+        (to_scr if row.direction == "to_scr" else to_sia).append(mapping)
+    return FieldMap(tuple(to_scr), tuple(to_sia), tuple(invalid))
+
+
+def _text(value):
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def member_value(member, sia_field):
+    """A member's value for an SIA field, tidied; None when empty."""
+    if sia_field.startswith("custom."):
+        return _text(member.custom.get(sia_field[len("custom."):]))
+    return _text(getattr(member, sia_field))
+
+
+def member_to_profile(member, mappings, *, creating):
+    """The profile columns the member's fields give, by the `to_scr` mappings that apply now."""
+    values = {}
+    for mapping in mappings:
+        if not mapping.applies(creating):
+            continue
+        if mapping.target == "name":
+            values["forename"] = member_value(member, "first_name")
+            values["surname"] = member_value(member, "last_name")
+        else:
+            values[mapping.target] = member_value(member, mapping.source)
+    if creating:
+        # A profile needs a name even when the organisation maps none.
+        values.setdefault("forename", member_value(member, "first_name"))
+        values.setdefault("surname", member_value(member, "last_name"))
+    for required in ("forename", "surname"):
+        if required in values and values[required] is None:
+            values[required] = ""
+    return values
+
+
+def profile_value(profile, field):
+    """A profile's value for a profile field; `profile` is a Profile or a dict of its columns."""
+    get = profile.get if isinstance(profile, dict) else (lambda name: getattr(profile, name))
+    if field == "name":
+        return _text(f"{get('forename') or ''} {get('surname') or ''}")
+    if field == "profile_type":
+        return _text(get("profile_type_name"))
+    return _text(get(field))
+
+
+def _sia_key(sia_field):
+    return sia_field[len("custom."):] if sia_field.startswith("custom.") else sia_field
+
+
+def profile_to_member(profile, mappings, *, creating):
+    """The personal fields the profile gives, by the `to_sia` mappings that apply now."""
+    return {
+        _sia_key(mapping.target): profile_value(profile, mapping.source)
+        for mapping in mappings
+        if mapping.applies(creating)
+    }
+
+
+def member_fields_for_push(profile, mappings):
+    """The personal fields of a new member pushed from `profile`: who they are, the mapped fields, its id."""
+    fields = {
+        "name": profile_value(profile, "name"),
+        "first_name": profile_value(profile, "forename"),
+        "last_name": profile_value(profile, "surname"),
+        "email": profile_value(profile, "email"),
+        "mobile": profile_value(profile, "mobile"),
+        "role": profile_value(profile, "role"),
+    }
+    fields.update(profile_to_member(profile, mappings, creating=True))
+    fields[PROFILE_ID_FIELD] = str(profile.id if not isinstance(profile, dict) else profile["id"])
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def sia_changes(member, profile, mappings):
+    """The `to_sia` fields (always) whose member value differs from the profile's: {personal field: value}."""
+    changes = {}
+    for mapping in mappings:
+        if not mapping.applies(False):
+            continue
+        wanted = profile_value(profile, mapping.source)
+        if member_value(member, mapping.target) != wanted:
+            changes[_sia_key(mapping.target)] = wanted
+    return changes

@@ -1,0 +1,192 @@
+"""The mirror: what Tether last saw in Sign In App, as SiaGroup rows and SiaMember shadows.
+
+`read` asks Sign In App for everything a run needs before anything is written, so a Sign In App that is
+down, slow or refuses the credentials changes nothing. Only returning groups linked to the organisation
+have their members read (DESIGN §5); admin and portal users are never asked for. `store_groups` and
+`store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
+an unchanged member costs no write.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from store import database
+from store.models import SiaGroup, SiaMember, now
+
+ROWS_PER_INSERT = 500
+
+
+@dataclass
+class Snapshot:
+    """One read of a Sign In App account for one organisation."""
+
+    groups: list  # every group of the account, with integration settings
+    members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
+
+    def synced_groups(self, organisation_id):
+        return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
+
+
+def read(client, organisation):
+    """Every group of the account with its settings, and the members of the groups synced for `organisation`.
+
+    Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
+    """
+    groups = [client.group(summary.id) for summary in client.list_groups()]
+    snapshot = Snapshot(groups=groups)
+    for group in snapshot.synced_groups(organisation.id):
+        snapshot.members[group.id] = list(client.members(group.id))
+    return snapshot
+
+
+def digest(member):
+    """A fingerprint of everything the shadow keeps about a member."""
+    state = {"group": member.group_id, "fields": member.personal_fields, "archived": member.archived}
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def store_groups(connection, snapshot):
+    """Upsert a SiaGroup row per group read, mark the connection's groups missing from SIA gone.
+
+    Returns {SIA group id: SiaGroup row id}.
+    """
+    moment = now()
+    for group in snapshot.groups:
+        settings = {"integrations": group.integrations or {}, "sign_in_options": group.sign_in_options or {}}
+        SiaGroup.insert(
+            connection=connection.id,
+            sia_id=group.id,
+            name=group.name,
+            type=group.type,
+            organisation=group.organisation_id,
+            settings=settings,
+            seen_at=moment,
+            gone_at=None,
+        ).on_conflict(
+            conflict_target=[SiaGroup.connection, SiaGroup.sia_id],
+            update={
+                SiaGroup.name: group.name,
+                SiaGroup.type: group.type,
+                SiaGroup.organisation: group.organisation_id,
+                SiaGroup.settings: settings,
+                SiaGroup.seen_at: moment,
+                SiaGroup.gone_at: None,
+            },
+        ).execute()
+    seen = [group.id for group in snapshot.groups]
+    SiaGroup.update(gone_at=moment).where(
+        (SiaGroup.connection == connection) & SiaGroup.gone_at.is_null() & SiaGroup.sia_id.not_in(seen or [0])
+    ).execute()
+    return dict(
+        SiaGroup.select(SiaGroup.sia_id, SiaGroup.id).where(SiaGroup.connection == connection).tuples()
+    )
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """A shadow as a plan reads it."""
+
+    id: int
+    sia_id: int
+    group_id: int
+    digest: str
+    gone: bool
+
+
+def shadows_of(connection):
+    """{SIA member id: Shadow} for every shadow of the connection."""
+    query = SiaMember.select(
+        SiaMember.id, SiaMember.sia_id, SiaMember.group, SiaMember.digest, SiaMember.gone_at.is_null(False)
+    ).where(SiaMember.connection == connection)
+    return {row[1]: Shadow(*row[:4], bool(row[4])) for row in query.tuples()}
+
+
+def names_of(shadow_ids):
+    """{shadow id: the member's name as last seen}."""
+    query = SiaMember.select(SiaMember.id, SiaMember.personal_fields, SiaMember.sia_id).where(SiaMember.id.in_(list(shadow_ids)))
+    return {row.id: row.display_name for row in query} if shadow_ids else {}
+
+
+def store_shadows(connection, members, shadows, group_rows):
+    """Write the shadows of `members` (Member records) that are new or changed; returns {SIA id: shadow id}.
+
+    `shadows` is `shadows_of(connection)` from before the run (updated in place); `group_rows` maps SIA
+    group ids to SiaGroup row ids. An archived member's shadow is gone; one that is back is not.
+    """
+    moment = now()
+    new_rows = []
+    for member in members:
+        fingerprint = digest(member)
+        shadow = shadows.get(member.id)
+        group_row = group_rows[member.group_id]
+        gone_at = moment if member.archived else None
+        if shadow is None:
+            new_rows.append(
+                {
+                    "connection": connection.id,
+                    "sia_id": member.id,
+                    "group": group_row,
+                    "personal_fields": member.personal_fields,
+                    "archived": member.archived,
+                    "sia_updated_at": member.updated_at,
+                    "digest": fingerprint,
+                    "seen_at": moment,
+                    "gone_at": gone_at,
+                }
+            )
+        elif shadow.digest != fingerprint or shadow.gone != member.archived or shadow.group_id != group_row:
+            SiaMember.update(
+                group=group_row,
+                personal_fields=member.personal_fields,
+                archived=member.archived,
+                sia_updated_at=member.updated_at,
+                digest=fingerprint,
+                seen_at=moment,
+                gone_at=gone_at if not (shadow.gone and member.archived) else SiaMember.gone_at,
+            ).where(SiaMember.id == shadow.id).execute()
+            shadows[member.id] = Shadow(shadow.id, member.id, group_row, fingerprint, member.archived)
+    for row, shadow_id in zip(new_rows, insert_rows(SiaMember, new_rows)):
+        shadows[row["sia_id"]] = Shadow(shadow_id, row["sia_id"], row["group"], row["digest"], row["gone_at"] is not None)
+    return {member.id: shadows[member.id].id for member in members}
+
+
+def _quoted(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def insert_rows(model, rows):
+    """Insert `rows` (dicts with the same keys) into `model`'s table; returns their new ids, in order.
+
+    One parametrised multi-row INSERT per ROWS_PER_INSERT rows, its SQL built once from the model's
+    columns: building it value by value through the query builder costs more than the database's work
+    on a first import. Values go through each field's `db_value`, as the query builder would send them.
+    """
+    if not rows:
+        return []
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(_quoted(field.column_name) for field in fields)
+    ids = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        placeholders = "(" + ", ".join([database.param] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {_quoted(model._meta.table_name)} ({columns}) VALUES "
+            + ", ".join([placeholders] * len(chunk))
+            + f" RETURNING {_quoted(model._meta.primary_key.column_name)}"
+        )
+        params = [field.db_value(row[field.name]) for row in chunk for field in fields]
+        # Both databases number the rows of one multi-row insert in the order given, though RETURNING
+        # may list them in any order: sorted, the ids line up with the rows.
+        ids.extend(sorted(row_id for (row_id,) in database.execute_sql(sql, params).fetchall()))
+    return ids
+
+
+def mark_gone(shadow_ids):
+    """Mark shadows gone: their members left the synced groups or Sign In App."""
+    if shadow_ids:
+        SiaMember.update(gone_at=now()).where(SiaMember.id.in_(shadow_ids) & SiaMember.gone_at.is_null()).execute()
+
+
+def touch_seen(groups):
+    """Record that the members of `groups` (SiaGroup rows or a query of their ids) were seen, in one statement."""
+    SiaMember.update(seen_at=now()).where(SiaMember.group.in_(groups) & SiaMember.gone_at.is_null()).execute()

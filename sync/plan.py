@@ -1,0 +1,318 @@
+"""The plan of an SIA import: one Decision per member, with its situation and the reason, before anything changes.
+
+For each member of a returning group linked to the organisation (DESIGN §5), in this order:
+
+| situation  | when                                                                  | what applying it does                 |
+|------------|-----------------------------------------------------------------------|---------------------------------------|
+| excluded   | the member is on the organisation's exclusion list                    | nothing                               |
+| gone       | archived in Sign In App, or no longer in the synced groups            | marks the shadow gone; profile kept   |
+| leaver     | linked to a profile whose leaving date is today or earlier            | severs the link (`leaver`)            |
+|            | or unlinked since its link was severed as a leaver                    | nothing until someone re-links        |
+| updated    | linked, profile active, a mapped field differs                        | copies the mapped fields              |
+| unchanged  | linked, profile active, nothing differs                               | nothing                               |
+| linked     | unlinked, a rule matches, `auto_link_exact_email` on and exactly one   | links that profile, copies the fields |
+|            | active unlinked profile of the organisation has the member's email    |                                       |
+| created    | unlinked, a rule matches                                              | creates a profile of the rule's type  |
+| unmapped   | unlinked, no rule matches                                             | nothing                               |
+
+A linked group that answers with no members although it had some is held: its members are not marked
+gone, and the plan carries a problem saying why. Building a plan reads the database and writes nothing.
+"""
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from peewee import JOIN
+
+from rules import RuleError, RuleSet, compile_rule
+from store.models import Exclusion, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember
+
+from . import fields, mirror
+from .runs import Problem
+
+SITUATIONS = ("created", "updated", "unchanged", "linked", "excluded", "unmapped", "leaver", "gone")
+
+
+@dataclass
+class Decision:
+    sia_id: int
+    name: str
+    group_id: int | None  # the SIA group's id
+    situation: str
+    reason: str
+    member: object = None  # the connector's Member; None for a member no longer in the synced groups
+    profile_id: int | None = None
+    link_id: int | None = None
+    profile_type_id: int | None = None
+    profile_type: str | None = None
+    changes: dict = field(default_factory=dict)  # created: the new profile's fields; else {field: [old, new]}
+    sia_changes: dict = field(default_factory=dict)  # personal fields to write to Sign In App
+
+    def to_dict(self):
+        return {
+            "sia_member_id": self.sia_id,
+            "name": self.name,
+            "group_id": self.group_id,
+            "situation": self.situation,
+            "reason": self.reason,
+            "profile_id": self.profile_id,
+            "profile_type": self.profile_type,
+            "changes": self.changes,
+            "sia_changes": self.sia_changes,
+        }
+
+
+@dataclass
+class Plan:
+    organisation_id: int
+    decisions: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    synced_group_ids: list = field(default_factory=list)
+    shadows: dict = field(default_factory=dict)  # mirror.shadows_of(connection) as the plan found them
+
+    @property
+    def counts(self):
+        tally = Counter(decision.situation for decision in self.decisions)
+        return {situation: tally.get(situation, 0) for situation in SITUATIONS}
+
+
+def rule_member(member, group_name, group_id):
+    """A member (connectors.sia.protocol.Member) of a group as mapping rules see it (DESIGN §4)."""
+    return {
+        "group": group_name,
+        "group_id": group_id,
+        "role": member.role,
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "custom": member.custom,
+    }
+
+
+def rule_set(organisation, problems):
+    """The organisation's mapping rules, compiled; a rule that does not compile is left out, with a problem."""
+    entries = []
+    for rule in MappingRule.ordered(organisation):
+        try:
+            entries.append((rule.profile_type_id, compile_rule(rule.expression), rule.enabled))
+        except RuleError as error:
+            problems.append(
+                Problem(
+                    f"rule:{rule.id}",
+                    rule.expression,
+                    "mapping_rule",
+                    f"Mapping rule {rule.position + 1} ({rule.expression!r}) is left out of this run: {error}. "
+                    "Correct it under Mapping rules.",
+                )
+            )
+    return RuleSet(entries)
+
+
+def _profile_columns():
+    return (
+        Profile.id,
+        Profile.organisation,
+        Profile.forename,
+        Profile.surname,
+        Profile.email,
+        Profile.mobile,
+        Profile.role,
+        Profile.status,
+        Profile.leaving_date,
+        ProfileType.name.alias("profile_type_name"),
+    )
+
+
+def _linked_profiles(connection):
+    """{SIA member id: (link id, profile dict)} for the connection's members with an active link."""
+    query = (
+        Link.select(Link.id.alias("link_id"), SiaMember.sia_id, *_profile_columns())
+        .join(SiaMember, on=(Link.sia_member == SiaMember.id))
+        .switch(Link)
+        .join(Profile, on=(Link.profile == Profile.id))
+        .join(ProfileType, on=(Profile.profile_type == ProfileType.id))
+        .where((SiaMember.connection == connection) & Link.severed_at.is_null())
+        .dicts()
+    )
+    return {row["sia_id"]: (row["link_id"], row) for row in query}
+
+
+def _severed_as_leavers(organisation, connection, linked):
+    """{SIA member id: severed_at} for unlinked members whose last link was severed because the profile left."""
+    query = (
+        Link.select(SiaMember.sia_id, Link.sever_reason, Link.severed_at)
+        .join(SiaMember, on=(Link.sia_member == SiaMember.id))
+        .where((Link.organisation == organisation) & (SiaMember.connection == connection) & Link.severed_at.is_null(False))
+        .order_by(Link.severed_at, Link.id)
+        .tuples()
+    )
+    last = {}
+    for sia_id, reason, severed_at in query:
+        last[sia_id] = (reason, severed_at)
+    return {sia_id: at for sia_id, (reason, at) in last.items() if reason == "leaver" and sia_id not in linked}
+
+
+def _free_profiles_by_email(organisation, today):
+    """{lower-case email: [profile dict]} of the organisation's active, unlinked, non-leaver profiles."""
+    query = (
+        Profile.select(*_profile_columns())
+        .join(ProfileType, on=(Profile.profile_type == ProfileType.id))
+        .switch(Profile)
+        .join(Link, JOIN.LEFT_OUTER, on=((Link.profile == Profile.id) & Link.severed_at.is_null()))
+        .where(
+            (Profile.organisation == organisation)
+            & (Profile.status == "active")
+            & Profile.email.is_null(False)
+            & Link.id.is_null()
+            & (Profile.leaving_date.is_null() | (Profile.leaving_date > today))
+        )
+        .dicts()
+    )
+    by_email = {}
+    for row in query:
+        email = (row["email"] or "").strip().lower()
+        if email:
+            by_email.setdefault(email, []).append(row)
+    return by_email
+
+
+def _field_changes(profile, values):
+    return {
+        column: [profile[column], value]
+        for column, value in values.items()
+        if (profile[column] or None) != (value or None)
+    }
+
+
+def build(organisation, connection, snapshot, today=None):
+    """The plan for applying `snapshot` (a mirror.Snapshot) to `organisation`. Reads only."""
+    today = today or datetime.date.today()
+    plan = Plan(organisation.id)
+    plan.shadows = shadows = mirror.shadows_of(connection)
+    field_map = fields.field_map(organisation)
+    for message in field_map.invalid:
+        plan.problems.append(Problem("", "", "field_mapping", message))
+    rules = rule_set(organisation, plan.problems)
+    type_names = dict(
+        ProfileType.select(ProfileType.id, ProfileType.name).where(ProfileType.organisation == organisation).tuples()
+    )
+    excluded = {
+        sia_id
+        for (sia_id,) in Exclusion.active(organisation)
+        .select(Exclusion.sia_member_id)
+        .where(Exclusion.connection == connection)
+        .tuples()
+    }
+    linked = _linked_profiles(connection)
+    leavers_severed = _severed_as_leavers(organisation, connection, linked)
+    auto_link = bool(organisation.setting("auto_link_exact_email"))
+    free_by_email = _free_profiles_by_email(organisation, today) if auto_link else {}
+    claimed = set()
+
+    groups = snapshot.synced_groups(organisation.id)
+    plan.synced_group_ids = [group.id for group in groups]
+    read_ids = set()
+    for group in groups:
+        for member in snapshot.members.get(group.id, []):
+            if member.id in read_ids:
+                continue
+            read_ids.add(member.id)
+            plan.decisions.append(
+                _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed,
+                        free_by_email, claimed, today)
+            )
+    _plan_departures(plan, connection, groups, snapshot, shadows, read_ids)
+    return plan
+
+
+def _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed, free_by_email, claimed, today):
+    def decision(situation, reason, **extra):
+        return Decision(member.id, member.name, group.id, situation, reason, member, **extra)
+
+    if member.id in excluded:
+        return decision("excluded", "on the exclusion list; restore it to import this member again")
+    if member.archived:
+        return decision("gone", "archived in Sign In App; the profile is kept as it is")
+    if member.id in linked:
+        link_id, profile = linked[member.id]
+        ids = {"profile_id": profile["id"], "link_id": link_id, "profile_type": profile["profile_type_name"]}
+        if profile["leaving_date"] is not None and profile["leaving_date"] <= today:
+            return decision(
+                "leaver", f"the profile left on {profile['leaving_date']:%d %b %Y}; the link is severed", **ids
+            )
+        if profile["status"] != "active":
+            return decision("unchanged", f"the linked profile is {profile['status']}; it is not updated", **ids)
+        changes = _field_changes(profile, fields.member_to_profile(member, field_map.to_scr, creating=False))
+        sia_changes = fields.sia_changes(member, profile, field_map.to_sia)
+        if changes or sia_changes:
+            changed = ", ".join(list(changes) + [f"Sign In App {name}" for name in sia_changes])
+            return decision("updated", f"changed: {changed}", changes=changes, sia_changes=sia_changes, **ids)
+        return decision("unchanged", "linked and up to date", **ids)
+    if member.id in leavers_severed:
+        return decision(
+            "leaver",
+            f"its link was severed on {leavers_severed[member.id]:%d %b %Y} because the profile left; "
+            "re-link the profile to sync this member again",
+        )
+    profile_type_id = rules.match(rule_member(member, group.name, group.id))
+    if profile_type_id is None:
+        return decision("unmapped", "no mapping rule matches this member")
+    type_name = type_names.get(profile_type_id)
+    candidates = [row for row in free_by_email.get(member.email.lower(), []) if row["id"] not in claimed] if member.email else []
+    if len(candidates) == 1:
+        profile = candidates[0]
+        claimed.add(profile["id"])
+        values = fields.member_to_profile(member, field_map.to_scr, creating=False)
+        return decision(
+            "linked",
+            f"the only active unlinked profile with the email {member.email}",
+            profile_id=profile["id"],
+            profile_type=profile["profile_type_name"],
+            changes=_field_changes(profile, values),
+            sia_changes=fields.sia_changes(member, profile, field_map.to_sia),
+        )
+    values = fields.member_to_profile(member, field_map.to_scr, creating=True)
+    new_profile = {**dict.fromkeys(fields.PROFILE_COLUMNS), **values, "profile_type_name": type_name}
+    return decision(
+        "created",
+        f"matches the mapping rule for {type_name}",
+        profile_type_id=profile_type_id,
+        profile_type=type_name,
+        changes=values,
+        sia_changes=fields.sia_changes(member, new_profile, field_map.to_sia),
+    )
+
+
+def _plan_departures(plan, connection, groups, snapshot, shadows, read_ids):
+    """Gone decisions for shadows of the synced groups whose member was not read, except in a held group."""
+    rows = dict(
+        SiaGroup.select(SiaGroup.id, SiaGroup.sia_id)
+        .where((SiaGroup.connection == connection) & SiaGroup.sia_id.in_(plan.synced_group_ids or [0]))
+        .tuples()
+    )
+    names = {group.id: group.name for group in groups}
+    waiting = {}
+    for shadow in shadows.values():
+        if not shadow.gone and shadow.group_id in rows and shadow.sia_id not in read_ids:
+            waiting.setdefault(rows[shadow.group_id], []).append(shadow)
+    for group_id, departed in waiting.items():
+        known = sum(1 for shadow in shadows.values() if not shadow.gone and rows.get(shadow.group_id) == group_id)
+        if not snapshot.members.get(group_id):
+            plan.problems.append(
+                Problem(
+                    f"group:{group_id}",
+                    names[group_id],
+                    "empty_group",
+                    f"Sign In App returned no members for the group '{names[group_id]}' (id {group_id}), which "
+                    f"had {known} at the last sync, so none of them was marked gone: an empty answer is more "
+                    "likely a fault than everyone leaving at once. Check the group in Sign In App; members "
+                    "removed one at a time are marked gone as usual.",
+                )
+            )
+            continue
+        member_names = mirror.names_of([shadow.id for shadow in departed])
+        for shadow in sorted(departed, key=lambda s: s.sia_id):
+            plan.decisions.append(
+                Decision(shadow.sia_id, member_names[shadow.id], group_id, "gone",
+                         "no longer in the group in Sign In App; the profile is kept as it is")
+            )

@@ -1,0 +1,236 @@
+"""The life of a SyncRun: started under its (organisation, kind) lease, progress, problems, finished or failed.
+
+    with runs.running(organisation, "sia_import", actor="cli", trigger="cli") as tracker:
+        tracker.progress(0, total)
+        tracker.problem("42", "Ada Lovelace", "held", "what happened and what to do")
+        return tracker.finish(counts)           # or tracker.fail("what went wrong and what to do")
+
+`running` raises `lease.AlreadyRunning` when another run of that kind holds the organisation. Progress
+and problems are written in their own short transactions, so the console sees them while the run
+works. A run that ends on an unexpected exception is marked failed before the exception goes on, and
+every failure leaves a notification for the organisation and an audit event.
+`start` does the same for a run that carries on in another thread (the console's "run now").
+"""
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from peewee import chunked
+
+from store import database
+from store.models import AuditEvent, Notification, RunProblem, SyncRun, now
+
+from . import lease
+
+LEASE_SECONDS = 30 * 60
+RENEW_EVERY_SECONDS = 60
+
+KIND_LABELS = {
+    "sia_import": "Sign In App import",
+    "sia_push": "Sign In App push",
+    "sever_leavers": "Leaver severing",
+    "purge_deleted": "Purge of deleted profiles",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One record a run could not handle: which record, a code, and what to do about it."""
+
+    external_id: str
+    name: str
+    code: str
+    message: str
+
+    def to_dict(self):
+        return {"external_id": self.external_id, "name": self.name, "code": self.code, "message": self.message}
+
+
+@dataclass
+class RunResult:
+    run: SyncRun
+    status: str
+    counts: dict
+    problems: list = field(default_factory=list)
+    message: str = ""
+
+    def to_dict(self):
+        return {"run_id": self.run.id, "status": self.status, "counts": self.counts}
+
+
+def _actor(actor):
+    return getattr(actor, "email", actor) or ""
+
+
+class RunTracker:
+    """Reports one run's progress, problems and outcome to its SyncRun row."""
+
+    def __init__(self, run, held):
+        self.run = run
+        self._held = held
+        self._pending = []
+        self.problems = []
+        self._renewed = time.monotonic()
+        self.result = None
+
+    def problem(self, external_id, name, code, message):
+        found = Problem(str(external_id or ""), name or "", code, message)
+        self._pending.append(found)
+        self.problems.append(found)
+
+    def add_problems(self, problems):
+        for found in problems:
+            self._pending.append(found)
+            self.problems.append(found)
+
+    def _flush_problems(self):
+        for batch in chunked(self._pending, 500):
+            RunProblem.insert_many([{"run": self.run.id, **found.to_dict()} for found in batch]).execute()
+        self._pending = []
+
+    def progress(self, done, total=None):
+        """Record how far the run is; extends the lease now and then so a long run keeps it."""
+        self.run.done = done
+        if total is not None:
+            self.run.total = total
+        with database.atomic():
+            self._flush_problems()
+            SyncRun.update(done=self.run.done, total=self.run.total).where(SyncRun.id == self.run.id).execute()
+        if time.monotonic() - self._renewed > RENEW_EVERY_SECONDS:
+            self._held.renew()
+            self._renewed = time.monotonic()
+
+    def finish(self, counts, details=None, status="succeeded", message=""):
+        """The run ended as planned; returns its RunResult."""
+        with database.atomic():
+            self._flush_problems()
+            self.run.status, self.run.counts, self.run.finished_at = status, counts, now()
+            self.run.details = {**(self.run.details or {}), **(details or {})}
+            if status == "succeeded" and not self.run.dry_run:
+                self.run.done = self.run.total
+            self.run.save()
+            AuditEvent.record(
+                f"{self.run.kind}.run" + (".dry_run" if self.run.dry_run else ""),
+                actor=self.run.actor,
+                organisation=self.run.organisation_id,
+                subject=f"run:{self.run.id}",
+                after={"status": status, "counts": counts},
+                reason=message,
+            )
+        self.result = RunResult(self.run, status, counts, self.problems, message)
+        return self.result
+
+    def fail(self, message, counts=None):
+        """The run stopped: record why, tell the organisation, and return its RunResult."""
+        with database.atomic():
+            self._flush_problems()
+            self.run.status, self.run.error, self.run.finished_at = "failed", message, now()
+            self.run.counts = counts if counts is not None else (self.run.counts or {})
+            self.run.save()
+            if self.run.organisation_id is not None:
+                Notification.create(
+                    organisation=self.run.organisation_id,
+                    kind="sync_failed",
+                    subject=f"{KIND_LABELS.get(self.run.kind, self.run.kind)} failed (run {self.run.id})",
+                    message=message,
+                )
+            AuditEvent.record(
+                f"{self.run.kind}.run",
+                actor=self.run.actor,
+                organisation=self.run.organisation_id,
+                subject=f"run:{self.run.id}",
+                after={"status": "failed"},
+                reason=message,
+            )
+        self.result = RunResult(self.run, "failed", self.run.counts, self.problems, message)
+        return self.result
+
+
+def _begin(stack, organisation, kind, actor, trigger, dry_run, details):
+    held = stack.enter_context(lease.acquire(organisation.id if organisation else 0, kind, ttl=LEASE_SECONDS))
+    with database.atomic():
+        run = SyncRun.create(
+            organisation=organisation,
+            kind=kind,
+            trigger=trigger,
+            dry_run=dry_run,
+            actor=_actor(actor),
+            details=details or {},
+        )
+    held.attach(run)
+    return RunTracker(run, held)
+
+
+class _Guard:
+    """Close a run that ends on an unexpected exception as failed, with the error in words."""
+
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def __enter__(self):
+        return self.tracker
+
+    def __exit__(self, kind, error, traceback):
+        if error is not None and self.tracker.result is None:
+            self.tracker.fail(
+                f"The run stopped on an unexpected error ({type(error).__name__}: {error}). Every batch "
+                "written before it is kept; run it again to finish, and report the error if it repeats."
+            )
+        return False
+
+
+@contextmanager
+def running(organisation, kind, *, actor, trigger="manual", dry_run=False, details=None):
+    """Hold the lease and a new SyncRun for the block; yields its RunTracker."""
+    with ExitStack() as stack:
+        tracker = _begin(stack, organisation, kind, actor, trigger, dry_run, details)
+        with _Guard(tracker):
+            yield tracker
+
+
+class StartedRun:
+    """A run whose lease is held and SyncRun created, to be carried on by `carry_on` (in any thread)."""
+
+    def __init__(self, stack, tracker):
+        self._stack = stack
+        self.tracker = tracker
+        self.run = tracker.run
+
+    def carry_on(self, work):
+        """Call `work(tracker)` under the guard, then release the lease whatever happens."""
+        with self._stack, _Guard(self.tracker):
+            return work(self.tracker)
+
+
+def start(organisation, kind, *, actor, trigger="manual", dry_run=False, details=None):
+    """Take the lease and create the SyncRun now (AlreadyRunning if busy); the work follows in `carry_on`."""
+    stack = ExitStack()
+    try:
+        tracker = _begin(stack, organisation, kind, actor, trigger, dry_run, details)
+    except BaseException:
+        stack.close()
+        raise
+    return StartedRun(stack, tracker)
+
+
+def in_background(app, started, work):
+    """Carry a started run on in a daemon thread with its own app context and database connection."""
+
+    def carry_on():
+        with app.app_context(), database.connection_context():
+            try:
+                started.carry_on(work)
+            except Exception:
+                app.logger.exception("Run %s stopped on an unexpected error", started.run.id)
+
+    thread = threading.Thread(target=carry_on, name=f"{started.run.kind}-run-{started.run.id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def runs_of(organisation, kinds=None):
+    query = SyncRun.select().where(SyncRun.organisation == organisation)
+    if kinds:
+        query = query.where(SyncRun.kind.in_(kinds))
+    return query.order_by(SyncRun.started_at.desc(), SyncRun.id.desc())

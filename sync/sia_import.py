@@ -1,0 +1,182 @@
+"""The SIA import (DESIGN §5): read Sign In App into the mirror, plan, apply the plan in batched transactions.
+
+    result = sia_import.import_organisation(organisation, actor="cli", trigger="cli")
+
+One run per organisation at a time (the `sia_import` lease). Sign In App is read completely before
+anything is written, so a Sign In App that is down, slow or refuses the credentials fails the run with
+its reason and changes nothing. The plan is then applied `BATCH_SIZE` decisions per transaction, each
+batch writing the shadows of its members together with the profiles and links they lead to, so a crash
+at any point leaves whole batches; the next run plans again from what is there and ends where one clean
+run would have. A dry run stops after the plan and keeps its decisions on the run.
+"""
+from contextlib import nullcontext
+
+from peewee import chunked
+
+from connectors.sia import SiaError, SiaNotFound, SiaRejected, client_for
+from store import database
+from store.models import AuditEvent, Link, Profile, SiaConnection, SiaGroup, SiaMember, now
+
+from . import fields, linking, mirror, runs
+from . import plan as planning
+
+KIND = "sia_import"
+BATCH_SIZE = 200
+DECISIONS_KEPT = 1000  # a dry run keeps this many decisions on the run for the console and the CLI
+
+
+def import_organisation(organisation, *, actor, trigger="manual", dry_run=False, progress=None, client=None,
+                        batch_size=BATCH_SIZE, today=None):
+    """Import the organisation's Sign In App members; returns a runs.RunResult.
+
+    Raises lease.AlreadyRunning when an import of the organisation is running. `progress(done, total)` is
+    called before the first batch and after each one; `client` replaces the connection's own client.
+    """
+    with runs.running(organisation, KIND, actor=actor, trigger=trigger, dry_run=dry_run) as tracker:
+        return _import(tracker, organisation, client, progress, batch_size, today)
+
+
+def start_import(app, organisation, *, actor, trigger="console"):
+    """Take the lease and create the run now (AlreadyRunning if busy), import in a background thread; returns the run."""
+    started = runs.start(organisation, KIND, actor=actor, trigger=trigger)
+    runs.in_background(app, started, lambda tracker: _import(tracker, organisation, None, None, BATCH_SIZE, None))
+    return started.run
+
+
+def _import(tracker, organisation, client, progress, batch_size, today):
+    connection = SiaConnection.for_organisation(organisation)
+    if connection is None:
+        return tracker.fail(
+            f"{organisation.name} (organisation {organisation.id}) has no Sign In App connection, so there is "
+            "nothing to import. Add one under Settings → Sign In App → Connection, then run the import again."
+        )
+    done = 0
+    plan = None
+    try:
+        with nullcontext(client) if client is not None else client_for(connection) as sia:
+            snapshot = mirror.read(sia, organisation)
+            plan = planning.build(organisation, connection, snapshot, today)
+            tracker.add_problems(plan.problems)
+            if tracker.run.dry_run:
+                return tracker.finish(
+                    plan.counts, details={"decisions": [d.to_dict() for d in plan.decisions[:DECISIONS_KEPT]]}
+                )
+            total = len(plan.decisions)
+            _report(tracker, progress, 0, total)
+            with database.atomic():
+                group_rows = mirror.store_groups(connection, snapshot)
+            for batch in chunked(plan.decisions, batch_size):
+                _write_to_sia(sia, batch, tracker)
+                with database.atomic():
+                    _apply(organisation, connection, batch, plan.shadows, group_rows, tracker.run.actor)
+                done += len(batch)
+                _report(tracker, progress, done, total)
+            with database.atomic():
+                mirror.touch_seen(
+                    SiaGroup.select(SiaGroup.id).where(
+                        (SiaGroup.connection == connection) & SiaGroup.sia_id.in_(plan.synced_group_ids or [0])
+                    )
+                )
+    except SiaError as error:
+        kept = f" The first {done} of {len(plan.decisions)} members were applied and are kept." if done else " Nothing was changed."
+        return tracker.fail(
+            f"The Sign In App import of {organisation.name} stopped: {error}{kept}",
+            counts=plan.counts if plan is not None and done else {},
+        )
+    return tracker.finish(plan.counts)
+
+
+def _report(tracker, progress, done, total):
+    tracker.progress(done, total)
+    if progress is not None:
+        progress(done, total)
+
+
+def _write_to_sia(sia, batch, tracker):
+    """Send the batch's `to_sia` changes; the shadow then keeps what Sign In App answered."""
+    for decision in batch:
+        if not decision.sia_changes or decision.member is None or decision.situation in ("excluded", "gone", "leaver"):
+            continue
+        try:
+            decision.member = sia.update_member(decision.sia_id, decision.sia_changes)
+        except (SiaRejected, SiaNotFound) as error:
+            tracker.problem(
+                decision.sia_id, decision.name, "sia_update_failed",
+                f"Sign In App member {decision.sia_id} ({decision.name}) was not updated: {error}",
+            )
+
+
+def _apply(organisation, connection, batch, shadows, group_rows, actor):
+    """Apply one batch of decisions; the caller holds the transaction."""
+    members = [decision.member for decision in batch if decision.member is not None]
+    shadow_ids = mirror.store_shadows(connection, members, shadows, group_rows)
+    mirror.mark_gone([shadows[d.sia_id].id for d in batch if d.situation == "gone"])
+    moment = now()
+    audits = []
+    _create_profiles(organisation, [d for d in batch if d.situation == "created"], shadow_ids, actor, moment)
+    for decision in batch:
+        if decision.situation == "linked":
+            linking.create_link(
+                Profile.get_by_id(decision.profile_id), SiaMember.get_by_id(shadow_ids[decision.sia_id]), actor
+            )
+        if decision.situation in ("linked", "updated") and decision.changes:
+            _update_profile(organisation, decision, actor, moment, audits)
+        if decision.situation == "leaver" and decision.link_id is not None:
+            linking.sever(Link.get_by_id(decision.link_id), "leaver", actor)
+    if audits:
+        AuditEvent.insert_many(audits).execute()
+
+
+def _create_profiles(organisation, created, shadow_ids, actor, moment):
+    if not created:
+        return
+    rows = [
+        {
+            **dict.fromkeys(fields.PROFILE_COLUMNS),
+            **decision.changes,
+            "organisation": organisation.id,
+            "profile_type": decision.profile_type_id,
+            "status": "active",
+            "source": "sia",
+            "version": 1,
+            "created_at": moment,
+            "updated_at": moment,
+        }
+        for decision in created
+    ]
+    for decision, profile_id in zip(created, mirror.insert_rows(Profile, rows)):
+        decision.profile_id = profile_id
+    mirror.insert_rows(
+        Link,
+        [
+            {
+                "profile": decision.profile_id,
+                "sia_member": shadow_ids[decision.sia_id],
+                "organisation": organisation.id,
+                "linked_at": moment,
+                "linked_by": actor,
+                "severed_at": None,
+                "sever_reason": None,
+            }
+            for decision in created
+        ],
+    )
+
+
+def _update_profile(organisation, decision, actor, moment, audits):
+    new_values = {column: new for column, (old, new) in decision.changes.items()}
+    Profile.update(**new_values, version=Profile.version + 1, updated_at=moment).where(
+        Profile.id == decision.profile_id
+    ).execute()
+    audits.append(
+        {
+            "at": moment,
+            "actor": actor,
+            "organisation": organisation.id,
+            "action": "profile.updated_from_sia",
+            "subject": f"profile:{decision.profile_id}",
+            "before": {column: old for column, (old, new) in decision.changes.items()},
+            "after": new_values,
+            "reason": f"Sign In App member {decision.sia_id} changed",
+        }
+    )
