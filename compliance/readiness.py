@@ -295,3 +295,28 @@ def expiring_checks(organisation, on=None, days=EXPIRING_SOON_DAYS):
             if standing.expires_within(on, days):
                 found.append(ExpiringCheck(profiles[profile_id], check_type, standing.expires_on))
     return sorted(found, key=lambda e: (e.expires_on, e.profile.surname, e.profile.forename, e.check_type.name))
+
+
+def check_records_of(profile, today):
+    """Each check record of the profile with its expiry and how it stands today."""
+    rows = []
+    query = (
+        CheckRecord.select(CheckRecord, CheckType)
+        .join(CheckType)
+        .where(CheckRecord.profile == profile)
+        .order_by(CheckType.name, CheckRecord.completed_on.desc(nulls="LAST"))
+    )
+    for record in query:
+        expiry = expiry_of(
+            record.completed_on, record.expires_on, record.not_required, record.check_type.validity_months
+        )
+        if record.not_required and (expiry is None or expiry > today):
+            state = "not required"
+        elif expiry is not None and expiry <= today:
+            state = "expired"
+        elif expiry is not None and expiry <= today + datetime.timedelta(days=EXPIRING_SOON_DAYS):
+            state = "expires soon"
+        else:
+            state = "valid"
+        rows.append({"record": record, "expires_on": expiry, "state": state})
+    return rows

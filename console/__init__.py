@@ -38,7 +38,7 @@ def init_app(app):
     def layout_context():
         return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
 
-    from . import api, audit, auth, compliance, duplicates, errors, exclusions, mapping, notifications, overview
+    from . import api, audit, auth, compliance, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)
@@ -52,6 +52,7 @@ def init_app(app):
     app.register_blueprint(notifications.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(mapping.bp)
+    app.register_blueprint(fields.bp)
     app.register_blueprint(duplicates.bp)
     app.register_blueprint(exclusions.bp)
     app.register_blueprint(runs.bp)

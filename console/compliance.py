@@ -1,8 +1,8 @@
 """Compliance pages: recording and editing checks, the organisation summary, rating systems, tokens.
 
 The profile page (console.profiles) shows a profile's readiness and checks through this module's
-partials, `compliance/_readiness.html` and `compliance/_checks.html`, fed by `_check_rows` and
-`_check_types`; the check forms here send the person back to it.
+partials, `compliance/_readiness.html` and `compliance/_checks.html`, fed by
+`compliance.readiness.check_records_of` and `CheckType.of_organisation`; the check forms here send the person back to it.
 
 Every query is scoped to an organisation the signed-in user may see (another school's records are
 404); changes need an admin or support user and go through one service in compliance/, which writes
@@ -40,35 +40,6 @@ def _check_or_404(profile, check_id):
     return record
 
 
-def _check_types(org):
-    return list(CheckType.select().where(CheckType.organisation == org).order_by(CheckType.name))
-
-
-def _check_rows(profile, today):
-    """Each check record of the profile with its expiry and how it stands today."""
-    rows = []
-    query = (
-        CheckRecord.select(CheckRecord, CheckType)
-        .join(CheckType)
-        .where(CheckRecord.profile == profile)
-        .order_by(CheckType.name, CheckRecord.completed_on.desc(nulls="LAST"))
-    )
-    for record in query:
-        expiry = readiness_service.expiry_of(
-            record.completed_on, record.expires_on, record.not_required, record.check_type.validity_months
-        )
-        if record.not_required and (expiry is None or expiry > today):
-            state = "not required"
-        elif expiry is not None and expiry <= today:
-            state = "expired"
-        elif expiry is not None and expiry <= today + datetime.timedelta(days=readiness_service.EXPIRING_SOON_DAYS):
-            state = "expires soon"
-        else:
-            state = "valid"
-        rows.append({"record": record, "expires_on": expiry, "state": state})
-    return rows
-
-
 def _profile_url(org, profile):
     # The profile page itself belongs to console.profiles, which includes this module's partials.
     return url_for("profiles.show", org_id=org.id, profile_id=profile.id) + "#checks"
@@ -77,7 +48,7 @@ def _profile_url(org, profile):
 def _render_check_form(org, person, record, errors, status):
     return (
         render_template(
-            "compliance/check_form.html", org=org, profile=person, record=record, check_types=_check_types(org),
+            "compliance/check_form.html", org=org, profile=person, record=record, check_types=CheckType.of_organisation(org),
             errors=errors, form=request.form if errors else {},
         ),
         status,
@@ -188,7 +159,7 @@ def rating_system(org_id, system_id):
     return (
         render_template(
             "compliance/rating_system.html", org=org, system=system, errors=errors,
-            form=request.form if errors else {}, required=required, check_types=_check_types(org),
+            form=request.form if errors else {}, required=required, check_types=CheckType.of_organisation(org),
             profile_types=list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position)),
         ),
         status,

@@ -1,6 +1,6 @@
 """Notifications: safety-check rejections and warnings, failed syncs; read and marked read per school."""
 from flask import Blueprint, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from store.models import Notification, now
 

@@ -45,11 +45,43 @@ def index():
     return render_template("overview/index.html", organisations=organisations, summaries=_summaries(organisations))
 
 
+CHART_RUNS = 30
+CHART_HEIGHT = 60
+BAR_WIDTH = 10
+
+
+def _run_chart(org):
+    """Bars for the latest runs, oldest first: height by records handled, class by status."""
+    runs = list(
+        SyncRun.select()
+        .where((SyncRun.organisation == org) & (SyncRun.dry_run == False))  # noqa: E712
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .limit(CHART_RUNS)
+    )[::-1]
+    tallest = max([run.total for run in runs] + [1])
+    bars = []
+    for index, run in enumerate(runs):
+        height = max(3, round(CHART_HEIGHT * run.total / tallest))
+        bars.append(
+            {
+                "run": run,
+                "x": index * (BAR_WIDTH + 2),
+                "y": CHART_HEIGHT - height,
+                "height": height,
+                "label": f"{run.kind.replace('_', ' ')} {run.started_at:%d %b %H:%M}: {run.status}, {run.total} records",
+            }
+        )
+    failures = sum(1 for run in runs if run.status == "failed")
+    return {"bars": bars, "width": max(1, len(runs)) * (BAR_WIDTH + 2), "height": CHART_HEIGHT, "bar_width": BAR_WIDTH, "failures": failures}
+
+
 @bp.route("/organisations/<int:org_id>")
 @login_required
 def organisation(org_id):
     org = organisation_or_404(org_id)
-    return render_template("overview/organisation.html", org=org, summary=_summaries([org])[org.id])
+    return render_template(
+        "overview/organisation.html", org=org, summary=_summaries([org])[org.id], chart=_run_chart(org)
+    )
 
 
 nav.register("Organisations", "overview.index", per_organisation=False)

@@ -14,12 +14,11 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from compliance import readiness as readiness_service
-from store.models import Link, MergeRecord, Profile, ProfileType
+from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from sync import links, merge
 
 from . import nav
 from .access import organisation_or_404, require_role
-from .compliance import _check_rows, _check_types
 from .paging import PER_PAGE, paginate, render_list
 
 bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
@@ -109,8 +108,8 @@ def show(org_id, profile_id):
         "can_admin": current_user.role in ADMINS,
         "can_support": current_user.role in SUPPORT,
         "readiness": readiness_service.readiness_of(profile, today),
-        "checks": _check_rows(profile, today),
-        "check_types": _check_types(org),
+        "checks": readiness_service.check_records_of(profile, today),
+        "check_types": CheckType.of_organisation(org),
         "can_edit": current_user.role in ADMINS,
         "errors": {},
         "form": {},

@@ -8,6 +8,7 @@ import os
 from urllib.parse import unquote, urlparse
 
 from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -42,11 +43,18 @@ class JSONField(TextField):
         return json.loads(value)
 
 
-def open_database(url):
+# Connections are pooled: a request or job returns its connection instead of closing it, so the
+# next one skips the connect and (for SQLite) the PRAGMAs — the safety check at the morning rush
+# is mostly that. Waiting up to 10 s for a free connection beats failing under a burst.
+POOL = {"max_connections": 32, "stale_timeout": 300, "timeout": 10}
+
+
+def open_database(url, pooled=True):
     """A peewee database for `url`: `sqlite:///path`, a bare file path, or `postgresql://…`."""
+    pool = POOL if pooled else {}
     if url.startswith(("postgres://", "postgresql://")):
         parsed = urlparse(url)
-        return PostgresqlDatabase(
+        return (PooledPostgresqlDatabase if pooled else PostgresqlDatabase)(
             parsed.path.lstrip("/"),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -54,11 +62,15 @@ def open_database(url):
             port=parsed.port,
             prefer_psycopg3=True,
             autoconnect=True,
+            **pool,
         )
     path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url
     if path != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
+    database_class = PooledSqliteDatabase if pooled else SqliteDatabase
+    # sqlite3's own `timeout` (how long to wait for a lock) is busy_timeout in the PRAGMAs: the pool's
+    # `timeout` is how long to wait for a free connection.
+    return database_class(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False, **pool)
 
 
 def bind(url):
@@ -70,3 +82,10 @@ def bind(url):
 
 def is_postgres():
     return isinstance(database.obj, PostgresqlDatabase)
+
+
+def close_all(db):
+    """Close every connection, pooled ones too (a SQLite file is complete on disk only then)."""
+    db.close()
+    if hasattr(db, "close_all"):
+        db.close_all()

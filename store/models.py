@@ -160,6 +160,10 @@ class CheckType(BaseModel):
     class Meta:
         indexes = ((("organisation", "code"), True),)
 
+    @classmethod
+    def of_organisation(cls, organisation):
+        return list(cls.select().where(cls.organisation == organisation).order_by(cls.name))
+
 
 class CheckRecord(BaseModel):
     profile = ForeignKeyField(Profile, backref="checks", on_delete="CASCADE")

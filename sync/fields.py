@@ -11,7 +11,8 @@ custom personal field. Profile fields: `name` (forename and surname together), `
 """
 from dataclasses import dataclass
 
-from store.models import FieldMapping
+from store import database
+from store.models import AuditEvent, FieldMapping
 
 SIA_FIELDS = ("name", "first_name", "last_name", "email", "mobile", "role")
 SCR_TARGETS = ("name", "forename", "surname", "email", "mobile", "role")
@@ -54,7 +55,7 @@ def _valid_sia_field(name):
     return name in SIA_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
 
 
-def _invalid(row):
+def problem_with(row):
     if row.direction == "to_scr":
         if not _valid_sia_field(row.source_field):
             return f"'{row.source_field}' is not a Sign In App field"
@@ -75,7 +76,7 @@ def field_map(organisation):
         return FieldMap(to_scr=DEFAULTS, to_sia=())
     to_scr, to_sia, invalid = [], [], []
     for row in rows:
-        reason = _invalid(row)
+        reason = problem_with(row)
         if reason:
             invalid.append(
                 f"The field mapping {row.source_field} → {row.target_field} ({row.direction}) is ignored: {reason}. "
@@ -170,3 +171,103 @@ def sia_changes(member, profile, mappings):
         if member_value(member, mapping.target) != wanted:
             changes[_sia_key(mapping.target)] = wanted
     return changes
+
+
+class FieldMappingRefused(ValueError):
+    """A field mapping that cannot be saved, with the reason and what to do instead."""
+
+
+def _scr_fields(field):
+    """The profile columns a profile field stands for (`name` is forename and surname)."""
+    return {"forename", "surname"} if field == "name" else {field}
+
+
+def _scr_side(row):
+    return row.target_field if row.direction == "to_scr" else row.source_field
+
+
+def _snapshot(organisation):
+    """The mappings in force, as the audit log keeps them (the defaults when there are no rows)."""
+    rows = _rows(organisation)
+    mappings = [Mapping(r.source_field, r.target_field, r.direction, r.apply) for r in rows] if rows else DEFAULTS
+    return [{"source": m.source, "target": m.target, "direction": m.direction, "apply": m.apply} for m in mappings]
+
+
+def _rows(organisation):
+    return list(FieldMapping.select().where(FieldMapping.organisation == organisation).order_by(FieldMapping.id))
+
+
+def in_force(organisation):
+    """(mapping, is_default) for the mappings the next sync uses."""
+    rows = _rows(organisation)
+    if not rows:
+        return [(mapping, True) for mapping in DEFAULTS]
+    return [(Mapping(r.source_field, r.target_field, r.direction, r.apply), False) for r in rows]
+
+
+def _materialise_defaults(organisation):
+    """An organisation without rows runs on the defaults: its first change starts from them, not from nothing."""
+    if FieldMapping.select().where(FieldMapping.organisation == organisation).exists():
+        return
+    for mapping in DEFAULTS:
+        FieldMapping.create(
+            organisation=organisation,
+            source_field=mapping.source,
+            target_field=mapping.target,
+            direction=mapping.direction,
+            apply=mapping.apply,
+        )
+
+
+def add_mapping(organisation, source, target, direction, apply, actor):
+    """Map one field in one direction; refused when it is not a known field or would make a sync loop."""
+    row = FieldMapping(
+        organisation=organisation, source_field=source.strip(), target_field=target.strip(), direction=direction, apply=apply
+    )
+    if direction not in ("to_scr", "to_sia") or apply not in ("always", "on_create"):
+        raise FieldMappingRefused("choose a direction (to Central Record or to Sign In App) and when it applies")
+    reason = problem_with(row)
+    if reason:
+        raise FieldMappingRefused(reason)
+    with database.atomic():
+        before = _snapshot(organisation)
+        _materialise_defaults(organisation)
+        for other in _rows(organisation):
+            if other.direction == direction and other.target_field == row.target_field:
+                raise FieldMappingRefused(
+                    f"'{row.target_field}' already receives '{other.source_field}'; remove that mapping first"
+                )
+            if other.direction != direction and _scr_fields(_scr_side(other)) & _scr_fields(_scr_side(row)):
+                raise FieldMappingRefused(
+                    f"the profile field '{_scr_side(row)}' is already mapped the other way "
+                    f"({other.source_field} → {other.target_field}); one direction per field, or the two "
+                    "systems would overwrite each other on every sync"
+                )
+        row.save()
+        AuditEvent.record(
+            "field_mapping.add", actor=actor, organisation=organisation, subject=f"field_mapping:{row.id}",
+            before=before, after=_snapshot(organisation),
+        )
+    return row
+
+
+def remove_mapping(organisation, direction, target, actor):
+    """Stop mapping into `target` in `direction`. An organisation left with no rows is back on the defaults."""
+    with database.atomic():
+        before = _snapshot(organisation)
+        _materialise_defaults(organisation)
+        removed = (
+            FieldMapping.delete()
+            .where(
+                (FieldMapping.organisation == organisation)
+                & (FieldMapping.direction == direction)
+                & (FieldMapping.target_field == target)
+            )
+            .execute()
+        )
+        if not removed:
+            raise FieldMappingRefused("that field mapping no longer exists; reload the page")
+        AuditEvent.record(
+            "field_mapping.remove", actor=actor, organisation=organisation, subject=f"field_mapping:{direction}:{target}",
+            before=before, after=_snapshot(organisation),
+        )

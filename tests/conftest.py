@@ -41,7 +41,7 @@ def _migrate(database):
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "tether.db"
-    database = open_database(str(path))
+    database = open_database(str(path), pooled=False)
     _migrate(database)
     database.close()
     return path

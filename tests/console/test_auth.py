@@ -99,3 +99,16 @@ def test_htmx_is_served_from_the_npm_package(client, schools):
     assert response.status_code == 200
     assert b"htmx" in response.data[:2000]
     assert client.get("/vendor/package.json").status_code == 404
+
+
+def test_organisation_overview_charts_recent_runs_with_their_status(client, schools):
+    from store.models import SyncRun
+
+    one, _ = schools
+    SyncRun.create(organisation=one, kind="sia_import", status="succeeded", total=120)
+    SyncRun.create(organisation=one, kind="sia_import", status="failed", total=0, error="Sign In App rejected the key")
+    client.login("admin1@school.test")
+    body = client.get(f"/organisations/{one.id}").get_data(as_text=True)
+    assert body.count('class="bar bar-') == 2
+    assert "bar-failed" in body and "1 failed" in body
+    assert "Sign In App rejected the key" in body
