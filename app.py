@@ -66,10 +66,10 @@ def create_app(test_config=None):
     else:
         db = store.bind(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
-        with db.connection_context():
-            store.migrate(db)
-            import sandbox
+        import sandbox
 
+        with store.migration_lock(db):
+            store.migrate(db)
             sandbox.migrate(db)
 
     @app.before_request

@@ -202,7 +202,7 @@ def init_app(app):
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         # The reloader's watching parent: the reloaded child starts the scheduler.
         return None
-    scheduler = Scheduler(app, lock_for(app))
+    scheduler = Scheduler(app, lock_for(app), app.config.get("TETHER_SCHEDULER_RETRY_SECONDS", RETRY_SECONDS))
     scheduler.start()
     app.extensions["tether_scheduler"] = scheduler
     atexit.register(scheduler.stop)

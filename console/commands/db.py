@@ -11,7 +11,7 @@ db = AppGroup("db", help="Database schema: migrate in place, show status.")
 @db.command("migrate")
 def migrate_command():
     """Apply pending migrations (Tether's and the sandbox's)."""
-    with store.database.connection_context():
+    with store.migration_lock():
         applied = store.migrate() + sandbox.migrate()
     click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
