@@ -38,7 +38,7 @@ def init_app(app):
     def layout_context():
         return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
 
-    from . import api, audit, auth, compliance, duplicates, errors, exclusions, fields, mapping, notifications, overview
+    from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)
@@ -57,6 +57,7 @@ def init_app(app):
     app.register_blueprint(exclusions.bp)
     app.register_blueprint(runs.bp)
     app.register_blueprint(upload.bp)
+    app.register_blueprint(diagnostics.bp)
     errors.register(app)
 
     import sandbox

@@ -59,8 +59,14 @@ def _ask_central_record(account, member):
     except httpx.HTTPError as exc:
         return _not_checked(f"Could not reach Central Record at {target}{SAFETY_CHECK_PATH}: {exc}.")
     if response.status_code == 404:
+        try:
+            detail = response.json().get("message")
+        except (ValueError, AttributeError):
+            detail = None
         return _not_checked(
-            f"Central Record at {target} has no safety check ({SAFETY_CHECK_PATH} answered 404). "
+            f"Central Record at {target} answered 404: {detail}"
+            if detail
+            else f"Central Record at {target} has no safety check ({SAFETY_CHECK_PATH} answered 404). "
             "The safety check may not be available in this version of Tether."
         )
     if response.status_code == 401:

@@ -18,6 +18,7 @@ import secrets
 from peewee import sort_models
 from werkzeug.security import generate_password_hash
 
+from compliance import tokens
 from connectors.sia.client import SANDBOX_BASE_URL
 from store.db import database, is_postgres
 from store.models import (
@@ -291,7 +292,12 @@ class _Demo:
             api_secret=secrets.token_urlsafe(24),
             kind="sandbox",
         )
-        account = SandboxAccount.create(name=TRUST_NAME, api_key=connection.api_key, api_secret=connection.api_secret)
+        # The sandbox presents a safety-check token Tether issued, as a real Sign In App account would
+        # once someone pasted it in: "Sign in" in the demo works from the first start.
+        _token, secret = tokens.create(connection, actor="demo", name="Sandbox sign-in")
+        account = SandboxAccount.create(
+            name=TRUST_NAME, api_key=connection.api_key, api_secret=connection.api_secret, central_record_token=secret
+        )
         self.portal_users(account)
         self.school_one(account, organisations[0], SCHOOLS[0]["domain"])
         self.school_two(account, organisations[1], SCHOOLS[1]["domain"])

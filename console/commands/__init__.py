@@ -4,6 +4,7 @@
 def register_commands(app):
     from .db import db
     from .demo import demo
+    from .diagnose import diagnose_command
     from .jobs import jobs
     from .rules import rules
     from .safety import safety_check_command, token_commands
@@ -11,5 +12,5 @@ def register_commands(app):
     from .sync import sync
     from .users import users
 
-    for group in (db, demo, rules, users, safety_check_command, token_commands, sims, sync, jobs):
+    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs):
         app.cli.add_command(group)

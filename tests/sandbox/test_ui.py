@@ -196,9 +196,17 @@ def test_sign_in_with_a_refused_token_says_to_issue_a_new_one(client, linked, ce
 def test_sign_in_when_central_record_has_no_safety_check_says_so(client, linked, central_record):
     owner, staff = linked
     _use(owner, central_record)
-    central_record.status, central_record.answer = 404, {"message": "Not found"}
+    central_record.status, central_record.answer = 404, []
     page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
     assert "has no safety check" in page and "answered 404" in page
+
+
+def test_sign_in_shows_why_central_record_does_not_know_the_group(client, linked, central_record):
+    owner, staff = linked
+    _use(owner, central_record)
+    central_record.status, central_record.answer = 404, {"message": "Group 7 is not linked: link it in Sign In App."}
+    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
+    assert "answered 404: Group 7 is not linked: link it in Sign In App." in page
 
 
 def test_sign_in_when_central_record_is_down_names_the_address(client, linked):

@@ -1,0 +1,104 @@
+"""The diagnostics page: every role reads its own organisation's, 404 for another's, htmx gets the results only,
+and a fix shows as a button only to whoever may use it."""
+import pytest
+
+from sync import links
+from tests import factories as f
+
+from .helpers import build_school, set_group
+
+
+@pytest.fixture
+def hill(db):
+    school = build_school()
+    f.user("admin@hill.test", "admin", [school.org])
+    f.user("viewer@hill.test", "viewer", [school.org])
+    f.user("support@tether.test", "support")
+    dale = f.organisation("Dale School")
+    f.user("admin@dale.test", "admin", [dale])
+    school.dale = dale
+    return school
+
+
+def url(school, query=""):
+    return f"/organisations/{school.org.id}/diagnostics" + (f"?q={query}" if query else "")
+
+
+def page(client, address, **headers):
+    response = client.get(address, headers=headers)
+    assert response.status_code == 200, (address, response.status_code)
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["viewer@hill.test", "admin@hill.test", "support@tether.test"])
+def test_every_role_reads_the_diagnostics_of_its_organisation(client, hill, email):
+    client.login(email)
+    answer = page(client, url(hill, "ada"))
+    assert "<h2 id=\"person-1\">Ada Lovelace</h2>" in answer
+    assert "Syncing normally; green shield shown when ready." in answer
+    assert f'href="/organisations/{hill.org.id}/diagnostics" aria-current="page">Diagnostics<' in answer
+
+
+def test_diagnostics_of_another_organisation_are_not_found(client, hill):
+    client.login("admin@dale.test")
+    assert client.get(url(hill, "ada")).status_code == 404
+    assert client.get(f"/organisations/{hill.dale.id}/diagnostics").status_code == 200
+
+
+def test_diagnostics_need_a_sign_in(client, hill):
+    assert client.get(url(hill)).status_code in (302, 401)
+
+
+def test_search_as_you_type_answers_with_the_results_only(client, hill):
+    client.login("viewer@hill.test")
+    fragment = page(client, url(hill, "lovelace"), **{"HX-Request": "true", "HX-Target": "results"})
+    assert "<html" not in fragment and "<h1" not in fragment and "Ada Lovelace" in fragment
+    whole = page(client, url(hill))
+    assert 'hx-get="/organisations/%d/diagnostics"' % hill.org.id in whole and "Type a name or email" in whole
+
+
+def test_nobody_found_says_where_it_looked(client, hill):
+    client.login("viewer@hill.test")
+    assert "Nobody matches “zebedee”" in page(client, url(hill, "zebedee"))
+
+
+def test_support_gets_the_restore_button_and_others_are_told_to_ask_support(client, hill):
+    exclusion = links.delete_profile(hill.ada, "admin@hill.test")
+    restore = f'action="/organisations/{hill.org.id}/exclusions/{exclusion.id}/restore"'
+    client.login("support@tether.test")
+    answer = page(client, url(hill, "ada"))
+    assert restore in answer and 'name="csrf_token"' in answer and "data-confirm=\"Restore Ada Lovelace?" in answer
+    client.post("/logout")
+    client.login("admin@hill.test")
+    answer = page(client, url(hill, "ada"))
+    assert restore not in answer
+    assert "Contact Tether support with the name Ada Lovelace to have the exclusion restored." in answer
+
+
+def test_a_fix_made_in_sign_in_app_is_shown_as_words(client, hill):
+    set_group(hill.staff, safety_check="dont_check")
+    client.login("admin@hill.test")
+    answer = page(client, url(hill, "ada"))
+    assert "Fix in Sign In App:</strong> In Sign In App, go to Manage &gt; Groups &gt; Staff &gt; Sign in options" in answer
+
+
+def test_the_relink_fix_posts_the_previous_member_and_links_the_profile_again(client, hill):
+    links.decouple(hill.ada, "admin@hill.test")
+    client.login("support@tether.test")
+    answer = page(client, url(hill, "ada"))
+    assert f'action="/organisations/{hill.org.id}/profiles/{hill.ada.id}/relink"' in answer
+    assert f'name="member" value="{hill.member.id}"' in answer
+    version = answer.split('name="version" value="')[1].split('"')[0]
+    relink = f"/organisations/{hill.org.id}/profiles/{hill.ada.id}/relink"
+    assert client.post(relink, data={"member": hill.member.id, "version": version}).status_code == 303
+    assert "Syncing normally" in page(client, url(hill, "ada"))
+
+
+def test_the_explain_trace_shows_for_a_member_no_rule_takes(client, hill):
+    office = f.group(hill.conn, hill.org, "Office")
+    f.member(office, "Olive Office")
+    client.login("viewer@hill.test")
+    answer = page(client, url(hill, "olive"))
+    assert "Why each mapping rule does not match" in answer and "<code>group == Staff</code>" in answer
+    assert "Edit the mapping rules</a>" not in answer  # a viewer cannot edit rules: told who can
+    assert "Ask an admin to add a mapping rule" in answer
