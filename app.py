@@ -113,7 +113,12 @@ def main():
         print("Demo logins:", flush=True)
         for login in logins:
             print(f"  {login['role']:<8} {login['email']:<28} {login['password']}", flush=True)
-    app.run(host="127.0.0.1", port=port, debug=_env_flag("FLASK_DEBUG", False), use_reloader=False)
+    if _env_flag("FLASK_DEBUG", False):
+        app.run(host="127.0.0.1", port=port, debug=True, use_reloader=False)
+    else:
+        from waitress import serve
+
+        serve(app, host="127.0.0.1", port=port, threads=8)
 
 
 if __name__ == "__main__":
