@@ -67,4 +67,4 @@ def organisation(org_id):
 
 
 nav.register("Audit log", "audit.organisation")
-nav.register("Audit log", "audit.index", per_organisation=False)
+nav.register("Audit log, every school", "audit.index", per_organisation=False)

@@ -1,7 +1,7 @@
 """Duplicate suggestions and bulk merge: the profiles an import created beside the school's own ones.
 
-Everyone who may see the organisation reads the suggestions; admins and support merge them, one pair
-at a time (through the merge form, choosing values) or many at once with the default choices.
+Everyone who may see the organisation reads the suggestions, a page at a time; admins and support merge
+them, one pair at a time (through the merge form, choosing values) or many at once with the default choices.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -11,6 +11,7 @@ from sync import duplicates, merge
 
 from . import nav
 from .access import organisation_or_404, require_role
+from .paging import page_of
 
 bp = Blueprint("duplicates", __name__, url_prefix="/organisations/<int:org_id>/duplicates")
 
@@ -35,8 +36,10 @@ def _pairs(org, values):
 @login_required
 def index(org_id):
     org = organisation_or_404(org_id)
+    page = page_of(duplicates.ranked_pairs(org))
+    page.items = duplicates.suggestions(org, page.items)
     return render_template(
-        "duplicates/index.html", org=org, suggestions=duplicates.suggestions(org),
+        "duplicates/index.html", org=org, page=page, suggestions=page.items,
         can_merge=current_user.role in ("support", "admin"),
     )
 

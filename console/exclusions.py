@@ -1,7 +1,7 @@
 """The exclusion list: Sign In App members that are never imported again, and restoring one (support).
 
 An integrated profile deleted in Central Record puts its member here. Everyone who may see the
-organisation reads the list; only support restores an entry, after which the member imports again on
+organisation reads the list (a page at a time, searched by member name or id); only support restores an entry, after which the member imports again on
 the next run.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from sync import links
 
 from . import nav
 from .access import organisation_or_404, require_role
+from .paging import paginate
 
 bp = Blueprint("exclusions", __name__, url_prefix="/organisations/<int:org_id>/exclusions")
 
@@ -25,9 +26,15 @@ def index(org_id):
         (Exclusion.organisation == org)
         & (Exclusion.restored_at.is_null(False) if restored else Exclusion.restored_at.is_null())
     )
+    search = request.args.get("q", "").strip()
+    if search:
+        query = query.where(
+            Exclusion.display_name.contains(search)
+            | (Exclusion.sia_member_id == (int(search) if search.isdigit() else -1))
+        )
+    page = paginate(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()))
     return render_template(
-        "exclusions/index.html", org=org, restored=restored,
-        exclusions=query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()),
+        "exclusions/index.html", org=org, restored=restored, search=search, page=page, exclusions=page.items,
         can_restore=current_user.role == "support",
     )
 

@@ -50,6 +50,11 @@ def _rules_with(org, candidate):
     return rules
 
 
+def _is_own(refusal, candidate):
+    """Whether a refusal of the rule set is about the rule being typed, not a saved one."""
+    return refusal.rule is candidate
+
+
 def _page_context(org):
     rules = list(MappingRule.ordered(org))
     error = None
@@ -142,13 +147,14 @@ def preview(org_id):
     org = organisation_or_404(org_id)
     candidate = _candidate(org)
     result, error = None, None
-    if candidate.profile_type is None:
+    if candidate.profile_type_id is None:
         error = "Choose the profile type this rule maps to."
     else:
         try:
             result = mapping.preview(org, _rules_with(org, candidate), edited=candidate)
-        except (RuleError, mapping.RuleChangeRefused) as exc:
-            error = "Fix the rule to see its preview." if isinstance(exc, RuleError) else str(exc)
+        except mapping.RuleChangeRefused as exc:
+            # The rule being typed is still wrong (its error shows beside it), or a saved one no longer compiles.
+            error = "Fix the rule to see its preview." if isinstance(exc.__cause__, RuleError) and _is_own(exc, candidate) else str(exc).capitalize() + "."
     return render_block("mapping/edit.html", "preview", preview=result, preview_error=error, org=org, rule=candidate)
 
 

@@ -19,10 +19,38 @@ class NavEntry:
 
 _ENTRIES = []
 
+# The menu's order, as a support engineer works through a ticket: the school, its people, the
+# integration's settings, then the logs. Entries not named here follow, in registration order.
+ORDER = (
+    "Organisations",
+    "Overview",
+    "Profiles",
+    "Duplicates",
+    "Exclusions",
+    "Diagnostics",
+    "Sync runs",
+    "Sign In App upload",
+    "Mapping rules",
+    "Field mapping",
+    "Compliance",
+    "Rating systems",
+    "Sign In App tokens",
+    "Students",
+    "Notifications",
+    "Audit log",
+    "Users",
+    "Audit log, every school",
+)
+
+
+def _position(entry):
+    return ORDER.index(entry.label) if entry.label in ORDER else len(ORDER)
+
 
 def register(label, endpoint, *, per_organisation=True, roles=("support", "admin", "viewer")):
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
         _ENTRIES.append(NavEntry(label, endpoint, per_organisation, tuple(roles)))
+        _ENTRIES.sort(key=_position)
 
 
 def current_organisation_id():

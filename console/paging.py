@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import render_template, request
 from jinja2_fragments.flask import render_block
+from peewee import prefetch
 
 PER_PAGE = 50
 
@@ -39,12 +40,23 @@ def page_number():
         return 1
 
 
-def paginate(query, number=None, per_page=PER_PAGE):
-    """One page of `query` (already ordered) and the total it was cut from."""
+def paginate(query, number=None, per_page=PER_PAGE, related=()):
+    """One page of `query` (already ordered) and the total it was cut from.
+
+    `related` are the models (or queries) the page's rows show through a back-reference: they are
+    read for the whole page in one query each (peewee's prefetch), not once per row.
+    """
     number = number or page_number()
     total = query.count()
-    items = list(query.paginate(number, per_page))
+    rows = query.paginate(number, per_page)
+    items = list(prefetch(rows, *related) if related else rows)
     return Page(items, number, per_page, total)
+
+
+def page_of(items, number=None, per_page=PER_PAGE):
+    """One page of a list computed in Python (already ordered), and the total it was cut from."""
+    number = number or page_number()
+    return Page(items[(number - 1) * per_page:number * per_page], number, per_page, len(items))
 
 
 def render_list(template, block="results", **context):

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from store.models import Organisation, User
+from store.models import Organisation, User, UserOrganisation
 
 from . import nav
 from .access import require_role
@@ -30,7 +30,8 @@ def index():
     q = request.args.get("q", "").strip()
     if q:
         query = query.where(User.email.contains(q) | User.name.contains(q))
-    return render_list("users/index.html", page=paginate(query), q=q)
+    memberships = UserOrganisation.select(UserOrganisation, Organisation).join(Organisation)
+    return render_list("users/index.html", page=paginate(query, related=[memberships]), q=q)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -476,6 +476,7 @@ class Student(BaseModel):
             (("organisation", "person_id"), True),
             (("organisation", "username"), True),
             (("organisation", "enabled"), False),
+            (("organisation", "surname", "forename"), False),
         )
 
 
@@ -488,7 +489,7 @@ class Notification(BaseModel):
     read_at = DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("organisation", "read_at"), False),)
+        indexes = ((("organisation", "read_at"), False), (("organisation", "at"), False))
 
 
 class AuditEvent(BaseModel):
@@ -502,6 +503,9 @@ class AuditEvent(BaseModel):
     before = JSONField(null=True)
     after = JSONField(null=True)
     reason = TextField(default="")
+
+    class Meta:
+        indexes = ((("organisation", "at"), False),)
 
     @classmethod
     def record(cls, action, *, actor, organisation=None, subject="", before=None, after=None, reason=""):

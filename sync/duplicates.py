@@ -9,12 +9,16 @@ pairs an SIA-sourced linked active profile with an unlinked active profile of th
 comparing case- and whitespace-insensitively. The unlinked profile is offered as the one to keep (the
 school's record, with its checks); the link moves to it when the pair is merged.
 
-Both sides are read in two queries and matched through dictionaries keyed by the normalised values, so
-the cost grows with the number of profiles, not with its square.
+Both sides are read in two queries, as plain cursor rows of the five fields compared, and matched through
+dictionaries keyed by the normalised values, so the cost grows with the number of profiles, not with its
+square. `ranked_pairs` stops there (ids, score and reason); `suggestions` then reads the profiles of the
+pairs asked for in one more query, so a page of 50 suggestions builds 100 profiles, not the organisation.
 """
-from collections import defaultdict
+import datetime
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 
+from store import database
 from store.models import Link, Profile
 
 SCORES = {"certain": 3, "likely": 2, "possible": 1}
@@ -32,12 +36,13 @@ class Suggestion:
         return SCORES[self.score]
 
 
+# One suggested pair, before its profiles are read: what `ranked_pairs` returns.
+Pair = namedtuple("Pair", "kept_id removed_id score reason")
+_COMPARED = (Profile.id, Profile.forename, Profile.surname, Profile.email, Profile.dob)
+
+
 def normalise(value):
     return " ".join(str(value or "").split()).casefold()
-
-
-def _name(profile):
-    return normalise(f"{profile.forename} {profile.surname}")
 
 
 def _linked_from_sia(organisation):
@@ -53,35 +58,59 @@ def _unlinked(organisation):
     return Profile.active(organisation).where(Profile.id.not_in(linked))
 
 
-def _matches(profile, by_email, by_name_dob, by_name):
-    """Suggestions for one linked profile: each unlinked candidate once, with its best score."""
-    email, name = normalise(profile.email), _name(profile)
-    tiers = (
-        (by_email.get(email) if email else None, "certain", f"same email ({email})"),
-        (by_name_dob.get((name, profile.dob)) if name and profile.dob else None, "likely",
-         f"same name and date of birth ({profile.dob:%d %b %Y})" if profile.dob else ""),
-        (by_name.get(name) if name else None, "possible", "same name (no matching email or date of birth)"),
-    )
-    seen = set()
-    for candidates, score, reason in tiers:
-        for candidate in candidates or ():
-            if candidate.id not in seen:
-                seen.add(candidate.id)
-                yield Suggestion(kept=candidate, removed=profile, score=score, reason=reason)
+def _compared(query):
+    """(id, normalised name, normalised email, dob) of each profile, straight from the database cursor.
+
+    No model or converter per row: this reads a whole organisation on every visit to the page. The
+    date of birth stays as the driver gives it, which is the same for both sides of a comparison."""
+    for profile_id, forename, surname, email, dob in database.execute(query.select(*_COMPARED)):
+        yield profile_id, normalise(f"{forename} {surname}"), normalise(email), dob
 
 
-def suggestions(organisation):
-    """Suggested (kept, removed) pairs for `organisation`, most certain first."""
+def _reason(score, email, dob):
+    if score == "certain":
+        return f"same email ({email})"
+    if score == "likely":
+        born = dob if isinstance(dob, datetime.date) else datetime.date.fromisoformat(str(dob)[:10])
+        return f"same name and date of birth ({born:%d %b %Y})"
+    return "same name (no matching email or date of birth)"
+
+
+def ranked_pairs(organisation):
+    """Every suggested pair of `organisation` as a Pair of ids, most certain first.
+
+    Each unlinked candidate is suggested once per linked profile, with its best score."""
     by_email, by_name_dob, by_name = defaultdict(list), defaultdict(list), defaultdict(list)
-    for candidate in _unlinked(organisation):
-        name = _name(candidate)
-        if normalise(candidate.email):
-            by_email[normalise(candidate.email)].append(candidate)
-        if name and candidate.dob:
-            by_name_dob[(name, candidate.dob)].append(candidate)
+    for candidate in _compared(_unlinked(organisation)):
+        _, name, email, dob = candidate
+        if email:
+            by_email[email].append(candidate)
         if name:
             by_name[name].append(candidate)
+            if dob:
+                by_name_dob[(name, dob)].append(candidate)
     found = []
-    for profile in _linked_from_sia(organisation):
-        found.extend(_matches(profile, by_email, by_name_dob, by_name))
-    return sorted(found, key=lambda s: (-s.rank, _name(s.kept), s.kept.id, s.removed.id))
+    for removed_id, name, email, dob in _compared(_linked_from_sia(organisation)):
+        tiers = (
+            ("certain", by_email.get(email) if email else None),
+            ("likely", by_name_dob.get((name, dob)) if name and dob else None),
+            ("possible", by_name.get(name) if name else None),
+        )
+        seen = set()
+        for score, candidates in tiers:
+            for kept_id, kept_name, _, _ in candidates or ():
+                if kept_id not in seen:
+                    seen.add(kept_id)
+                    found.append((-SCORES[score], kept_name, kept_id, removed_id, score, email, dob))
+    found.sort(key=lambda match: match[:4])
+    return [Pair(kept_id, removed_id, score, _reason(score, email, dob)) for _, _, kept_id, removed_id, score, email, dob in found]
+
+
+def suggestions(organisation, pairs=None):
+    """Suggested (kept, removed) pairs for `organisation`, most certain first, with both profiles.
+
+    `pairs` (from `ranked_pairs`, e.g. one page of them) chooses which; by default every pair."""
+    pairs = ranked_pairs(organisation) if pairs is None else pairs
+    ids = {pair.kept_id for pair in pairs} | {pair.removed_id for pair in pairs}
+    profiles = {p.id: p for p in Profile.select().where(Profile.id.in_(list(ids)))} if ids else {}
+    return [Suggestion(profiles[p.kept_id], profiles[p.removed_id], p.score, p.reason) for p in pairs]

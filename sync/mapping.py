@@ -3,7 +3,7 @@
 Every change to a rule is one service function here that writes its audit event with the rule before
 and after, so the console and the CLI change rules the same way.
 """
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 
 from connectors.sia.protocol import Member
@@ -15,7 +15,11 @@ from . import plan
 
 
 class RuleChangeRefused(ValueError):
-    """A rule change that cannot be saved, with the reason and what to do."""
+    """A rule change that cannot be saved, with the reason and what to do; `rule` is the rule at fault."""
+
+    def __init__(self, message, rule=None):
+        super().__init__(message)
+        self.rule = rule
 
 
 def rule_member(shadow, group=None):
@@ -38,7 +42,8 @@ def ruleset_for(organisation, rules=None):
         except RuleError as exc:
             raise RuleChangeRefused(
                 f"mapping rule {position} ({rule.profile_type.name}) is not valid: {exc.message}; "
-                "fix it on the mapping rules page"
+                "fix it on the mapping rules page",
+                rule,
             ) from exc
     return RuleSet(entries)
 
@@ -166,17 +171,39 @@ class Preview:
     total: int = 0
 
 
+class _Shadow(namedtuple("_Shadow", "id sia_id group_id personal_fields")):
+    """The part of a member shadow (SiaMember) the preview reads."""
+
+    display_name = SiaMember.display_name
+
+
 def _mirror(organisation):
-    """Every member shadow in the organisation's synced groups that is still in SIA, with its group."""
+    """Every member shadow in the organisation's synced groups that is still in SIA, with its group.
+
+    Read as plain cursor rows, with only the columns a rule reads: the preview goes through the whole
+    mirror on every keystroke in the rule editor, so no model is built per member."""
     groups = {g.id: g for g in SiaGroup.synced_for(organisation)}
     if not groups:
         return []
     shadows = (
-        SiaMember.select()
+        SiaMember.select(SiaMember.id, SiaMember.sia_id, SiaMember.group, SiaMember.personal_fields)
         .where(SiaMember.group.in_(list(groups)) & SiaMember.gone_at.is_null() & (SiaMember.archived == False))  # noqa: E712
         .order_by(SiaMember.id)
     )
-    return [(shadow, groups[shadow.group_id]) for shadow in shadows]
+    return [
+        (_Shadow(shadow_id, sia_id, group_id, SiaMember.personal_fields.python_value(fields)), groups[group_id])
+        for shadow_id, sia_id, group_id, fields in database.execute(shadows)
+    ]
+
+
+def _linked_types(organisation):
+    """member id → (profile id, profile type id) of every active linked profile, as plain rows."""
+    rows = (
+        Link.select(Link.sia_member, Profile.id, Profile.profile_type)
+        .join(Profile, on=(Link.profile == Profile.id))
+        .where((Link.organisation == organisation) & Link.severed_at.is_null() & (Profile.status == "active"))
+    )
+    return {member_id: (profile_id, type_id) for member_id, profile_id, type_id in database.execute(rows)}
 
 
 def preview(organisation, rules, edited=None, sample=50):
@@ -186,34 +213,32 @@ def preview(organisation, rules, edited=None, sample=50):
     type the rule set would change are listed but never changed here (see `apply_type_changes`)."""
     ruleset = ruleset_for(organisation, rules)
     edited_rule = compile_rule(edited.expression) if edited is not None else None
-    links = {
-        link.sia_member_id: link
-        for link in Link.active().where(Link.organisation == organisation).select(Link.sia_member, Link.profile)
-    }
-    profiles = {}
-    if links:
-        profiles = {
-            p.id: p
-            for p in Profile.select(Profile, ProfileType)
-            .join(ProfileType)
-            .where(Profile.id.in_([link.profile_id for link in links.values()]) & (Profile.status == "active"))
-        }
+    taking = edited_rule is not None and edited.enabled
+    linked = _linked_types(organisation)
     result = Preview()
+    changes = {}  # profile id → the type the rules now give it
     for shadow, group in _mirror(organisation):
         member = rule_member(shadow, group)
         profile_type = ruleset.match(member)
         result.total += 1
         result.counts[profile_type.name if profile_type else None] += 1
         row = {"shadow": shadow, "group": group, "name": shadow.display_name, "profile_type": profile_type}
-        if edited_rule is not None and edited.enabled and profile_type == edited.profile_type and edited_rule.matches(member):
-            if len(result.taken) < sample:
-                result.taken.append(row)
+        if (
+            taking
+            and len(result.taken) < sample
+            and profile_type is not None
+            and profile_type.id == edited.profile_type_id
+            and edited_rule.matches(member)
+        ):
+            result.taken.append(row)
         if profile_type is None and len(result.unmapped) < sample:
             result.unmapped.append(row)
-        link = links.get(shadow.id)
-        profile = profiles.get(link.profile_id) if link else None
-        if profile is not None and profile_type is not None and profile.profile_type_id != profile_type.id:
-            result.type_changes.append((profile, profile.profile_type, profile_type))
+        profile_id, type_id = linked.get(shadow.id, (None, None))
+        if profile_id is not None and profile_type is not None and type_id != profile_type.id:
+            changes[profile_id] = profile_type
+    if changes:
+        profiles = Profile.select(Profile, ProfileType).join(ProfileType).where(Profile.id.in_(list(changes)))
+        result.type_changes = [(p, p.profile_type, changes[p.id]) for p in profiles.order_by(Profile.id)]
     return result
 
 

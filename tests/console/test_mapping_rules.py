@@ -56,6 +56,13 @@ def test_preview_counts_members_per_profile_type_and_lists_the_unmapped(client, 
     assert "<td>Teaching Staff</td><td class=\"num\">3</td>" in body
 
 
+def test_preview_of_a_new_rule_before_its_type_is_chosen_asks_for_the_type(client, school):
+    client.login("admin1@school.test")
+    response = client.post(f"/organisations/{school.id}/rules/preview", data={"expression": "", "profile_type": ""})
+    assert response.status_code == 200
+    assert "Choose the profile type this rule maps to." in response.get_data(as_text=True)
+
+
 def test_preview_of_a_new_rule_respects_the_order_first_match_wins(school):
     types = _types(school)
     candidate = MappingRule(organisation=school, profile_type=types["Support Staff"], expression="role !~ teacher", position=10**6)
@@ -144,3 +151,11 @@ def test_admin_of_another_school_gets_404(client, school):
     assert client.get(f"/organisations/{school.id}/rules/").status_code == 404
     rule = MappingRule.get(MappingRule.organisation == school)
     assert client.post(f"/organisations/{school.id}/rules/{rule.id}/delete").status_code == 404
+
+
+def test_preview_of_a_rule_with_an_error_asks_to_fix_it(client, school):
+    client.login("admin1@school.test")
+    body = client.post(
+        f"/organisations/{school.id}/rules/preview", data={"expression": "group = Staff", "profile_type": _types(school)["Contractors"]}
+    ).get_data(as_text=True)
+    assert "Fix the rule to see its preview." in body
