@@ -36,7 +36,8 @@ def init_app(app):
 
     @app.context_processor
     def layout_context():
-        return {"nav_entries": nav.entries(), "current_org_id": nav.current_organisation_id()}
+        site, school = nav.entries()
+        return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users

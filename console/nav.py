@@ -58,19 +58,21 @@ def current_organisation_id():
 
 
 def entries():
-    """(label, url, active) for the signed-in user on the current page."""
+    """(site links, school links) for the signed-in user on the current page: (label, url, active) each.
+
+    Site links (the organisations, users, the whole audit log) are always there; school links only on
+    a page of one organisation, for that organisation."""
     if not current_user.is_authenticated:
-        return []
+        return [], []
     org_id = current_organisation_id()
-    links = []
+    site, school = [], []
     for entry in _ENTRIES:
         if current_user.role not in entry.roles:
             continue
         if entry.per_organisation:
             if org_id is None:
                 continue
-            url = url_for(entry.endpoint, org_id=org_id)
+            school.append((entry.label, url_for(entry.endpoint, org_id=org_id), request.endpoint == entry.endpoint))
         else:
-            url = url_for(entry.endpoint)
-        links.append((entry.label, url, request.endpoint == entry.endpoint))
-    return links
+            site.append((entry.label, url_for(entry.endpoint), request.endpoint == entry.endpoint))
+    return site, school

@@ -3,8 +3,10 @@
 Every change to a rule is one service function here that writes its audit event with the rule before
 and after, so the console and the CLI change rules the same way.
 """
-from collections import Counter, namedtuple
+from collections import Counter, OrderedDict, namedtuple
 from dataclasses import dataclass, field
+
+from peewee import fn
 
 from connectors.sia.protocol import Member
 from rules import RuleError, RuleSet, compile_rule, validate
@@ -177,23 +179,50 @@ class _Shadow(namedtuple("_Shadow", "id sia_id group_id personal_fields")):
     display_name = SiaMember.display_name
 
 
-def _mirror(organisation):
-    """Every member shadow in the organisation's synced groups that is still in SIA, with its group.
+_MIRROR_CACHE = OrderedDict()  # organisation id → (fingerprint, [(shadow, group, rule member)])
+_MIRROR_CACHE_SIZE = 16
 
-    Read as plain cursor rows, with only the columns a rule reads: the preview goes through the whole
-    mirror on every keystroke in the rule editor, so no model is built per member."""
+
+def _mirror(organisation):
+    """Every member shadow in the organisation's synced groups that is still in SIA, with its group and
+    the member as rules see it.
+
+    The preview goes through the whole mirror on every keystroke in the rule editor, so the members
+    are read as plain rows and kept, per organisation, until the mirror changes: a fingerprint query
+    (the groups, and the count, newest id, last import's touch and size of the members) says when.
+    Every import touches `seen_at`, so a kept copy never outlives the next import."""
     groups = {g.id: g for g in SiaGroup.synced_for(organisation)}
     if not groups:
         return []
+    current = (
+        SiaMember.group.in_(list(groups)) & SiaMember.gone_at.is_null() & (SiaMember.archived == False)  # noqa: E712
+    )
+    fingerprint = (
+        tuple(sorted((g.id, g.sia_id, g.name) for g in groups.values())),
+        *database.execute(
+            SiaMember.select(
+                fn.COUNT(SiaMember.id), fn.MAX(SiaMember.id), fn.MAX(SiaMember.seen_at),
+                fn.SUM(fn.LENGTH(SiaMember.personal_fields)),
+            ).where(current)
+        ).fetchone(),
+    )
+    kept = _MIRROR_CACHE.get(organisation.id)
+    if kept is not None and kept[0] == fingerprint:
+        _MIRROR_CACHE.move_to_end(organisation.id)
+        return kept[1]
     shadows = (
         SiaMember.select(SiaMember.id, SiaMember.sia_id, SiaMember.group, SiaMember.personal_fields)
-        .where(SiaMember.group.in_(list(groups)) & SiaMember.gone_at.is_null() & (SiaMember.archived == False))  # noqa: E712
+        .where(current)
         .order_by(SiaMember.id)
     )
-    return [
-        (_Shadow(shadow_id, sia_id, group_id, SiaMember.personal_fields.python_value(fields)), groups[group_id])
-        for shadow_id, sia_id, group_id, fields in database.execute(shadows)
-    ]
+    rows = []
+    for shadow_id, sia_id, group_id, fields in database.execute(shadows):
+        shadow = _Shadow(shadow_id, sia_id, group_id, SiaMember.personal_fields.python_value(fields))
+        rows.append((shadow, groups[group_id], rule_member(shadow, groups[group_id])))
+    _MIRROR_CACHE[organisation.id] = (fingerprint, rows)
+    while len(_MIRROR_CACHE) > _MIRROR_CACHE_SIZE:
+        _MIRROR_CACHE.popitem(last=False)
+    return rows
 
 
 def _linked_types(organisation):
@@ -217,8 +246,7 @@ def preview(organisation, rules, edited=None, sample=50):
     linked = _linked_types(organisation)
     result = Preview()
     changes = {}  # profile id → the type the rules now give it
-    for shadow, group in _mirror(organisation):
-        member = rule_member(shadow, group)
+    for shadow, group, member in _mirror(organisation):
         profile_type = ruleset.match(member)
         result.total += 1
         result.counts[profile_type.name if profile_type else None] += 1
