@@ -3,10 +3,8 @@ and "Run import now".
 
 Everyone who may see the organisation reads these pages; starting an import is for admins and support.
 """
-import csv
-import io
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -14,7 +12,7 @@ from store.models import RunProblem, SyncRun
 from sync import leavers, plan, purge, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
-from . import nav
+from . import csvfile, nav
 from .access import organisation_or_404, require_role
 from .paging import paginate
 
@@ -90,21 +88,7 @@ def progress(org_id, run_id):
 def problems_csv(org_id, run_id):
     org = organisation_or_404(org_id)
     run = _run_or_404(org, run_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["external_id", "name", "code", "message"])
-    for problem in RunProblem.select().where(RunProblem.run == run).order_by(RunProblem.id):
-        writer.writerow([_csv_safe(problem.external_id), _csv_safe(problem.name), problem.code, _csv_safe(problem.message)])
-    return Response(
-        out.getvalue(), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="run-{run.id}-problems.csv"'},
-    )
-
-
-def _csv_safe(value):
-    """Keep a spreadsheet from reading a cell as a formula."""
-    text = str(value or "")
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csvfile.problems_csv(run, f"run-{run.id}-problems.csv")
 
 
 nav.register("Sync runs", "runs.index")

@@ -4,14 +4,12 @@ import, the SIMS runs with their counts and problems (also as CSV), and confirmi
 Everyone who may see the organisation may read these pages; uploading, importing and confirming
 are for admins and support.
 """
-import csv
-import io
 import os
 import re
 import tempfile
 import time
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from connectors.sims import SimsFileError, file_sha256
@@ -19,7 +17,7 @@ from store.models import RunProblem, Student, SyncRun
 from sync import students
 from sync.lease import AlreadyRunning
 
-from . import nav
+from . import csvfile, nav
 from .access import organisation_or_404, require_role
 from .paging import paginate, render_list
 
@@ -170,21 +168,7 @@ def run(org_id, run_id):
 def problems_csv(org_id, run_id):
     org = organisation_or_404(org_id)
     sims_run = _run_or_404(org, run_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["person_id", "name", "code", "message"])
-    for problem in RunProblem.select().where(RunProblem.run == sims_run).order_by(RunProblem.id):
-        writer.writerow([_csv_safe(problem.external_id), _csv_safe(problem.name), problem.code, _csv_safe(problem.message)])
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="sims-run-{sims_run.id}-problems.csv"'},
-    )
-
-
-def _csv_safe(value):
-    """Values from an export go into a spreadsheet: a leading = + - @ must not start a formula."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
+    return csvfile.problems_csv(sims_run, f"sims-run-{sims_run.id}-problems.csv", id_header="person_id")
 
 
 @bp.route("/runs/<int:run_id>/confirm", methods=["POST"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from compliance.decision import UNAVAILABLE_MESSAGE, GroupSettings, checks_criteria
+from compliance.decision import UNAVAILABLE_MESSAGE, GroupSettings
 from compliance.readiness import rating_systems_of, readiness_in_enabled_systems
 from connectors.sia import Member, SiaError, client_for
 from connectors.sia.client import connection_label

@@ -26,6 +26,7 @@ from store import database
 from store.models import AuditEvent, Gender, RunProblem, Student, SyncRun, User, now
 
 from . import lease
+from .runs import Problem
 
 KIND = "sims_students"
 LEASE_SECONDS = 30 * 60
@@ -44,17 +45,6 @@ HOME = {"h", "home"}
 MOBILE = {"m", "mobile"}
 PERSONAL = {"h", "home", "personal"}
 WORK = {"w", "work"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    external_id: str
-    name: str
-    code: str
-    message: str
-
-    def to_dict(self):
-        return {"external_id": self.external_id, "name": self.name, "code": self.code, "message": self.message}
 
 
 @dataclass
