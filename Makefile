@@ -33,7 +33,7 @@ browser:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 bench: setup
-	for script in bench/*_bench.py; do $(PY) $$script; done
+	for script in bench/*_bench.py; do $(PY) -m bench.$$(basename $$script .py); done
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

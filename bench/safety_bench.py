@@ -195,6 +195,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per endpoint (default 2)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database to run on (default: a temporary SQLite file)"
+    )
     parser.add_argument("--serve", nargs=3, metavar=("DATABASE_URL", "INSTANCE", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -203,7 +206,7 @@ def main():
         return 0
 
     workdir = tempfile.mkdtemp(prefix="tether-safety-bench-")
-    database_url = "sqlite:///" + os.path.join(workdir, "bench.db")
+    database_url = args.database_url or "sqlite:///" + os.path.join(workdir, "bench.db")
     os.environ["TETHER_SCHEDULER"] = "off"
     secret, calls, linked = build(database_url, workdir)
     print(f"data: demo trust, {len(calls)} members of linked groups ({linked} linked to profiles)")
@@ -227,7 +230,8 @@ def main():
         server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"waitress on 127.0.0.1 ({args.threads} threads), {args.clients} clients, {args.rounds} x {args.seconds:g} s each:")
+    kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    print(f"{kind}; waitress on 127.0.0.1 ({args.threads} threads), {args.clients} clients, {args.rounds} x {args.seconds:g} s each:")
     ping_rate, ping_errors = _summary("GET ping", ping_rounds)
     safety_rate, safety_errors = _summary("safety check", safety_rounds)
     ratio = safety_rate / ping_rate
