@@ -4,11 +4,11 @@ Under CI=true a missing Chromium fails the run; it is never skipped.
 """
 import os
 import shutil
-import threading
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from werkzeug.serving import make_server
+
+from tests.sandbox.helpers import serve
 
 CHROMIUM = os.environ.get("TETHER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,12 +32,8 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def live_server(app):
     """The test app served on a free port of 127.0.0.1; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

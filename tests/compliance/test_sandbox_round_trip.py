@@ -5,33 +5,18 @@ Here the test plays the sync: it mirrors the sandbox group's detail (as `GET /gr
 into `SiaGroup.settings`, and links the member to the profile.
 """
 import re
-import threading
-from contextlib import contextmanager
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from compliance import tokens
 from compliance.decision import UNAVAILABLE_MESSAGE
 from sandbox.api import group_detail
 from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
 from store.models import Notification, now
+from tests.sandbox.helpers import serve
 
 from .conftest import build_school, make_ready
-
-
-@contextmanager
-def serve(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def mirror(sandbox_group, sia_group):
