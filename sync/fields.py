@@ -10,6 +10,8 @@ custom personal field. Profile fields: `name` (forename and surname together), `
 `email`, `mobile`, `role`, and (to SIA only) `profile_type`.
 """
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from store import database
 from store.models import AuditEvent, FieldMapping
@@ -23,8 +25,7 @@ PROFILE_COLUMNS = ("forename", "surname", "email", "mobile", "role")
 PROFILE_ID_FIELD = "tether_profile_id"
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(NamedTuple):
     source: str
     target: str
     direction: str
@@ -97,26 +98,40 @@ def _text(value):
 
 def member_value(member, sia_field):
     """A member's value for an SIA field, tidied; None when empty."""
+    return _reader(sia_field)(member)
+
+
+@lru_cache(maxsize=None)
+def _reader(sia_field):
+    """A function giving a member's tidied value for `sia_field`."""
     if sia_field.startswith("custom."):
-        return _text(member.custom.get(sia_field[len("custom."):]))
-    return _text(getattr(member, sia_field))
+        key = sia_field[len("custom."):]
+        return lambda member: _text(member.custom.get(key))
+    return lambda member: member.tidied[sia_field]
 
 
-def member_to_profile(member, mappings, *, creating):
-    """The profile columns the member's fields give, by the `to_scr` mappings that apply now."""
-    values = {}
+@lru_cache(maxsize=256)
+def _columns_from(mappings, creating):
+    """((profile column, reader), …) for the `to_scr` mappings that apply, worked out once per mapping set."""
+    columns = {}
     for mapping in mappings:
         if not mapping.applies(creating):
             continue
         if mapping.target == "name":
-            values["forename"] = member_value(member, "first_name")
-            values["surname"] = member_value(member, "last_name")
+            columns["forename"] = _reader("first_name")
+            columns["surname"] = _reader("last_name")
         else:
-            values[mapping.target] = member_value(member, mapping.source)
+            columns[mapping.target] = _reader(mapping.source)
     if creating:
         # A profile needs a name even when the organisation maps none.
-        values.setdefault("forename", member_value(member, "first_name"))
-        values.setdefault("surname", member_value(member, "last_name"))
+        columns.setdefault("forename", _reader("first_name"))
+        columns.setdefault("surname", _reader("last_name"))
+    return tuple(columns.items())
+
+
+def member_to_profile(member, mappings, *, creating):
+    """The profile columns the member's fields give, by the `to_scr` mappings that apply now."""
+    values = {column: read(member) for column, read in _columns_from(tuple(mappings), creating)}
     for required in ("forename", "surname"):
         if required in values and values[required] is None:
             values[required] = ""

@@ -123,18 +123,30 @@ def _profile_columns():
     )
 
 
+_PROFILE_KEYS = ("id", "organisation", "forename", "surname", "email", "mobile", "role", "status", "leaving_date",
+                 "profile_type_name")
+
+
 def _linked_profiles(connection):
-    """{SIA member id: (link id, profile dict)} for the connection's members with an active link."""
+    """{SIA member id: (link id, profile dict)} for the connection's members with an active link.
+
+    Read as raw rows (every linked member, every run): only the leaving date needs converting."""
     query = (
-        Link.select(Link.id.alias("link_id"), SiaMember.sia_id, *_profile_columns())
+        Link.select(Link.id, SiaMember.sia_id, *_profile_columns())
         .join(SiaMember, on=(Link.sia_member == SiaMember.id))
         .switch(Link)
         .join(Profile, on=(Link.profile == Profile.id))
         .join(ProfileType, on=(Profile.profile_type == ProfileType.id))
         .where((SiaMember.connection == connection) & Link.severed_at.is_null())
-        .dicts()
     )
-    return {row["sia_id"]: (row["link_id"], row) for row in query}
+    leaving_date = Profile.leaving_date.python_value
+    linked = {}
+    for link_id, sia_id, *values in mirror.raw_rows(query):
+        profile = dict(zip(_PROFILE_KEYS, values))
+        if profile["leaving_date"] is not None:
+            profile["leaving_date"] = leaving_date(profile["leaving_date"])
+        linked[sia_id] = (link_id, profile)
+    return linked
 
 
 def _severed_as_leavers(organisation, connection, linked):
@@ -243,11 +255,13 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
         if profile["status"] != "active":
             return decision("unchanged", f"the linked profile is {profile['status']}; it is not updated", **ids)
         changes = _field_changes(profile, fields.member_to_profile(member, field_map.to_scr, creating=False))
-        sia_changes = fields.sia_changes(member, profile, field_map.to_sia)
+        sia_changes = fields.sia_changes(member, profile, field_map.to_sia) if field_map.to_sia else {}
         if changes or sia_changes:
             changed = ", ".join(list(changes) + [f"Sign In App {name}" for name in sia_changes])
             return decision("updated", f"changed: {changed}", changes=changes, sia_changes=sia_changes, **ids)
-        return decision("unchanged", "linked and up to date", **ids)
+        # The common case of every rerun, built without the keyword plumbing above.
+        return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
+                        profile["id"], link_id, None, profile["profile_type_name"])
     if member.id in leavers_severed:
         return decision(
             "leaver",

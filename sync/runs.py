@@ -25,6 +25,7 @@ from . import lease
 
 LEASE_SECONDS = 30 * 60
 RENEW_EVERY_SECONDS = 60
+PROGRESS_EVERY_SECONDS = 0.25
 
 KIND_LABELS = {
     "sia_import": "Sign In App import",
@@ -72,6 +73,7 @@ class RunTracker:
         self._pending = []
         self.problems = []
         self._renewed = time.monotonic()
+        self._reported = None  # when progress was last written
         self.result = None
 
     def problem(self, external_id, name, code, message):
@@ -90,13 +92,21 @@ class RunTracker:
         self._pending = []
 
     def progress(self, done, total=None):
-        """Record how far the run is; extends the lease now and then so a long run keeps it."""
+        """Record how far the run is; extends the lease now and then so a long run keeps it.
+
+        Written at the start, at the end, with any new problems, and otherwise at most every
+        PROGRESS_EVERY_SECONDS: the console polls about once a second, and a commit per batch cost an
+        unchanged rerun more than applying the batch."""
         self.run.done = done
         if total is not None:
             self.run.total = total
-        with database.atomic():
-            self._flush_problems()
-            SyncRun.update(done=self.run.done, total=self.run.total).where(SyncRun.id == self.run.id).execute()
+        moment = time.monotonic()
+        finished = self.run.total is not None and done >= self.run.total
+        if self._pending or self._reported is None or finished or moment - self._reported >= PROGRESS_EVERY_SECONDS:
+            with database.atomic():
+                self._flush_problems()
+                SyncRun.update(done=self.run.done, total=self.run.total).where(SyncRun.id == self.run.id).execute()
+            self._reported = moment
         if time.monotonic() - self._renewed > RENEW_EVERY_SECONDS:
             self._held.renew()
             self._renewed = time.monotonic()

@@ -201,6 +201,8 @@ class SiaClient:
                 url=url,
                 status=status,
             )
+        if status < 300:
+            return self._json(response, url, status)
         message = _server_message(response)
         if status == 404:
             raise SiaNotFound(
@@ -239,6 +241,9 @@ class SiaClient:
                 url=url,
                 status=status,
             )
+        return self._json(response, url, status)
+
+    def _json(self, response, url, status):
         try:
             return response.json()
         except ValueError:

@@ -6,6 +6,23 @@ client API (DESIGN §3), and a test may implement it with a list in memory.
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
+class _worked_out_once:
+    """A property computed on first use and then kept in the instance's __dict__ (which a frozen
+    dataclass still has). functools.cached_property does the same but takes a lock on every first
+    use before Python 3.12, which cost a sync more than the values themselves."""
+
+    def __init__(self, function):
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 # Personal fields every member may have; anything else in `personal_fields` is a custom field.
 STANDARD_FIELDS = ("name", "first_name", "last_name", "role", "email", "mobile")
 
@@ -60,37 +77,44 @@ class Member:
             updated_at=data.get("updated_at"),
         )
 
+    # The derived values are worked out once per member: a sync asks for each several times.
     def _field(self, name):
         value = self.personal_fields.get(name)
         return "" if value is None else str(value).strip()
 
-    @property
+    @_worked_out_once
     def name(self):
         return self._field("name") or f"{self._field('first_name')} {self._field('last_name')}".strip()
 
-    @property
+    @_worked_out_once
     def first_name(self):
         """The `first_name` field, else the name up to its last space."""
         return self._field("first_name") or self.name.rpartition(" ")[0]
 
-    @property
+    @_worked_out_once
     def last_name(self):
         """The `last_name` field, else the last word of the name."""
         return self._field("last_name") or self.name.rpartition(" ")[2]
 
-    @property
+    @_worked_out_once
     def role(self):
         return self._field("role")
 
-    @property
+    @_worked_out_once
     def email(self):
         return self._field("email")
 
-    @property
+    @_worked_out_once
     def mobile(self):
         return self._field("mobile")
 
-    @property
+    @_worked_out_once
+    def tidied(self):
+        """{standard field: its value with runs of spaces made one, or None when empty}: what a sync copies."""
+        values = (self.name, self.first_name, self.last_name, self.role, self.email, self.mobile)
+        return {name: " ".join(value.split()) or None for name, value in zip(STANDARD_FIELDS, values)}
+
+    @_worked_out_once
     def custom(self):
         """The custom personal fields, e.g. {"department": "Science"}."""
         return {key: value for key, value in self.personal_fields.items() if key not in STANDARD_FIELDS}

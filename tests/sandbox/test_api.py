@@ -140,6 +140,17 @@ def test_member_has_personal_and_custom_fields_status_and_archived_flag(api, own
     assert data[0]["updated_at"].endswith("Z")
 
 
+def test_a_page_lists_each_member_exactly_as_the_member_endpoint_shows_it(api, owner):
+    staff = helpers.group(owner)
+    helpers.member(staff, 'Siobhán "Shiv" O\'Neill', role="Head of Year 7 \\ Pastoral", email="s.oneill@school.test",
+                   note="línea\ncon salto", badge=7)
+    helpers.member(staff, "Alan Turing", archived=True)
+    SandboxMember.update(status="signed_in").where(SandboxMember.group == staff).execute()
+    page = api.get(f"/groups/{staff.id}/members").json["data"]
+    assert page == [api.get(f"/members/{member['id']}").json for member in page]
+    assert page[0]["personal_fields"]["note"] == "línea\ncon salto" and page[0]["personal_fields"]["badge"] == 7
+
+
 def test_unknown_group_is_404_json(api):
     response = api.get("/groups/999999")
     assert response.status_code == 404
