@@ -12,6 +12,7 @@ mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox
 import time
 
 import httpx
+import orjson
 from flask import current_app, has_app_context
 
 from .protocol import Group, Member, PortalUser
@@ -245,7 +246,7 @@ class SiaClient:
 
     def _json(self, response, url, status):
         try:
-            return response.json()
+            return orjson.loads(response.content)  # a sync decodes every member page: orjson, not json
         except ValueError:
             raise SiaError(
                 f"Sign In App at {url} answered with something that is not JSON, for connection '{self.name}'. "

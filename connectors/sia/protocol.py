@@ -89,7 +89,7 @@ class Member:
     @_worked_out_once
     def first_name(self):
         """The `first_name` field, else the name up to its last space."""
-        return self._field("first_name") or self.name.rpartition(" ")[0]
+        return self._field("first_name") or self.name.rpartition(" ")[0].rstrip()
 
     @_worked_out_once
     def last_name(self):
@@ -110,9 +110,26 @@ class Member:
 
     @_worked_out_once
     def tidied(self):
-        """{standard field: its value with runs of spaces made one, or None when empty}: what a sync copies."""
-        values = (self.name, self.first_name, self.last_name, self.role, self.email, self.mobile)
-        return {name: " ".join(value.split()) or None for name, value in zip(STANDARD_FIELDS, values)}
+        """{standard field: its value with runs of spaces made one, or None when empty}: what a sync copies.
+
+        Worked out in one go, as the properties above would give them (and kept for them too): a sync
+        asks every member for all of them."""
+        get = self.personal_fields.get
+        raw = {}
+        for key in STANDARD_FIELDS:
+            value = get(key)
+            raw[key] = "" if value is None else str(value).strip()
+        name = raw["name"] or f"{raw['first_name']} {raw['last_name']}".strip()
+        values = {
+            "name": name,
+            "first_name": raw["first_name"] or name.rpartition(" ")[0].rstrip(),
+            "last_name": raw["last_name"] or name.rpartition(" ")[2],
+            "role": raw["role"],
+            "email": raw["email"],
+            "mobile": raw["mobile"],
+        }
+        self.__dict__.update(values)
+        return {key: " ".join(value.split()) or None for key, value in values.items()}
 
     @_worked_out_once
     def custom(self):
