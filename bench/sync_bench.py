@@ -117,7 +117,7 @@ def raw_insert(directory, app, org_id):
         CREATE UNIQUE INDEX sia_member_conn_sia ON sia_member (connection_id, sia_id);
         CREATE INDEX sia_member_group ON sia_member (group_id);
         CREATE TABLE link (id INTEGER PRIMARY KEY, profile_id INT REFERENCES profile (id), sia_member_id INT REFERENCES sia_member (id),
-            organisation_id INT, linked_at TEXT, linked_by TEXT, severed_at TEXT, sever_reason TEXT);
+            organisation_id INT, linked_at TEXT, linked_by TEXT, severed_at TEXT, sever_reason TEXT, reconciled TEXT);
         CREATE UNIQUE INDEX link_profile ON link (profile_id) WHERE severed_at IS NULL;
         CREATE UNIQUE INDEX link_member ON link (sia_member_id) WHERE severed_at IS NULL;
         CREATE INDEX link_org ON link (organisation_id, severed_at);
@@ -130,7 +130,7 @@ def raw_insert(directory, app, org_id):
         connection.executemany(f"INSERT INTO sia_member VALUES ({','.join('?' * 10)})", text)
         connection.executemany(f"INSERT INTO profile VALUES ({','.join('?' * 18)})",
                                [tuple(str(v) if v is not None and not isinstance(v, (int, float, str)) else v for v in row) for row in profiles])
-        connection.executemany(f"INSERT INTO link VALUES ({','.join('?' * 8)})",
+        connection.executemany(f"INSERT INTO link VALUES ({','.join('?' * 9)})",
                                [tuple(str(v) if v is not None and not isinstance(v, (int, float, str)) else v for v in row) for row in links])
     elapsed = time.perf_counter() - started
     connection.close()

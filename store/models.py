@@ -306,6 +306,9 @@ class Link(BaseModel):
     linked_by = CharField(default="")
     severed_at = DateTimeField(null=True)
     sever_reason = CharField(null=True)
+    # "<member digest>:<profile's mapped values fingerprint>:<field mapping fingerprint>" when an SIA
+    # import last found or left both sides in agreement; while all three stay the same, so do they.
+    reconciled = CharField(null=True)
 
     @classmethod
     def active(cls):

@@ -9,6 +9,7 @@ SIA fields: `name` (whole), `first_name`, `last_name`, `email`, `mobile`, `role`
 custom personal field. Profile fields: `name` (forename and surname together), `forename`, `surname`,
 `email`, `mobile`, `role`, and (to SIA only) `profile_type`.
 """
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -50,6 +51,11 @@ class FieldMap:
     to_scr: tuple
     to_sia: tuple
     invalid: tuple = ()
+
+    @property
+    def fingerprint(self):
+        """A short fingerprint of the mappings in force: a link reconciled under other mappings is compared again."""
+        return hashlib.sha256(repr((self.to_scr, self.to_sia)).encode()).hexdigest()[:16]
 
 
 def _valid_sia_field(name):

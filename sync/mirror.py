@@ -117,16 +117,20 @@ def names_of(shadow_ids):
     return {row.id: row.display_name for row in query} if shadow_ids else {}
 
 
-def store_shadows(connection, members, shadows, group_rows):
+def store_shadows(connection, members, shadows, group_rows, digests=None):
     """Write the shadows of `members` (Member records) that are new or changed; returns {SIA id: shadow id}.
 
     `shadows` is `shadows_of(connection)` from before the run (updated in place); `group_rows` maps SIA
     group ids to SiaGroup row ids. An archived member's shadow is gone; one that is back is not.
+    `digests` ({SIA id: digest}) may hold digests already worked out; it is filled in for the rest.
     """
     moment = now()
     new_rows = []
+    digests = {} if digests is None else digests
     for member in members:
-        fingerprint = digest(member)
+        fingerprint = digests.get(member.id)
+        if fingerprint is None:
+            fingerprint = digests[member.id] = digest(member)
         shadow = shadows.get(member.id)
         group_row = group_rows[member.group_id]
         gone_at = moment if member.archived else None

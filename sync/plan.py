@@ -19,8 +19,10 @@ A linked group that answers with no members although it had some is held: its me
 gone, and the plan carries a problem saying why. Building a plan reads the database and writes nothing.
 """
 import datetime
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from peewee import JOIN
 
@@ -47,6 +49,10 @@ class Decision:
     profile_type: str | None = None
     changes: dict = field(default_factory=dict)  # created: the new profile's fields; else {field: [old, new]}
     sia_changes: dict = field(default_factory=dict)  # personal fields to write to Sign In App
+    digest: str | None = None  # mirror.digest(member); None once the member is replaced by Sign In App's answer
+    profile_state: str | None = None  # profile_state() of the linked profile once this decision is applied
+    reconciled: str | None = None  # the link's Link.reconciled as the plan read it
+    sia_failed: bool = False  # its Sign In App write was refused: the two sides do not agree
 
     def to_dict(self):
         return {
@@ -69,6 +75,7 @@ class Plan:
     problems: list = field(default_factory=list)
     synced_group_ids: list = field(default_factory=list)
     shadows: dict = field(default_factory=dict)  # mirror.shadows_of(connection) as the plan found them
+    mapping: str = ""  # the fingerprint of the field mapping the plan used (fields.FieldMap.fingerprint)
 
     @property
     def counts(self):
@@ -124,7 +131,7 @@ def _profile_columns():
 
 
 _PROFILE_KEYS = ("id", "organisation", "forename", "surname", "email", "mobile", "role", "status", "leaving_date",
-                 "profile_type_name")
+                 "profile_type_name", "reconciled")
 
 
 def _linked_profiles(connection):
@@ -132,7 +139,7 @@ def _linked_profiles(connection):
 
     Read as raw rows (every linked member, every run): only the leaving date needs converting."""
     query = (
-        Link.select(Link.id, SiaMember.sia_id, *_profile_columns())
+        Link.select(Link.id, SiaMember.sia_id, *_profile_columns(), Link.reconciled)
         .join(SiaMember, on=(Link.sia_member == SiaMember.id))
         .switch(Link)
         .join(Profile, on=(Link.profile == Profile.id))
@@ -188,6 +195,11 @@ def _free_profiles_by_email(organisation, today):
     return by_email
 
 
+def _state_after(profile, changes):
+    """profile_state() of `profile` once `changes` ({column: [old, new]}) are written."""
+    return profile_state({**profile, **{column: new for column, (old, new) in changes.items()}})
+
+
 def _field_changes(profile, values):
     return {
         column: [profile[column], value]
@@ -224,20 +236,42 @@ def build(organisation, connection, snapshot, today=None):
     groups = snapshot.synced_groups(organisation.id)
     plan.synced_group_ids = [group.id for group in groups]
     read_ids = set()
+    plan.mapping = mapping = field_map.fingerprint
     for group in groups:
         for member in snapshot.members.get(group.id, []):
             if member.id in read_ids:
                 continue
             read_ids.add(member.id)
-            plan.decisions.append(
-                _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed,
-                        free_by_email, claimed, today)
-            )
+            digest = mirror.digest(member)
+            decision = _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed,
+                               free_by_email, claimed, today, digest, mapping)
+            decision.digest = digest
+            plan.decisions.append(decision)
     _plan_departures(plan, connection, groups, snapshot, shadows, read_ids)
     return plan
 
 
-def _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed, free_by_email, claimed, today):
+# What a field mapping can read or write of a profile (fields.SCR_TARGETS and SCR_SOURCES).
+_mapped_values = itemgetter("forename", "surname", "email", "mobile", "role", "profile_type_name")
+
+
+def profile_state(profile):
+    """A short fingerprint of the profile's values a field mapping can read or write (`profile` a dict)."""
+    return hashlib.blake2b(repr(_mapped_values(profile)).encode(), digest_size=8).hexdigest()
+
+
+def reconciled_as(digest, state, mapping):
+    """Link.reconciled for a member with `digest` and a profile in `state`, agreeing under field `mapping`.
+
+    While all three stay the same the two sides still agree, so the next import need not compare them: a
+    change on either side, or to the field mapping, changes the stamp and the member is compared again.
+    """
+    return f"{digest}:{state}:{mapping}"
+
+
+def _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed, free_by_email, claimed,
+            today, digest, mapping):
+    """The decision for one member; `digest` is its mirror.digest, `mapping` the field map's fingerprint."""
     def decision(situation, reason, **extra):
         return Decision(member.id, member.name, group.id, situation, reason, member, **extra)
 
@@ -254,14 +288,19 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
             )
         if profile["status"] != "active":
             return decision("unchanged", f"the linked profile is {profile['status']}; it is not updated", **ids)
+        state = profile_state(profile)
+        if profile["reconciled"] is not None and profile["reconciled"] == reconciled_as(digest, state, mapping):
+            # Member, profile and field mapping as they were when the two last agreed: nothing to compare.
+            return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
+                            profile["id"], link_id, None, profile["profile_type_name"], profile_state=state,
+                            reconciled=profile["reconciled"])
         changes = _field_changes(profile, fields.member_to_profile(member, field_map.to_scr, creating=False))
         sia_changes = fields.sia_changes(member, profile, field_map.to_sia) if field_map.to_sia else {}
         if changes or sia_changes:
             changed = ", ".join(list(changes) + [f"Sign In App {name}" for name in sia_changes])
-            return decision("updated", f"changed: {changed}", changes=changes, sia_changes=sia_changes, **ids)
-        # The common case of every rerun, built without the keyword plumbing above.
-        return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
-                        profile["id"], link_id, None, profile["profile_type_name"])
+            return decision("updated", f"changed: {changed}", changes=changes, sia_changes=sia_changes,
+                            profile_state=_state_after(profile, changes), reconciled=profile["reconciled"], **ids)
+        return decision("unchanged", "linked and up to date", profile_state=state, reconciled=profile["reconciled"], **ids)
     if member.id in leavers_severed:
         return decision(
             "leaver",
@@ -277,13 +316,15 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
         profile = candidates[0]
         claimed.add(profile["id"])
         values = fields.member_to_profile(member, field_map.to_scr, creating=False)
+        changes = _field_changes(profile, values)
         return decision(
             "linked",
             f"the only active unlinked profile with the email {member.email}",
             profile_id=profile["id"],
             profile_type=profile["profile_type_name"],
-            changes=_field_changes(profile, values),
+            changes=changes,
             sia_changes=fields.sia_changes(member, profile, field_map.to_sia),
+            profile_state=_state_after(profile, changes),
         )
     values = fields.member_to_profile(member, field_map.to_scr, creating=True)
     new_profile = {**dict.fromkeys(fields.PROFILE_COLUMNS), **values, "profile_type_name": type_name}
@@ -294,6 +335,7 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
         profile_type=type_name,
         changes=values,
         sia_changes=fields.sia_changes(member, new_profile, field_map.to_sia),
+        profile_state=profile_state(new_profile),
     )
 
 

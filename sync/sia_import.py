@@ -68,7 +68,7 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             for batch in chunked(plan.decisions, batch_size):
                 _write_to_sia(sia, batch, tracker)
                 with database.atomic():
-                    _apply(organisation, connection, batch, plan.shadows, group_rows, tracker.run.actor)
+                    _apply(organisation, connection, batch, plan, group_rows, tracker.run.actor)
                 done += len(batch)
                 _report(tracker, progress, done, total)
             with database.atomic():
@@ -99,21 +99,26 @@ def _write_to_sia(sia, batch, tracker):
             continue
         try:
             decision.member = sia.update_member(decision.sia_id, decision.sia_changes)
+            decision.digest = None  # Sign In App's answer is what the shadow keeps now
         except (SiaRejected, SiaNotFound) as error:
+            decision.sia_failed = True
             tracker.problem(
                 decision.sia_id, decision.name, "sia_update_failed",
                 f"Sign In App member {decision.sia_id} ({decision.name}) was not updated: {error}",
             )
 
 
-def _apply(organisation, connection, batch, shadows, group_rows, actor):
+def _apply(organisation, connection, batch, plan, group_rows, actor):
     """Apply one batch of decisions; the caller holds the transaction."""
+    shadows = plan.shadows
     members = [decision.member for decision in batch if decision.member is not None]
-    shadow_ids = mirror.store_shadows(connection, members, shadows, group_rows)
+    digests = {d.sia_id: d.digest for d in batch if d.member is not None and d.digest is not None}
+    shadow_ids = mirror.store_shadows(connection, members, shadows, group_rows, digests)
     mirror.mark_gone([shadows[d.sia_id].id for d in batch if d.situation == "gone"])
     moment = now()
     audits = []
-    _create_profiles(organisation, [d for d in batch if d.situation == "created"], shadow_ids, actor, moment)
+    created = [d for d in batch if d.situation == "created"]
+    _create_profiles(organisation, created, shadow_ids, actor, moment, digests, plan.mapping)
     for decision in batch:
         if decision.situation == "linked":
             linking.create_link(
@@ -125,9 +130,28 @@ def _apply(organisation, connection, batch, shadows, group_rows, actor):
             linking.sever(Link.get_by_id(decision.link_id), "leaver", actor)
     if audits:
         AuditEvent.insert_many(audits).execute()
+    _reconcile(batch, digests, plan.mapping)
 
 
-def _create_profiles(organisation, created, shadow_ids, actor, moment):
+def _reconcile(batch, digests, mapping):
+    """Record on each link of the batch whose two sides now agree the state they agree in (Link.reconciled),
+    so the next import can tell it is unchanged without comparing. Created links got theirs when written."""
+    stamps = []
+    for decision in batch:
+        if decision.profile_state is None or decision.sia_failed or decision.situation == "created":
+            continue
+        stamp = planning.reconciled_as(digests[decision.sia_id], decision.profile_state, mapping)
+        if stamp != decision.reconciled:
+            stamps.append((stamp, decision.profile_id))
+    if stamps:
+        sql = (
+            f'UPDATE "link" SET "reconciled" = {database.param} '
+            f'WHERE "profile_id" = {database.param} AND "severed_at" IS NULL'
+        )
+        database.cursor().executemany(sql, stamps)
+
+
+def _create_profiles(organisation, created, shadow_ids, actor, moment, digests, mapping):
     if not created:
         return
     rows = [
@@ -157,6 +181,9 @@ def _create_profiles(organisation, created, shadow_ids, actor, moment):
                 "linked_by": actor,
                 "severed_at": None,
                 "sever_reason": None,
+                "reconciled": None if decision.sia_failed else planning.reconciled_as(
+                    digests[decision.sia_id], decision.profile_state, mapping
+                ),
             }
             for decision in created
         ],
