@@ -115,19 +115,21 @@ def member_json(member):
     }
 
 
-# A page of members is read as rows, the personal fields as the JSON text they are stored as, and the page is written out around that text: building a model per member and decoding and
-# re-encoding its fields cost more than the rest of the request, and the sync reads every page on each run.
+# A page of members is read as rows, the personal fields as the JSON text they are stored as, and the
+# page is written out around that text: building a model per member and decoding and re-encoding its
+# fields cost more than the rest of the request, and the sync reads every page on each run.
 PAGE_COLUMNS = (
     SandboxMember.id, SandboxMember.group, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
     SandboxMember.archived, SandboxMember.updated_at,
 )
+_STATUS_JSON = {status: json.dumps(status) for status in ("signed_out", "signed_in")}
 
 
 def _member_text(member_id, group_id, personal_fields, status, archived, updated_at):
     """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded."""
     return (
         f'{{"id":{int(member_id)},"group_id":{int(group_id)},"personal_fields":{personal_fields or "{}"},'
-        f'"status":{json.dumps(status)},"archived":{"true" if archived else "false"},'
+        f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"archived":{"true" if archived else "false"},'
         f'"updated_at":"{_timestamp(updated_at)}"}}'
     )
 
