@@ -22,6 +22,7 @@ import datetime
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from operator import itemgetter
 
 from peewee import JOIN
@@ -134,10 +135,36 @@ _PROFILE_KEYS = ("id", "organisation", "forename", "surname", "email", "mobile",
                  "profile_type_name", "reconciled")
 
 
-def _linked_profiles(connection):
-    """{SIA member id: (link id, profile dict)} for the connection's members with an active link.
+class _Linked(NamedTuple):
+    """A member's active link and its profile, as the plan reads them (one per linked member, every run)."""
 
-    Read as raw rows (every linked member, every run): only the leaving date needs converting."""
+    link_id: int
+    profile_id: int
+    organisation: int
+    forename: str
+    surname: str
+    email: str | None
+    mobile: str | None
+    role: str | None
+    status: str
+    leaving_date: datetime.date | None
+    profile_type_name: str
+    reconciled: str | None
+
+    @property
+    def mapped_values(self):
+        """The values profile_state() fingerprints, in its order."""
+        return (self.forename, self.surname, self.email, self.mobile, self.role, self.profile_type_name)
+
+    def profile(self):
+        """The profile as a dict of its columns, for the decisions that compare it."""
+        return dict(zip(_PROFILE_KEYS, self[1:]))
+
+
+def _linked_profiles(connection):
+    """{SIA member id: _Linked} for the connection's members with an active link.
+
+    Read as raw rows: only a leaving date needs converting."""
     query = (
         Link.select(Link.id, SiaMember.sia_id, *_profile_columns(), Link.reconciled)
         .join(SiaMember, on=(Link.sia_member == SiaMember.id))
@@ -149,10 +176,9 @@ def _linked_profiles(connection):
     leaving_date = Profile.leaving_date.python_value
     linked = {}
     for link_id, sia_id, *values in mirror.raw_rows(query):
-        profile = dict(zip(_PROFILE_KEYS, values))
-        if profile["leaving_date"] is not None:
-            profile["leaving_date"] = leaving_date(profile["leaving_date"])
-        linked[sia_id] = (link_id, profile)
+        if values[8] is not None:
+            values[8] = leaving_date(values[8])
+        linked[sia_id] = _Linked(link_id, *values)
     return linked
 
 
@@ -243,8 +269,13 @@ def build(organisation, connection, snapshot, today=None):
                 continue
             read_ids.add(member.id)
             digest = mirror.digest(member)
-            decision = _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed,
-                               free_by_email, claimed, today, digest, mapping)
+            link = linked.get(member.id)
+            decision = None
+            if link is not None and member.id not in excluded:
+                decision = _still_agreed(member, group, link, digest, mapping, today)
+            if decision is None:
+                decision = _decide(member, group, rules, type_names, field_map, excluded, link, leavers_severed,
+                                   free_by_email, claimed, today, digest, mapping)
             decision.digest = digest
             plan.decisions.append(decision)
     _plan_departures(plan, connection, groups, snapshot, shadows, read_ids)
@@ -257,7 +288,11 @@ _mapped_values = itemgetter("forename", "surname", "email", "mobile", "role", "p
 
 def profile_state(profile):
     """A short fingerprint of the profile's values a field mapping can read or write (`profile` a dict)."""
-    return hashlib.blake2b(repr(_mapped_values(profile)).encode(), digest_size=8).hexdigest()
+    return _state_of(_mapped_values(profile))
+
+
+def _state_of(values):
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
 def reconciled_as(digest, state, mapping):
@@ -269,9 +304,25 @@ def reconciled_as(digest, state, mapping):
     return f"{digest}:{state}:{mapping}"
 
 
-def _decide(member, group, rules, type_names, field_map, excluded, linked, leavers_severed, free_by_email, claimed,
+def _still_agreed(member, group, link, digest, mapping, today):
+    """The `unchanged` decision for a linked member whose link, member and profile are as they were when
+    the two sides last agreed (Link.reconciled), worked out from the link's row alone; else None."""
+    if link.reconciled is None or member.archived or link.status != "active":
+        return None
+    if link.leaving_date is not None and link.leaving_date <= today:
+        return None
+    state = _state_of(link.mapped_values)
+    if link.reconciled != reconciled_as(digest, state, mapping):
+        return None
+    return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
+                    link.profile_id, link.link_id, None, link.profile_type_name, profile_state=state,
+                    reconciled=link.reconciled)
+
+
+def _decide(member, group, rules, type_names, field_map, excluded, link, leavers_severed, free_by_email, claimed,
             today, digest, mapping):
-    """The decision for one member; `digest` is its mirror.digest, `mapping` the field map's fingerprint."""
+    """The decision for one member; `link` is its _Linked or None, `digest` its mirror.digest, `mapping`
+    the field map's fingerprint."""
     def decision(situation, reason, **extra):
         return Decision(member.id, member.name, group.id, situation, reason, member, **extra)
 
@@ -279,8 +330,8 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
         return decision("excluded", "on the exclusion list; restore it to import this member again")
     if member.archived:
         return decision("gone", "archived in Sign In App; the profile is kept as it is")
-    if member.id in linked:
-        link_id, profile = linked[member.id]
+    if link is not None:
+        link_id, profile = link.link_id, link.profile()
         ids = {"profile_id": profile["id"], "link_id": link_id, "profile_type": profile["profile_type_name"]}
         if profile["leaving_date"] is not None and profile["leaving_date"] <= today:
             return decision(
@@ -289,11 +340,6 @@ def _decide(member, group, rules, type_names, field_map, excluded, linked, leave
         if profile["status"] != "active":
             return decision("unchanged", f"the linked profile is {profile['status']}; it is not updated", **ids)
         state = profile_state(profile)
-        if profile["reconciled"] is not None and profile["reconciled"] == reconciled_as(digest, state, mapping):
-            # Member, profile and field mapping as they were when the two last agreed: nothing to compare.
-            return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
-                            profile["id"], link_id, None, profile["profile_type_name"], profile_state=state,
-                            reconciled=profile["reconciled"])
         changes = _field_changes(profile, fields.member_to_profile(member, field_map.to_scr, creating=False))
         sia_changes = fields.sia_changes(member, profile, field_map.to_sia) if field_map.to_sia else {}
         if changes or sia_changes:

@@ -1,4 +1,7 @@
 """A Sign In App member as the sync reads it: its names, and the tidied values a sync copies."""
+import dataclasses
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,3 +36,13 @@ def test_first_and_last_name_give_the_name_when_there_is_none():
     member = Member(1, 2, {"first_name": "Ada", "last_name": "Lovelace", "department": "Maths"})
     assert member.name == "Ada Lovelace" and member.custom == {"department": "Maths"}
     assert member.tidied["email"] is None
+
+
+def test_a_member_read_from_json_is_the_member_built_field_by_field_and_stays_frozen():
+    data = {"id": "7", "group_id": 3, "personal_fields": {"name": "Ada Lovelace"}, "archived": 1,
+            "updated_at": "2026-11-25T09:00:00.000000Z"}
+    member = Member.from_json(data)
+    assert member == Member(7, 3, {"name": "Ada Lovelace"}, "signed_out", True, "2026-11-25T09:00:00.000000Z")
+    assert member.personal_fields is not data["personal_fields"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        member.archived = False
