@@ -17,11 +17,17 @@ For each member of a returning group linked to the organisation (DESIGN §5), in
 
 A linked group that answers with no members although it had some is held: its members are not marked
 gone, and the plan carries a problem saying why. Building a plan reads the database and writes nothing.
+
+Each link remembers the state its two sides last agreed in (`Link.reconciled`: the member's digest, a
+fingerprint of the profile's mapped values, the field mapping's fingerprint). A linked member for which
+all three are unchanged is `unchanged` without working out and comparing its fields, which is most of
+an unchanged rerun; any change on either side, or to the field mapping, compares it as the table says.
 """
 import datetime
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 from operator import itemgetter
 
@@ -97,12 +103,16 @@ def rule_member(member, group_name, group_id):
     }
 
 
+# Rules compile to immutable Rule objects; every run of every organisation would otherwise parse each again.
+_compiled = lru_cache(maxsize=1024)(compile_rule)
+
+
 def rule_set(organisation, problems):
     """The organisation's mapping rules, compiled; a rule that does not compile is left out, with a problem."""
     entries = []
     for rule in MappingRule.ordered(organisation):
         try:
-            entries.append((rule.profile_type_id, compile_rule(rule.expression), rule.enabled))
+            entries.append((rule.profile_type_id, _compiled(rule.expression), rule.enabled))
         except RuleError as error:
             problems.append(
                 Problem(
