@@ -221,3 +221,16 @@ def test_http_connection_goes_to_its_base_url(api_url, owner):
 
 def test_group_from_the_list_has_no_organisation():
     assert Group(id=1, name="Staff", type="returning").organisation_id is None
+
+
+def test_the_client_keeps_no_cookies_between_requests():
+    seen = []
+
+    def answer(request):
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json=[], headers={"Set-Cookie": "laravel_session=abc; Path=/"})
+
+    with SiaClient("https://sia.test/client-api/v1", "key", "secret", transport=httpx.MockTransport(answer)) as client:
+        client.list_groups()
+        client.list_groups()
+    assert seen == [None, None]
