@@ -60,6 +60,7 @@ class Decision:
     profile_state: str | None = None  # profile_state() of the linked profile once this decision is applied
     reconciled: str | None = None  # the link's Link.reconciled as the plan read it
     sia_failed: bool = False  # its Sign In App write was refused: the two sides do not agree
+    settled: bool = False  # shadow, link and profile are as the last import left them: nothing to write
 
     def to_dict(self):
         return {
@@ -283,6 +284,9 @@ def build(organisation, connection, snapshot, today=None):
             decision = None
             if link is not None and member.id not in excluded:
                 decision = _still_agreed(member, group, link, digest, mapping, today)
+                shadow = shadows.get(member.id)
+                if decision is not None and shadow is not None and shadow.digest == digest and not shadow.gone:
+                    decision.settled = True
             if decision is None:
                 decision = _decide(member, group, rules, type_names, field_map, excluded, link, leavers_severed,
                                    free_by_email, claimed, today, digest, mapping)

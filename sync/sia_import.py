@@ -66,9 +66,12 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             with database.atomic():
                 group_rows = mirror.store_groups(connection, snapshot)
             for batch in chunked(plan.decisions, batch_size):
-                _write_to_sia(sia, batch, tracker)
-                with database.atomic():
-                    _apply(organisation, connection, batch, plan, group_rows, tracker.run.actor)
+                # Settled decisions (shadow, link and profile as the last import left them) write nothing.
+                work = [decision for decision in batch if not decision.settled]
+                if work:
+                    _write_to_sia(sia, work, tracker)
+                    with database.atomic():
+                        _apply(organisation, connection, work, plan, group_rows, tracker.run.actor)
                 done += len(batch)
                 _report(tracker, progress, done, total)
             with database.atomic():

@@ -2,6 +2,8 @@
 agreed in (Link.reconciled); a change on either side, or to the field mapping, compares it again."""
 import pytest
 
+import store
+
 from connectors.sia import SiaRejected, client_for
 from store.models import FieldMapping, Link, Profile, SiaMember
 from sync import fields, sia_import
@@ -105,3 +107,32 @@ def test_a_member_sign_in_app_refused_to_update_is_tried_again_next_run(school, 
     assert [problem.code for problem in refused.problems] == ["sia_update_failed"]
     assert run_import(school).counts["updated"] == 1
     assert helpers.SandboxMember.get_by_id(ada.id).personal_fields["mobile"] == "07700 900123"
+
+
+def test_an_unchanged_rerun_writes_no_profile_link_or_shadow(school, run_import, monkeypatch):
+    for n in range(3):
+        school.member(f"Person Number{n}")
+    run_import(school)
+    writes = []
+    execute_sql = type(store.database.obj).execute_sql
+
+    def recording(self, sql, params=None, *args, **kwargs):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(sql)
+        return execute_sql(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(store.database.obj), "execute_sql", recording)
+    assert run_import(school).counts["unchanged"] == 3
+    assert writes, "the run's own bookkeeping is written"
+    assert not [sql for sql in writes if '"profile"' in sql or '"link"' in sql]
+    shadow_writes = [sql for sql in writes if '"sia_member"' in sql]
+    assert len(shadow_writes) == 1 and '"seen_at"' in shadow_writes[0] and '"digest"' not in shadow_writes[0]
+
+
+def test_a_shadow_that_no_longer_matches_its_member_is_written_again_though_the_link_agrees(school, run_import):
+    ada = school.member("Ada Lovelace")
+    run_import(school)
+    kept = SiaMember.get(SiaMember.sia_id == ada.id).digest
+    SiaMember.update(digest="not what Sign In App has").execute()
+    assert run_import(school).counts["unchanged"] == 1
+    assert SiaMember.get(SiaMember.sia_id == ada.id).digest == kept
