@@ -23,12 +23,24 @@ of a mandatory system); a group whose choice leaves no enabled system has nothin
 import datetime
 from dataclasses import dataclass
 
-from peewee import JOIN
+from peewee import JOIN, SQL, NodeList
 
-from store.models import Link, Notification, Organisation, Profile, RatingSystem, SiaGroup, SiaMember, now
+from store.group_commit import GroupCommit
+from store.models import (
+    Link,
+    Notification,
+    Organisation,
+    Profile,
+    RatingSystem,
+    SafetyCheckToken,
+    SiaGroup,
+    SiaMember,
+    now,
+)
 
-from .prepared import Prepared, Slot
-from .readiness import readiness_in_enabled_systems
+from . import tokens
+from .prepared import Prepared, Slot, partial
+from .readiness import enabled_readiness_rows, readiness_from_rows
 
 UNAVAILABLE_MESSAGE = (
     "We were unable to get this member's information from Central Record, "
@@ -78,39 +90,89 @@ class UnknownGroup(LookupError):
     """The connection has no group with that Sign In App id in Central Record's mirror."""
 
 
+def _unindexed(column):
+    """`+column`: the same value, but not a reason for the planner to use an index on `column`."""
+    return NodeList((SQL("+"), column), glue="")
+
+
 # The queries of every sign-in, prepared once (see compliance.prepared), each reading only the columns
-# it needs. The first gives, in one row, the group, its organisation, and the member signing in with
-# its links to that organisation's profiles, the active link first.
-_SIGN_IN = Prepared(
-    lambda: SiaGroup.select(
+# it needs. A sign-in is one row: the group, its organisation, the member signing in with its links to
+# that organisation's profiles (the active link first), and the linked profile's readiness rows in the
+# organisation's enabled rating systems (just the systems when there is no profile).
+def _sign_in_columns():
+    return (
         SiaGroup.id, SiaGroup.name, SiaGroup.settings, Organisation.id, Organisation.name, Organisation.settings,
         SiaMember.id, SiaMember.personal_fields, Link.id, Link.severed_at, Link.sever_reason,
         Profile.id, Profile.organisation, Profile.profile_type, Profile.forename, Profile.surname, Profile.status,
-        Profile.leaving_date,
+        Profile.leaving_date, enabled_readiness_rows(SiaGroup.organisation, Profile.profile_type, Profile.id),
     )
-    .join(Organisation, JOIN.LEFT_OUTER, on=(SiaGroup.organisation == Organisation.id))
-    .join_from(
-        SiaGroup, SiaMember, JOIN.LEFT_OUTER,
-        on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == Slot("member")),
+
+
+def _sign_in(query):
+    """`query` (with SiaGroup among its sources) joined to the rest of a sign-in's row."""
+    return (
+        query.join_from(SiaGroup, Organisation, JOIN.LEFT_OUTER, on=(SiaGroup.organisation == Organisation.id))
+        .join_from(
+            SiaGroup, SiaMember, JOIN.LEFT_OUTER,
+            on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == Slot("member")),
+        )
+        # `+organisation_id`: the member's links are found through their sia_member index, never by
+        # scanning every link of the organisation (which SQLite's planner picks without statistics).
+        .join(
+            Link, JOIN.LEFT_OUTER,
+            on=(Link.sia_member == SiaMember.id) & (_unindexed(Link.organisation) == SiaGroup.organisation),
+        )
+        .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
+        .order_by(Link.severed_at.is_null(False), Link.severed_at.desc())
+        .limit(1)
     )
-    .join(Link, JOIN.LEFT_OUTER, on=(Link.sia_member == SiaMember.id) & (Link.organisation == SiaGroup.organisation))
-    .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
-    .where((SiaGroup.connection == Slot("connection")) & (SiaGroup.sia_id == Slot("group")))
-    .order_by(Link.severed_at.is_null(False), Link.severed_at.desc())
-    .limit(1)
+
+
+# A connection's sign-in (the CLI, the console).
+_SIGN_IN = Prepared(
+    lambda: _sign_in(
+        SiaGroup.select(*_sign_in_columns()).where(
+            (SiaGroup.connection == Slot("connection")) & (SiaGroup.sia_id == Slot("group"))
+        )
+    ),
+    packed=True,
 )
-_ENABLED_SYSTEMS = Prepared(
-    lambda: RatingSystem.select(RatingSystem.id, RatingSystem.mandatory).where(
-        (RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True)  # noqa: E712
-    )
+# Sign In App's: the live token and its connection, then that connection's sign-in (NULLs for a group
+# it does not have) — one query, and so one read of the database, per call of the API.
+_TOKEN_SIGN_IN = Prepared(
+    lambda: _sign_in(
+        tokens.live_token(SafetyCheckToken.select(*tokens.token_columns(), *_sign_in_columns())).join_from(
+            SafetyCheckToken, SiaGroup, JOIN.LEFT_OUTER,
+            on=(SiaGroup.connection == SafetyCheckToken.connection) & (SiaGroup.sia_id == Slot("group")),
+        )
+    ),
+    packed=True,
 )
+_TOKEN_COLUMNS = len(tokens.token_columns())
 _PROFILE_FIELDS = ("id", "organisation", "profile_type", "forename", "surname", "status", "leaving_date")
-_NOTIFY = Prepared(
-    lambda: Notification.insert(
-        organisation=Slot("organisation"), kind=Slot("kind"), subject=Slot("subject"), message=Slot("message"),
-        at=Slot("at"),
-    )
-)
+_NOTIFICATION_FIELDS = ("organisation", "kind", "subject", "message", "at")
+_INSERT_NOTIFICATIONS = {}  # rows -> the Prepared insert of that many notifications
+
+
+def _insert_notifications(rows):
+    """Insert notifications (dicts of `_NOTIFICATION_FIELDS`) in one statement, so in one transaction."""
+    count = len(rows)
+    insert = _INSERT_NOTIFICATIONS.get(count)
+    if insert is None:
+        insert = _INSERT_NOTIFICATIONS.setdefault(
+            count,
+            Prepared(
+                lambda: Notification.insert_many(
+                    [{name: Slot(f"{name}_{i}") for name in _NOTIFICATION_FIELDS} for i in range(count)]
+                )
+            ),
+        )
+    insert.execute(**{f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _NOTIFICATION_FIELDS})
+
+
+# Every reject and allow-when-not-ready is committed before its answer goes back; those of concurrent
+# sign-ins are committed together (see store.group_commit).
+_NOTIFICATIONS = GroupCommit(_insert_notifications)
 
 
 @dataclass(frozen=True)
@@ -147,10 +209,10 @@ def _linked_profile(member_id, organisation, member_values, on):
     if member_pk is None:
         name = f"Sign In App member {member_id}"
         return name, None, f"{name} has not been imported into Central Record."
-    name = SiaMember(sia_id=member_id, personal_fields=personal_fields).display_name
+    name = partial(SiaMember, sia_id=member_id, personal_fields=personal_fields).display_name
     if link_id is None:
         return name, None, f"{name} is not linked to a profile of {organisation.name}."
-    profile = Profile(**dict(zip(_PROFILE_FIELDS, profile_values)))
+    profile = partial(Profile, **dict(zip(_PROFILE_FIELDS, profile_values)))
     if severed_at is not None:
         return name, None, (
             f"{name}'s link to the profile of {profile.name} was severed ({sever_reason or 'no reason given'}) "
@@ -201,13 +263,13 @@ def _message(decision, name, readiness):
 def _notify(organisation, group, decision, name, detail):
     refused = decision.decision == "reject"
     outcome = "Sign in was refused" if refused else "They were signed in"
-    _NOTIFY.execute(
-        organisation=organisation.id,
-        kind="safety_reject" if refused else "safety_warning",
-        subject=(f"Sign-in refused: {name}" if refused else f"Signed in without meeting the entry criteria: {name}"),
-        message=f"{detail} {outcome} to group {group.name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
-        at=Notification.at.db_value(now()),
-    )
+    _NOTIFICATIONS.submit({
+        "organisation": organisation.id,
+        "kind": "safety_reject" if refused else "safety_warning",
+        "subject": f"Sign-in refused: {name}" if refused else f"Signed in without meeting the entry criteria: {name}",
+        "message": f"{detail} {outcome} to group {group.name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
+        "at": Notification.at.db_value(now()),
+    })
 
 
 def _id(record_or_id):
@@ -221,31 +283,49 @@ def check_sign_in(connection, member_id, group_id, *, on=None, notify=True):
     the mirror. With `notify=False` (the CLI's diagnostic) no Notification is recorded; the answer's
     `notify` still says whether Sign In App's call would have recorded one.
     """
-    on = on or datetime.date.today()
     row = _SIGN_IN.first(connection=_id(connection), group=group_id, member=member_id)
+    return _answer_sign_in(connection, member_id, group_id, row, on, notify)
+
+
+def check_sign_in_with_token(secret, member_id, group_id, *, on=None):
+    """Sign In App's call: (token, answer) for the bearer token `secret`, or (None, None) when it is not a
+    live token. The token is found, and noted as used, in the same query as the sign-in; the answer is
+    `check_sign_in`'s for the token's connection (UnknownGroup included), recording its Notification."""
+    token_hash = tokens.hash_of(secret)
+    row = None if token_hash is None else _TOKEN_SIGN_IN.first(token_hash=token_hash, group=group_id, member=member_id)
+    if row is None:
+        return None, None
+    token = tokens.token_of(row[:_TOKEN_COLUMNS])
+    sign_in = row[_TOKEN_COLUMNS:] if row[_TOKEN_COLUMNS] is not None else None  # NULLs: no such group
+    return token, _answer_sign_in(token.connection, member_id, group_id, sign_in, on, notify=True)
+
+
+def _answer_sign_in(connection, member_id, group_id, row, on, notify):
+    on = on or datetime.date.today()
     if row is None:
         raise UnknownGroup(
             f"Central Record has no group {group_id} for the Sign In App connection {connection.name!r}. "
             "Link the group to an organisation in Sign In App and run an import, then try again."
         )
     group_pk, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
-    group = SiaGroup(id=group_pk, name=group_name, organisation=organisation_id, settings=group_settings)
+    readiness_rows = row[-1]
+    group = partial(SiaGroup, id=group_pk, name=group_name, organisation=organisation_id, settings=group_settings)
     organisation = None
     if organisation_id is not None:
-        organisation = Organisation(id=organisation_id, name=organisation_name, settings=organisation_settings)
+        organisation = partial(Organisation, id=organisation_id, name=organisation_name, settings=organisation_settings)
     settings = GroupSettings.of(group)
     check_enabled = organisation is not None and organisation.setting("safety_check_enabled")
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
     name, profile, reason, readiness = "", None, "", []
     if checked:
-        name, profile, reason = _linked_profile(member_id, organisation, row[6:], on)
+        name, profile, reason = _linked_profile(member_id, organisation, row[6:-1], on)
         if profile is not None:
-            readiness = [r for r in readiness_in_enabled_systems(profile, on) if settings.checks(r.rating_system)]
+            readiness = [r for r in readiness_from_rows(readiness_rows, on) if settings.checks(r.rating_system)]
             checked = bool(readiness)
         else:
             checked = any(
-                settings.checks(RatingSystem(id=system_id, mandatory=mandatory))
-                for system_id, mandatory in _ENABLED_SYSTEMS.rows(organisation=organisation.id)
+                settings.checks(partial(RatingSystem, id=system_id, mandatory=mandatory))
+                for system_id, _, mandatory, *_ in readiness_rows
             )
     # Nothing to check (and a group whose choice leaves no enabled rating system) decides as `none`.
     rating_check = settings.rating_check if checked else "none"

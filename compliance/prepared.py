@@ -6,13 +6,48 @@ PostgreSQL take to run it; a sign-in runs several, so at the morning rush that w
 generated once per database; each call sends that SQL with the values in the slots' places, and each
 row comes back as a tuple of the selected fields' Python values (each field's own `python_value`, as
 peewee's `.tuples()` would give them).
+
+Converting a row is most of what is left once the SQL is built, so each column gets the cheapest
+converter that gives the same value: none for integer and text columns (SQLite and psycopg already
+answer `int` and `str`), `bool` for booleans, ISO dates parsed directly, and the field's own
+`python_value` for everything else (JSON, anything unusual).
+
+Rows and columns are also what makes SQLite slow under concurrent requests: Python 3.11's sqlite3 lets
+go of the GIL for every row it steps to and every column it reads, and with other request threads
+waiting each of those is a thread switch, which costs more than SQLite's own work. `json_rows` folds
+the rows of a (sub)query into one value, and a `packed` query sends each row as one JSON array, so a
+sign-in is one value fetched in one step; both are read back as the same tuples.
 """
+import datetime
+import json
 import threading
 import weakref
+from operator import itemgetter
 
-from peewee import Node
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    Field,
+    ForeignKeyField,
+    Function,
+    IntegerField,
+    Node,
+    Ordering,
+    SQL,
+    SelectQuery,
+    TextField,
+    fn,
+)
 
-from store.db import database
+from store.db import JSONField, database, is_postgres
+
+
+def partial(model, **values):
+    """A `model` instance holding only `values`: a prepared row's fields, without the defaults peewee
+    computes for every other column (`created_at=now()` and the like), which no reader of a row needs."""
+    return model(__no_default__=True, **values)
 
 
 class Slot(Node):
@@ -29,12 +64,136 @@ class Slot(Node):
         return ctx.literal(ctx.state.param or "?")
 
 
-class Prepared:
-    """A peewee query built by `build()` (a function, so it is built for whichever database is bound)."""
+def _identity_for_driver(field):
+    """Whether the driver's answer for this column is already the field's Python value."""
+    if type(field).python_value is not Field.python_value:
+        return False
+    adapt = type(field).adapt
+    return (isinstance(field, IntegerField) and adapt is IntegerField.adapt) or (
+        isinstance(field, (CharField, TextField)) and adapt is CharField.adapt
+    )
 
-    def __init__(self, build):
+
+def _date(slow):
+    def convert(value):
+        if type(value) is str and len(value) == 10:
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        return slow(value)
+
+    return convert
+
+
+def _datetime(slow):
+    def convert(value):
+        if type(value) is str:
+            try:
+                return datetime.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return slow(value)
+
+    return convert
+
+
+def converter(column):
+    """The function that turns the driver's (non-NULL) value of `column` into its Python value, or None
+    when the driver's value already is it. Matches `column.python_value` on every value a database gives.
+
+    A function converts with the `python_value` it was given (if any), a scalar subquery as its column.
+    """
+    if isinstance(column, Function):
+        return column._python_value
+    if isinstance(column, SelectQuery):
+        returning = column._returning or ()
+        return converter(returning[0]) if len(returning) == 1 else None
+    python_value = getattr(column, "python_value", None)
+    if python_value is None:
+        return None  # an expression, not a field: peewee's .tuples() leaves it as it is too
+    field = column
+    while isinstance(field, ForeignKeyField) and type(field).python_value is ForeignKeyField.python_value:
+        field = field.rel_field
+    if _identity_for_driver(field):
+        return None
+    if type(field).python_value is Field.python_value:
+        if type(field).adapt is BooleanField.adapt:
+            return bool
+        if type(field).adapt is DateField.adapt:
+            return _date(field.python_value)
+        if type(field).adapt is DateTimeField.adapt:
+            return _datetime(field.python_value)
+    return python_value
+
+
+def json_rows(*columns, order_by=()):
+    """An aggregate of every row's `columns` as one JSON array, read back as a list of tuples of the
+    columns' Python values (as `Prepared.rows` gives them), in `order_by` order (ascending columns).
+
+    PostgreSQL orders inside `json_agg`. SQLite (before 3.44) cannot order inside an aggregate, so the
+    order keys travel at the end of each row and the rows are sorted here: Python orders numbers and
+    text as SQLite's BINARY collation does, NULLs first.
+    """
+    if any(isinstance(key, Ordering) for key in order_by):
+        raise ValueError("json_rows orders by ascending columns only")
+    converters = [(i, convert) for i, convert in enumerate(converter(column) for column in columns) if convert]
+    width = len(columns)
+
+    def convert_rows(rows):
+        converted = []
+        for row in rows:
+            row = row[:width]
+            for i, convert in converters:
+                value = row[i]
+                if value is not None:
+                    row[i] = convert(value)
+            converted.append(tuple(row))
+        return converted
+
+    if is_postgres():
+        # psycopg parses json itself; json_agg of no rows is NULL, hence the COALESCE.
+        rows = fn.json_agg(fn.json_build_array(*columns)).order_by(*order_by)
+        return fn.COALESCE(rows, SQL("'[]'::json")).python_value(convert_rows)
+
+    if all(isinstance(key, Field) and not key.null for key in order_by):
+        sort_key = itemgetter(slice(width, None))
+    else:
+
+        def sort_key(row):
+            return [(value is not None, value) for value in row[width:]]
+
+    def read(value):
+        rows = json.loads(value) if isinstance(value, str) else value  # a list inside a packed row
+        if order_by:
+            rows.sort(key=sort_key)
+        return convert_rows(rows)
+
+    aggregate = fn.json_group_array(fn.json_array(*columns, *order_by)).python_value(read)
+    aggregate.json_rows = True
+    return aggregate
+
+
+def _is_json_rows(column):
+    if isinstance(column, SelectQuery) and len(column._returning or ()) == 1:
+        column = column._returning[0]
+    return getattr(column, "json_rows", False)
+
+
+class Prepared:
+    """A peewee query built by `build()` (a function, so it is built for whichever database is bound).
+
+    `packed=True` (for a query of one or a few rows of many columns): on SQLite each row travels as one
+    JSON array of its columns and is unpacked here into the same tuple. Python 3.11's sqlite3 lets go
+    of the GIL to read every column of every row (`sqlite3_column_type`), and under concurrent requests
+    each of those is a thread switch: a sign-in's 25 columns cost more in switching than in SQLite.
+    PostgreSQL's rows are read as they are.
+    """
+
+    def __init__(self, build, *, packed=False):
         self._build = build
-        self._compiled = weakref.WeakKeyDictionary()  # database -> (sql, params, converters)
+        self._packed = packed
+        self._compiled = weakref.WeakKeyDictionary()  # database -> (sql, params, converters, packed)
         self._lock = threading.Lock()
 
     def _compiled_for(self, db):
@@ -42,25 +201,47 @@ class Prepared:
         if compiled is None:
             with self._lock:
                 query = self._build()
+                columns = list(query._returning or ())
+                packed = self._packed and len(columns) > 1 and not is_postgres()
+                if packed:
+                    # JSON columns and `json_rows` go in as JSON, so the row's one parse reads them too.
+                    nested = [_is_json_rows(c) or isinstance(c, JSONField) for c in columns]
+                    query = query.select(fn.json_array(*(fn.json(c) if n else c for c, n in zip(columns, nested))))
+                    kept = [not (n and isinstance(c, JSONField)) for c, n in zip(columns, nested)]
+                else:
+                    kept = [True] * len(columns)
                 sql, params = query.sql()
-                converters = [getattr(column, "python_value", None) for column in query._returning or ()]
-                compiled = self._compiled[db] = (sql, params, converters)
+                converters = tuple(
+                    (i, convert)
+                    for i, convert in enumerate(converter(c) if keep else None for c, keep in zip(columns, kept))
+                    if convert is not None
+                )
+                compiled = self._compiled[db] = (sql, params, converters, packed)
         return compiled
 
     def _run(self, values):
         db = database.obj
-        sql, params, converters = self._compiled_for(db)
+        sql, params, converters, packed = self._compiled_for(db)
         cursor = db.execute_sql(sql, [values[p.name] if isinstance(p, Slot) else p for p in params])
-        return cursor, converters
+        return cursor, converters, packed
 
     def rows(self, **values):
         """Every row, as a tuple of the selected fields' Python values."""
-        cursor, converters = self._run(values)
-        pairs = list(enumerate(converters))
-        return [
-            tuple(convert(row[i]) if convert is not None else row[i] for i, convert in pairs)
-            for row in cursor.fetchall()
-        ]
+        cursor, converters, packed = self._run(values)
+        rows = cursor.fetchall()
+        if packed:
+            rows = [json.loads(row[0]) for row in rows]
+        if not converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert in converters:
+                value = row[i]
+                if value is not None:
+                    row[i] = convert(value)
+            converted.append(tuple(row))
+        return converted
 
     def first(self, **values):
         rows = self.rows(**values)

@@ -21,7 +21,7 @@ from peewee import JOIN
 
 from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem
 
-from .prepared import Prepared, Slot
+from .prepared import Prepared, Slot, json_rows, partial
 
 EXPIRING_SOON_DAYS = 30
 
@@ -122,12 +122,25 @@ class Readiness:
         return self.rating_system.ready_colour if self.ready else self.rating_system.not_ready_colour
 
 
-def assess(rating_system, required, records_by_type, on, soon_days=EXPIRING_SOON_DAYS):
-    """Readiness in `rating_system`; `required` is [(check_type_id, name, validity_months)]."""
-    checks = tuple(
-        check_standing(type_id, name, validity, records_by_type.get(type_id, ()), on)
-        for type_id, name, validity in sorted(required, key=lambda r: r[1].lower())
-    )
+def _by_name(requirement):
+    return requirement[1].lower()
+
+
+def assess(rating_system, required, records_by_type, on, soon_days=EXPIRING_SOON_DAYS, standings=None):
+    """Readiness in `rating_system`; `required` is [(check_type_id, name, validity_months)].
+
+    `standings`, when given, is a dict of the check standings already worked out for the same profile on
+    `on`, by check type id: systems that require the same check share its standing.
+    """
+    checks = []
+    for type_id, name, validity in sorted(required, key=_by_name):
+        standing = None if standings is None else standings.get(type_id)
+        if standing is None:
+            standing = check_standing(type_id, name, validity, records_by_type.get(type_id, ()), on)
+            if standings is not None:
+                standings[type_id] = standing
+        checks.append(standing)
+    checks = tuple(checks)
     return Readiness(rating_system, all(c.state == VALID for c in checks), checks, soon_days, on)
 
 
@@ -181,47 +194,82 @@ _RECORDS_OF_PROFILE = Prepared(
 
 
 # Every enabled rating system of an organisation, with what one profile type needs in each and the
-# profile's records of those checks: one row per (system, requirement, record), in one query.
-_ENABLED_READINESS = Prepared(
-    lambda: RatingSystem.select(
+# profile's records of those checks: one row per (system, requirement, record).
+def _readiness_columns():
+    return (
         RatingSystem.id, RatingSystem.name, RatingSystem.mandatory, CheckType.id, CheckType.name,
         CheckType.validity_months, CheckRecord.id, CheckRecord.completed_on, CheckRecord.expires_on,
         CheckRecord.not_required,
     )
-    .join(
-        RatingRequirement, JOIN.LEFT_OUTER,
-        on=(RatingRequirement.rating_system == RatingSystem.id) & (RatingRequirement.profile_type == Slot("profile_type")),
+
+
+def _enabled_readiness(select, organisation, profile_type, profile):
+    """`select` (a RatingSystem select) over those rows; the three arguments are Slots, or columns of an
+    enclosing query."""
+    return (
+        select.join(
+            RatingRequirement, JOIN.LEFT_OUTER,
+            on=(RatingRequirement.rating_system == RatingSystem.id) & (RatingRequirement.profile_type == profile_type),
+        )
+        .join(CheckType, JOIN.LEFT_OUTER, on=(RatingRequirement.check_type == CheckType.id))
+        .join(
+            CheckRecord, JOIN.LEFT_OUTER,
+            on=(CheckRecord.check_type == CheckType.id) & (CheckRecord.profile == profile),
+        )
+        .where((RatingSystem.organisation == organisation) & (RatingSystem.enabled == True))  # noqa: E712
     )
-    .join(CheckType, JOIN.LEFT_OUTER, on=(RatingRequirement.check_type == CheckType.id))
-    .join(
-        CheckRecord, JOIN.LEFT_OUTER,
-        on=(CheckRecord.check_type == CheckType.id) & (CheckRecord.profile == Slot("profile")),
-    )
-    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
-    .order_by(RatingSystem.position, RatingSystem.name)
+
+
+_ENABLED_READINESS = Prepared(
+    lambda: _enabled_readiness(
+        RatingSystem.select(*_readiness_columns()), Slot("organisation"), Slot("profile_type"), Slot("profile")
+    ).order_by(RatingSystem.position, RatingSystem.name)
 )
+
+
+def enabled_readiness_rows(organisation, profile_type, profile):
+    """A scalar subquery of the same rows, in the same order, as one value (`prepared.json_rows`): how a
+    query that already reads the profile (the safety check's) gets its readiness without another query.
+    Give its value to `readiness_from_rows`."""
+    rows = json_rows(*_readiness_columns(), order_by=(RatingSystem.position, RatingSystem.name))
+    return _enabled_readiness(RatingSystem.select(rows), organisation, profile_type, profile)
+
+
+def readiness_from_rows(rows, on=None, soon_days=EXPIRING_SOON_DAYS):
+    """Readiness in each rating system of `rows` (those of `_ENABLED_READINESS`), in their order.
+
+    Its rating systems carry only id, name and mandatory.
+    """
+    on = on or datetime.date.today()
+    systems, required, records = {}, {}, {}
+    for system_id, name, mandatory, type_id, type_name, validity, record_id, completed_on, expires_on, not_required in rows:
+        if system_id not in systems:
+            systems[system_id] = partial(RatingSystem, id=system_id, name=name, mandatory=mandatory)
+            required[system_id] = {}
+        if type_id is None:
+            continue
+        required[system_id][type_id] = (type_id, type_name, validity)
+        if record_id is not None:
+            facts = records.setdefault(type_id, {})
+            if record_id not in facts:
+                facts[record_id] = RecordFacts(type_id, completed_on, expires_on, not_required, record_id)
+    by_type = {type_id: list(facts.values()) for type_id, facts in records.items()}
+    standings = {}
+    return [
+        assess(system, list(required[system_id].values()), by_type, on, soon_days, standings)
+        for system_id, system in systems.items()
+    ]
 
 
 def readiness_in_enabled_systems(profile, on=None, soon_days=EXPIRING_SOON_DAYS):
     """The profile's readiness in every enabled rating system of its organisation, from one query.
 
-    The safety check's path: its rating systems carry only id, name and mandatory.
+    Its rating systems carry only id, name and mandatory.
     """
-    on = on or datetime.date.today()
-    systems, required, records = {}, defaultdict(dict), defaultdict(dict)
     rows = _ENABLED_READINESS.rows(
         organisation=profile.organisation_id, profile_type=profile.profile_type_id, profile=profile.id
     )
-    for system_id, name, mandatory, type_id, type_name, validity, record_id, completed_on, expires_on, not_required in rows:
-        if system_id not in systems:
-            systems[system_id] = RatingSystem(id=system_id, name=name, mandatory=mandatory)
-        if type_id is None:
-            continue
-        required[system_id][type_id] = (type_id, type_name, validity)
-        if record_id is not None:
-            records[type_id][record_id] = RecordFacts(type_id, completed_on, expires_on, not_required, record_id)
-    by_type = {type_id: list(facts.values()) for type_id, facts in records.items()}
-    return [assess(s, list(required[s.id].values()), by_type, on, soon_days) for s in systems.values()]
+    return readiness_from_rows(rows, on, soon_days)
 
 
 def rating_systems_of(organisation_id, *, enabled_only=False):

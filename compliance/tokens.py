@@ -11,7 +11,7 @@ import secrets
 
 from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
 
-from .prepared import Prepared, Slot
+from .prepared import Prepared, Slot, partial
 
 SECRET_PREFIX = "tsc_"
 SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6
@@ -69,34 +69,55 @@ def revoke(token, *, actor, reason=""):
     return token
 
 
-_LIVE_TOKEN = Prepared(
-    lambda: SafetyCheckToken.select(
-        SafetyCheckToken.id, SafetyCheckToken.connection, SafetyCheckToken.prefix, SafetyCheckToken.last_used_at,
-        SiaConnection.id, SiaConnection.name,
-    )
-    .join(SiaConnection)
-    .where((SafetyCheckToken.token_hash == Slot("token_hash")) & SafetyCheckToken.revoked_at.is_null())
-    .limit(1)
-)
-
-
-def authenticate(secret):
-    """The live token whose secret this is, with its connection's id and name, or None.
-
-    Notes when it was last used. It runs at every sign-in, so it is a prepared query of the few columns needed.
-    """
+def hash_of(secret):
+    """The stored hash of `secret`, or None when it cannot be a token's secret at all."""
     if not secret or not secret.startswith(SECRET_PREFIX):
         return None
-    row = _LIVE_TOKEN.first(token_hash=_hash(secret))
-    if row is None:
-        return None
-    token_id, _, prefix, last_used_at, connection_id, connection_name = row
-    token = SafetyCheckToken(
-        id=token_id, prefix=prefix, last_used_at=last_used_at,
-        connection=SiaConnection(id=connection_id, name=connection_name),
+    return _hash(secret)
+
+
+def token_columns():
+    """What a sign-in reads of a token and its connection (read back by `token_of`)."""
+    return (
+        SafetyCheckToken.id, SafetyCheckToken.prefix, SafetyCheckToken.last_used_at, SiaConnection.id,
+        SiaConnection.name,
+    )
+
+
+def live_token(select):
+    """`select` (from SafetyCheckToken) joined to the token's connection, for the live token whose hash is
+    the `token_hash` slot: a revoked token is never found."""
+    return select.join(SiaConnection).where(
+        (SafetyCheckToken.token_hash == Slot("token_hash")) & SafetyCheckToken.revoked_at.is_null()
+    )
+
+
+_LIVE_TOKEN = Prepared(lambda: live_token(SafetyCheckToken.select(*token_columns())).limit(1), packed=True)
+
+
+def token_of(values):
+    """The token of a row's `token_columns()` values, with its connection's id and name; notes when it was
+    last used."""
+    token_id, prefix, last_used_at, connection_id, connection_name = values
+    token = partial(
+        SafetyCheckToken, id=token_id, prefix=prefix, last_used_at=last_used_at,
+        connection=partial(SiaConnection, id=connection_id, name=connection_name),
     )
     moment = now()
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
         SafetyCheckToken.update(last_used_at=moment).where(SafetyCheckToken.id == token.id).execute()
         token.last_used_at = moment
     return token
+
+
+def authenticate(secret):
+    """The live token whose secret this is, with its connection's id and name, or None.
+
+    Notes when it was last used. The safety check itself reads the token in its own query
+    (`compliance.decision.check_sign_in_with_token`); this is for everything else.
+    """
+    token_hash = hash_of(secret)
+    if token_hash is None:
+        return None
+    row = _LIVE_TOKEN.first(token_hash=token_hash)
+    return None if row is None else token_of(row)

@@ -39,24 +39,39 @@ def _sia_id(body, name, errors):
     return value
 
 
-@bp.post("/safety-check")
-def safety_check():
-    token = tokens.authenticate(_bearer_secret())
-    if token is None:
-        response, status = _error(401, UNAUTHENTICATED)
-        response.headers["WWW-Authenticate"] = 'Bearer realm="Tether safety check"'
-        return response, status
-    body = request.get_json(silent=True)
+def _unauthenticated():
+    response, status = _error(401, UNAUTHENTICATED)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="Tether safety check"'
+    return response, status
+
+
+def _sign_in_of(body):
+    """(member_id, group_id, None), or (None, None, the 422 answer) for a body that is not a sign-in."""
     if not isinstance(body, dict):
-        return _error(422, 'Send a JSON object, e.g. {"member_id": 1234, "group_id": 56}.', errors={"body": ["Not a JSON object."]})
+        example = 'Send a JSON object, e.g. {"member_id": 1234, "group_id": 56}.'
+        return None, None, _error(422, example, errors={"body": ["Not a JSON object."]})
     errors = {}
     member_id, group_id = _sia_id(body, "member_id", errors), _sia_id(body, "group_id", errors)
     if errors:
-        return _error(422, "The given data was invalid.", errors=errors)
+        return None, None, _error(422, "The given data was invalid.", errors=errors)
+    return member_id, group_id, None
+
+
+@bp.post("/safety-check")
+def safety_check():
+    secret = _bearer_secret()
+    if tokens.hash_of(secret) is None:
+        return _unauthenticated()
+    member_id, group_id, problem = _sign_in_of(request.get_json(silent=True))
+    if problem is not None:
+        # The token still comes first: without a live one the answer is 401, whatever the body.
+        return problem if tokens.authenticate(secret) is not None else _unauthenticated()
     try:
-        answer = decision.check_sign_in(token.connection, member_id, group_id)
+        token, answer = decision.check_sign_in_with_token(secret, member_id, group_id)
     except decision.UnknownGroup as exc:
         return _error(404, str(exc))
+    if token is None:
+        return _unauthenticated()
     return jsonify(answer)
 
 
