@@ -74,28 +74,24 @@ def _identity_for_driver(field):
     )
 
 
-def _date(slow):
-    def convert(value):
-        if type(value) is str and len(value) == 10:
-            try:
-                return datetime.date.fromisoformat(value)
-            except ValueError:
-                pass
-        return slow(value)
+def _iso(parse, length=None):
+    """A converter trying `parse` (fromisoformat) on text of `length` (any, when None) before `slow`."""
+    def with_fallback(slow):
+        def convert(value):
+            if type(value) is str and (length is None or len(value) == length):
+                try:
+                    return parse(value)
+                except ValueError:
+                    pass
+            return slow(value)
 
-    return convert
+        return convert
+
+    return with_fallback
 
 
-def _datetime(slow):
-    def convert(value):
-        if type(value) is str:
-            try:
-                return datetime.datetime.fromisoformat(value)
-            except ValueError:
-                pass
-        return slow(value)
-
-    return convert
+_date = _iso(datetime.date.fromisoformat, length=10)
+_datetime = _iso(datetime.datetime.fromisoformat)
 
 
 def converter(column):
