@@ -3,6 +3,7 @@
 - `compliance.readiness`: is a profile ready in a rating system on a date, and what is missing or expired;
 - `compliance.decision`: the §6 decision table (`decide`) and the service behind the API (`check_sign_in`);
 - `compliance.tokens`: the bearer tokens, one set per SIA connection, that the API accepts;
-- `compliance.records`: changing check records and rating systems (each change writes its audit event);
-- `compliance.prepared`: the sign-in's queries, their SQL built once (the morning-rush hot path).
+- `compliance.records`: changing check records and rating systems (each change writes its audit event).
+
+The sign-in's queries are `store.prepared` queries: their SQL is built once (the morning-rush hot path).
 """

@@ -39,7 +39,7 @@ from store.models import (
 )
 
 from . import tokens
-from .prepared import Prepared, Slot, partial
+from store.prepared import Prepared, Slot, partial
 from .readiness import enabled_readiness_rows, readiness_from_rows
 
 UNAVAILABLE_MESSAGE = (
@@ -95,7 +95,7 @@ def _unindexed(column):
     return NodeList((SQL("+"), column), glue="")
 
 
-# The queries of every sign-in, prepared once (see compliance.prepared), each reading only the columns
+# The queries of every sign-in, prepared once (see store.prepared), each reading only the columns
 # it needs. A sign-in is one row: the group, its organisation, the member signing in with its links to
 # that organisation's profiles (the active link first), and the linked profile's readiness rows in the
 # organisation's enabled rating systems (just the systems when there is no profile).

@@ -21,7 +21,7 @@ from peewee import JOIN
 
 from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem
 
-from .prepared import Prepared, Slot, json_rows, partial
+from store.prepared import Prepared, Slot, json_rows, partial
 
 EXPIRING_SOON_DAYS = 30
 

@@ -11,7 +11,7 @@ import secrets
 
 from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
 
-from .prepared import Prepared, Slot, partial
+from store.prepared import Prepared, Slot, partial
 
 SECRET_PREFIX = "tsc_"
 SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from peewee import fn
 from werkzeug.exceptions import HTTPException
 
-from compliance.prepared import Prepared, Slot
+from store.prepared import Prepared, Slot
 
 from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, now
 

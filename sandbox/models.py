@@ -9,7 +9,7 @@ import hmac
 
 from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from compliance.prepared import Prepared, Slot
+from store.prepared import Prepared, Slot
 from store.db import BaseModel, JSONField
 
 GROUP_TYPES = ("returning", "non-returning", "delivery")

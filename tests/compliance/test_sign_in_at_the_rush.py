@@ -8,7 +8,7 @@ from peewee import OperationalError
 import store
 from compliance import decision, readiness, tokens
 from compliance.decision import check_sign_in
-from compliance.prepared import Prepared, Slot
+from store.prepared import Prepared, Slot
 from store.models import CheckRecord, Link, Notification, Profile, RatingRequirement, RatingSystem, SiaGroup, SiaMember
 from tests import factories as f
 

@@ -41,7 +41,7 @@ from peewee import (
     fn,
 )
 
-from store.db import JSONField, database, is_postgres
+from .db import JSONField, database, is_postgres
 
 
 def partial(model, **values):
