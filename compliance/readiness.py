@@ -15,7 +15,8 @@ of queries, whatever the number of requirements or profiles.
 import calendar
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import JOIN
 
@@ -44,8 +45,9 @@ def expiry_of(completed_on, expires_on, not_required, validity_months):
     return add_months(completed_on, validity_months)
 
 
-@dataclass(frozen=True)
-class RecordFacts:
+# Readiness is worked out at every sign-in: its values are named tuples, which cost a fraction of
+# what (frozen) dataclasses cost to build.
+class RecordFacts(NamedTuple):
     """What readiness needs of a check record, as plain values."""
 
     check_type_id: int
@@ -55,8 +57,7 @@ class RecordFacts:
     record_id: int | None = None
 
 
-@dataclass(frozen=True)
-class CheckStanding:
+class CheckStanding(NamedTuple):
     """One required check on one date: valid, missing or expired, and when the counting record expires."""
 
     check_type_id: int
@@ -93,15 +94,14 @@ def check_standing(check_type_id, name, validity_months, records, on):
     return CheckStanding(check_type_id, name, MISSING)
 
 
-@dataclass(frozen=True)
-class Readiness:
+class Readiness(NamedTuple):
     """A profile in one rating system on one date."""
 
     rating_system: RatingSystem
     ready: bool
-    checks: tuple = ()
-    soon_days: int = EXPIRING_SOON_DAYS
-    on: datetime.date = field(default_factory=datetime.date.today)
+    checks: tuple
+    soon_days: int
+    on: datetime.date
 
     @property
     def missing(self):
