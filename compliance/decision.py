@@ -31,16 +31,15 @@ from store.models import (
     Notification,
     Organisation,
     Profile,
-    RatingSystem,
     SafetyCheckToken,
     SiaGroup,
     SiaMember,
     now,
 )
+from store.prepared import Prepared, Slot, partial
 
 from . import tokens
-from store.prepared import Prepared, Slot, partial
-from .readiness import enabled_readiness_rows, readiness_from_rows
+from .readiness import compliance_revision, enabled_requirements, readiness_in, records_of
 
 UNAVAILABLE_MESSAGE = (
     "We were unable to get this member's information from Central Record, "
@@ -97,14 +96,15 @@ def _unindexed(column):
 
 # The queries of every sign-in, prepared once (see store.prepared), each reading only the columns
 # it needs. A sign-in is one row: the group, its organisation, the member signing in with its links to
-# that organisation's profiles (the active link first), and the linked profile's readiness rows in the
-# organisation's enabled rating systems (just the systems when there is no profile).
+# that organisation's profiles (the active link first), the linked profile's check records, and the
+# revision of the organisation's rating systems and requirements, which are kept in memory between
+# sign-ins (readiness.enabled_requirements).
 def _sign_in_columns():
     return (
         SiaGroup.id, SiaGroup.name, SiaGroup.settings, Organisation.id, Organisation.name, Organisation.settings,
         SiaMember.id, SiaMember.personal_fields, Link.id, Link.severed_at, Link.sever_reason,
         Profile.id, Profile.organisation, Profile.profile_type, Profile.forename, Profile.surname, Profile.status,
-        Profile.leaving_date, enabled_readiness_rows(SiaGroup.organisation, Profile.profile_type, Profile.id),
+        Profile.leaving_date, compliance_revision(), records_of(Profile.id),
     )
 
 
@@ -308,7 +308,7 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
             "Link the group to an organisation in Sign In App and run an import, then try again."
         )
     group_pk, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
-    readiness_rows = row[-1]
+    revision, records = row[-2:]
     group = partial(SiaGroup, id=group_pk, name=group_name, organisation=organisation_id, settings=group_settings)
     organisation = None
     if organisation_id is not None:
@@ -318,15 +318,16 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
     name, profile, reason, readiness = "", None, "", []
     if checked:
-        name, profile, reason = _linked_profile(member_id, organisation, row[6:-1], on)
+        requirements = enabled_requirements(organisation_id, revision)
+        name, profile, reason = _linked_profile(member_id, organisation, row[6:-2], on)
         if profile is not None:
-            readiness = [r for r in readiness_from_rows(readiness_rows, on) if settings.checks(r.rating_system)]
+            readiness = [
+                r for r in readiness_in(requirements, profile.profile_type_id, records, on)
+                if settings.checks(r.rating_system)
+            ]
             checked = bool(readiness)
         else:
-            checked = any(
-                settings.checks(partial(RatingSystem, id=system_id, mandatory=mandatory))
-                for system_id, _, mandatory, *_ in readiness_rows
-            )
+            checked = any(settings.checks(system) for system in requirements.systems)
     # Nothing to check (and a group whose choice leaves no enabled rating system) decides as `none`.
     rating_check = settings.rating_check if checked else "none"
     if profile is None:

@@ -14,14 +14,13 @@ of queries, whatever the number of requirements or profiles.
 """
 import calendar
 import datetime
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import JOIN
-
-from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem
-
+from store.db import database
+from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem, StoreRevision
 from store.prepared import Prepared, Slot, json_rows, partial
 
 EXPIRING_SOON_DAYS = 30
@@ -193,83 +192,103 @@ _RECORDS_OF_PROFILE = Prepared(
 )
 
 
-# Every enabled rating system of an organisation, with what one profile type needs in each and the
-# profile's records of those checks: one row per (system, requirement, record).
-def _readiness_columns():
-    return (
-        RatingSystem.id, RatingSystem.name, RatingSystem.mandatory, CheckType.id, CheckType.name,
-        CheckType.validity_months, CheckRecord.id, CheckRecord.completed_on, CheckRecord.expires_on,
+class Requirements(NamedTuple):
+    """An organisation's enabled rating systems, in order, and what each profile type needs in them."""
+
+    systems: tuple  # RatingSystem instances
+    required: dict  # (rating system id, profile type id) -> ((check type id, name, validity months), ...)
+
+    def of(self, profile_type_id):
+        """[(rating system, its requirements for `profile_type_id`)], in the systems' order."""
+        return [(system, self.required.get((system.id, profile_type_id), ())) for system in self.systems]
+
+
+def compliance_revision():
+    """A scalar subquery: the store's revision of rating systems, requirements and check types (migration
+    0005), for `enabled_requirements`. Select it in the query that reads what the requirements apply to."""
+    return StoreRevision.select(StoreRevision.revision).where(StoreRevision.name == "compliance")
+
+
+_REVISION = Prepared(lambda: compliance_revision())
+_ENABLED_SYSTEMS = Prepared(
+    lambda: RatingSystem.select()
+    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
+    .order_by(RatingSystem.position, RatingSystem.name)
+)
+_ENABLED_REQUIREMENTS = Prepared(
+    lambda: RatingRequirement.select(
+        RatingRequirement.rating_system, RatingRequirement.profile_type, CheckType.id, CheckType.name,
+        CheckType.validity_months,
+    )
+    .join(CheckType)
+    .join_from(RatingRequirement, RatingSystem)
+    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
+    .order_by(CheckType.name)
+)
+_SYSTEM_FIELDS = tuple(field.name for field in RatingSystem._meta.sorted_fields)
+# database -> {organisation id: (revision, Requirements)}: each process's copy, per database.
+_REQUIREMENTS = weakref.WeakKeyDictionary()
+
+
+def _current_revision():
+    row = _REVISION.first()
+    return row[0] if row else None
+
+
+def enabled_requirements(organisation_id, revision):
+    """The organisation's `Requirements`, as of `revision` (`compliance_revision()`, read by the caller).
+
+    Kept in memory between calls: read from the store again only when the revision has moved on, so a
+    sign-in does not read the same rating systems and requirements every time. A revision of None (no
+    revision row) is never kept.
+    """
+    kept = _REQUIREMENTS.setdefault(database.obj, {})
+    copy = kept.get(organisation_id)
+    if revision is not None and copy is not None and copy[0] == revision:
+        return copy[1]
+    before = _current_revision()
+    systems = tuple(
+        partial(RatingSystem, **dict(zip(_SYSTEM_FIELDS, row))) for row in _ENABLED_SYSTEMS.rows(organisation=organisation_id)
+    )
+    required = defaultdict(list)
+    for system_id, type_id, check_type_id, name, validity in _ENABLED_REQUIREMENTS.rows(organisation=organisation_id):
+        required[(system_id, type_id)].append((check_type_id, name, validity))
+    requirements = Requirements(systems, {key: tuple(value) for key, value in required.items()})
+    # Kept only when nothing changed while reading (and it is the revision the caller saw, or newer).
+    if before is not None and before == _current_revision():
+        kept[organisation_id] = (before, requirements)
+    return requirements
+
+
+def records_of(profile):
+    """A scalar subquery of every check record of `profile` (a column of the enclosing query) as one
+    value (`prepared.json_rows`), for `readiness_in`: (record id, check type id, completed on, expires on,
+    not required)."""
+    rows = json_rows(
+        CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on,
         CheckRecord.not_required,
     )
+    return CheckRecord.select(rows).where(CheckRecord.profile == profile)
 
 
-def _enabled_readiness(select, organisation, profile_type, profile):
-    """`select` (a RatingSystem select) over those rows; the three arguments are Slots, or columns of an
-    enclosing query."""
-    return (
-        select.join(
-            RatingRequirement, JOIN.LEFT_OUTER,
-            on=(RatingRequirement.rating_system == RatingSystem.id) & (RatingRequirement.profile_type == profile_type),
-        )
-        .join(CheckType, JOIN.LEFT_OUTER, on=(RatingRequirement.check_type == CheckType.id))
-        .join(
-            CheckRecord, JOIN.LEFT_OUTER,
-            on=(CheckRecord.check_type == CheckType.id) & (CheckRecord.profile == profile),
-        )
-        .where((RatingSystem.organisation == organisation) & (RatingSystem.enabled == True))  # noqa: E712
-    )
-
-
-_ENABLED_READINESS = Prepared(
-    lambda: _enabled_readiness(
-        RatingSystem.select(*_readiness_columns()), Slot("organisation"), Slot("profile_type"), Slot("profile")
-    ).order_by(RatingSystem.position, RatingSystem.name)
-)
-
-
-def enabled_readiness_rows(organisation, profile_type, profile):
-    """A scalar subquery of the same rows, in the same order, as one value (`prepared.json_rows`): how a
-    query that already reads the profile (the safety check's) gets its readiness without another query.
-    Give its value to `readiness_from_rows`."""
-    rows = json_rows(*_readiness_columns(), order_by=(RatingSystem.position, RatingSystem.name))
-    return _enabled_readiness(RatingSystem.select(rows), organisation, profile_type, profile)
-
-
-def readiness_from_rows(rows, on=None, soon_days=EXPIRING_SOON_DAYS):
-    """Readiness in each rating system of `rows` (those of `_ENABLED_READINESS`), in their order.
-
-    Its rating systems carry only id, name and mandatory.
-    """
+def readiness_in(requirements, profile_type_id, records, on=None, soon_days=EXPIRING_SOON_DAYS):
+    """Readiness in each of `requirements`' systems of a profile of `profile_type_id` with `records` (rows
+    of `records_of`), in the systems' order."""
     on = on or datetime.date.today()
-    systems, required, records = {}, {}, {}
-    for system_id, name, mandatory, type_id, type_name, validity, record_id, completed_on, expires_on, not_required in rows:
-        if system_id not in systems:
-            systems[system_id] = partial(RatingSystem, id=system_id, name=name, mandatory=mandatory)
-            required[system_id] = {}
-        if type_id is None:
-            continue
-        required[system_id][type_id] = (type_id, type_name, validity)
-        if record_id is not None:
-            facts = records.setdefault(type_id, {})
-            if record_id not in facts:
-                facts[record_id] = RecordFacts(type_id, completed_on, expires_on, not_required, record_id)
-    by_type = {type_id: list(facts.values()) for type_id, facts in records.items()}
+    by_type = defaultdict(list)
+    for record_id, type_id, completed_on, expires_on, not_required in records:
+        by_type[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
     standings = {}
     return [
-        assess(system, list(required[system_id].values()), by_type, on, soon_days, standings)
-        for system_id, system in systems.items()
+        assess(system, required, by_type, on, soon_days, standings)
+        for system, required in requirements.of(profile_type_id)
     ]
 
 
 def readiness_in_enabled_systems(profile, on=None, soon_days=EXPIRING_SOON_DAYS):
-    """The profile's readiness in every enabled rating system of its organisation, from one query.
-
-    Its rating systems carry only id, name and mandatory.
-    """
-    rows = _ENABLED_READINESS.rows(
-        organisation=profile.organisation_id, profile_type=profile.profile_type_id, profile=profile.id
-    )
-    return readiness_from_rows(rows, on, soon_days)
+    """The profile's readiness in every enabled rating system of its organisation."""
+    requirements = enabled_requirements(profile.organisation_id, _current_revision())
+    return readiness_in(requirements, profile.profile_type_id, _RECORDS_OF_PROFILE.rows(profile=profile.id), on, soon_days)
 
 
 def rating_systems_of(organisation_id, *, enabled_only=False):

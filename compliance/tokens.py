@@ -10,7 +10,6 @@ import hashlib
 import secrets
 
 from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
-
 from store.prepared import Prepared, Slot, partial
 
 SECRET_PREFIX = "tsc_"

@@ -484,7 +484,8 @@ class Student(BaseModel):
 
 
 class Notification(BaseModel):
-    organisation = ForeignKeyField(Organisation, backref="notifications", on_delete="CASCADE")
+    # No index on organisation alone: the two below serve its queries (migration 0005).
+    organisation = ForeignKeyField(Organisation, backref="notifications", on_delete="CASCADE", index=False)
     kind = CharField()  # safety_reject, safety_warning, sync_failed
     subject = CharField(default="")
     message = TextField()
@@ -493,6 +494,15 @@ class Notification(BaseModel):
 
     class Meta:
         indexes = ((("organisation", "read_at"), False), (("organisation", "at"), False))
+
+
+class StoreRevision(BaseModel):
+    """The revision of a part of the store that processes keep a copy of in memory: a new random value
+    at every change, written by database triggers (migration 0005). 'compliance': the rating systems,
+    their requirements and the check types (see compliance.readiness.enabled_requirements)."""
+
+    name = CharField(primary_key=True)
+    revision = CharField()
 
 
 class AuditEvent(BaseModel):
@@ -549,6 +559,7 @@ MODELS = [
     Gender,
     Student,
     Notification,
+    StoreRevision,
     AuditEvent,
 ]
 
