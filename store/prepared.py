@@ -20,6 +20,7 @@ sign-in is one value fetched in one step; both are read back as the same tuples.
 """
 import datetime
 import threading
+import time
 import weakref
 from operator import itemgetter
 
@@ -42,6 +43,7 @@ from peewee import (
     fn,
 )
 
+from . import direct
 from .db import JSONField, database, is_postgres
 
 
@@ -238,15 +240,23 @@ class Prepared:
         return compiled
 
     def _run(self, values):
+        """The statement's rows, run holding the GIL where `store.direct` can, else by peewee."""
         db = database.obj
         sql, params, converters, packed = self._compiled_for(db)
-        cursor = db.execute_sql(sql, [values[p.name] if isinstance(p, Slot) else p for p in params])
-        return cursor, converters, packed
+        params = [values[p.name] if isinstance(p, Slot) else p for p in params]
+        started = time.perf_counter()
+        rows = direct.run(db, sql, params)
+        if rows is None:
+            rows = db.execute_sql(sql, params).fetchall()
+        else:  # logged and hooked as peewee does its own statements
+            db._log_query(sql, params)
+            if db.query_hooks:
+                db._notify_hooks(sql, params, started, None)
+        return rows, converters, packed
 
     def rows(self, **values):
         """Every row, as a tuple of the selected fields' Python values."""
-        cursor, converters, packed = self._run(values)
-        rows = cursor.fetchall()
+        rows, converters, packed = self._run(values)
         if packed:
             rows = [orjson.loads(row[0]) for row in rows]
         if not converters:
