@@ -12,11 +12,12 @@ converter that gives the same value: none for integer and text columns (SQLite a
 answer `int` and `str`), `bool` for booleans, ISO dates parsed directly, and the field's own
 `python_value` for everything else (JSON, anything unusual).
 
-Rows and columns are also what makes SQLite slow under concurrent requests: Python 3.11's sqlite3 lets
-go of the GIL for every row it steps to and every column it reads, and with other request threads
-waiting each of those is a thread switch, which costs more than SQLite's own work. `json_rows` folds
-the rows of a (sub)query into one value, and a `packed` query sends each row as one JSON array, so a
-sign-in is one value fetched in one step; both are read back as the same tuples.
+On SQLite a statement runs on `store.direct`'s connection, which keeps the GIL (Python 3.11's sqlite3
+lets go of it around every call into SQLite, and under concurrent requests each hand-over costs more
+than SQLite's own work), and through peewee where that connection cannot run it. Rows and columns
+still cost a call into SQLite each: `json_rows` folds the rows of a (sub)query into one value, and a
+`packed` query sends each row as one JSON array, so a sign-in is one value fetched in one step; both
+are read back as the same tuples.
 """
 import datetime
 import threading
@@ -147,6 +148,20 @@ def converter(column):
     return python_value
 
 
+def _converted(rows, converters, width=None):
+    """Each row as a tuple of its first `width` values (all of them by default), each non-NULL value that
+    has a converter (`converters`: (index, function) pairs) converted."""
+    converted = []
+    for row in rows:
+        row = list(row[:width])
+        for i, convert in converters:
+            value = row[i]
+            if value is not None:
+                row[i] = convert(value)
+        converted.append(tuple(row))
+    return converted
+
+
 def json_rows(*columns, order_by=()):
     """An aggregate of every row's `columns` as one JSON array, read back as a list of tuples of the
     columns' Python values (as `Prepared.rows` gives them), in `order_by` order (ascending columns).
@@ -161,15 +176,7 @@ def json_rows(*columns, order_by=()):
     width = len(columns)
 
     def convert_rows(rows):
-        converted = []
-        for row in rows:
-            row = row[:width]
-            for i, convert in converters:
-                value = row[i]
-                if value is not None:
-                    row[i] = convert(value)
-            converted.append(tuple(row))
-        return converted
+        return _converted(rows, converters, width)
 
     if is_postgres():
         # psycopg parses json itself; json_agg of no rows is NULL, hence the COALESCE.
@@ -204,10 +211,8 @@ class Prepared:
     """A peewee query built by `build()` (a function, so it is built for whichever database is bound).
 
     `packed=True` (for a query of one or a few rows of many columns): on SQLite each row travels as one
-    JSON array of its columns and is unpacked here into the same tuple. Python 3.11's sqlite3 lets go
-    of the GIL to read every column of every row (`sqlite3_column_type`), and under concurrent requests
-    each of those is a thread switch: a sign-in's 25 columns cost more in switching than in SQLite.
-    PostgreSQL's rows are read as they are.
+    JSON array of its columns and is unpacked here into the same tuple, one call into SQLite instead of
+    one per column. PostgreSQL's rows are read as they are.
     """
 
     def __init__(self, build, *, packed=False):
@@ -261,15 +266,7 @@ class Prepared:
             rows = [orjson.loads(row[0]) for row in rows]
         if not converters:
             return [tuple(row) for row in rows]
-        converted = []
-        for row in rows:
-            row = list(row)
-            for i, convert in converters:
-                value = row[i]
-                if value is not None:
-                    row[i] = convert(value)
-            converted.append(tuple(row))
-        return converted
+        return _converted(rows, converters)
 
     def first(self, **values):
         rows = self.rows(**values)

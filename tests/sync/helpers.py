@@ -11,13 +11,15 @@ from store.models import (
     Notification,
     RunLease,
     RunProblem,
+    StoreRevision,
     SyncRun,
 )
 from tests import factories
 from tests.sandbox import helpers as sandbox_helpers
 
 # A run's own record: a crashed run and its rerun leave two of these where a clean run leaves one.
-BOOKKEEPING = {SyncRun, RunProblem, RunLease, AuditEvent, Notification}
+# The store's revisions are random values a database writes itself (store.models.StoreRevision).
+BOOKKEEPING = {SyncRun, RunProblem, RunLease, AuditEvent, Notification, StoreRevision}
 
 
 @dataclass
