@@ -64,7 +64,6 @@ def _load():
         "sqlite3_prepare_v2": (i, [p, c, i, ctypes.POINTER(p), p]),
         "sqlite3_finalize": (i, [p]),
         "sqlite3_reset": (i, [p]),
-        "sqlite3_clear_bindings": (i, [p]),
         "sqlite3_step": (i, [p]),
         "sqlite3_bind_null": (i, [p, i]),
         "sqlite3_bind_int64": (i, [p, i, ctypes.c_int64]),
@@ -89,6 +88,9 @@ def _load():
 
 
 _LIB = _load()
+if _LIB is not None:  # the calls of every statement, looked up once
+    _step, _reset, _bind_int64, _bind_text = _LIB.sqlite3_step, _LIB.sqlite3_reset, _LIB.sqlite3_bind_int64, _LIB.sqlite3_bind_text
+    _column_type, _column_text, _column_bytes = _LIB.sqlite3_column_type, _LIB.sqlite3_column_text, _LIB.sqlite3_column_bytes
 
 
 def _bindable(value):
@@ -106,7 +108,6 @@ class _Connection:
     """The process's own connection to one database file, used under `lock`."""
 
     def __init__(self, path):
-        self.pid = os.getpid()
         self.lock = threading.Lock()
         self.statements = {}
         handle = ctypes.c_void_p()
@@ -121,7 +122,7 @@ class _Connection:
             _LIB.sqlite3_exec(handle, f"PRAGMA {name} = {value}".encode(), None, None, None)
 
     def close(self):
-        for statement in self.statements.values():
+        for statement, _ in self.statements.values():
             _LIB.sqlite3_finalize(statement)
         self.statements.clear()
         if self.handle:
@@ -129,49 +130,58 @@ class _Connection:
             self.handle = None
 
     def _statement(self, sql):
-        statement = self.statements.get(sql)
-        if statement is None:
+        """(statement, number of columns) of `sql`, prepared at its first use; None if SQLite refuses it."""
+        prepared = self.statements.get(sql)
+        if prepared is None:
             statement = ctypes.c_void_p()
             if _LIB.sqlite3_prepare_v2(self.handle, sql.encode(), -1, ctypes.byref(statement), None) != SQLITE_OK:
                 return None
-            self.statements[sql] = statement
-        return statement
+            prepared = self.statements[sql] = (statement, _LIB.sqlite3_column_count(statement))
+        return prepared
 
-    def _bind(self, statement, params):
+    @staticmethod
+    def _bind(statement, params):
         for index, value in enumerate(params, 1):
-            value = _bindable(value)
-            if value is None:
-                status = _LIB.sqlite3_bind_null(statement, index)
-            elif isinstance(value, int):
-                status = _LIB.sqlite3_bind_int64(statement, index, value)
-            elif isinstance(value, float):
-                status = _LIB.sqlite3_bind_double(statement, index, value)
-            elif isinstance(value, str):
+            kind = type(value)
+            if kind is int:
+                status = _bind_int64(statement, index, value)
+            elif kind is str:
                 data = value.encode()
-                status = _LIB.sqlite3_bind_text(statement, index, data, len(data), _TRANSIENT)
-            elif isinstance(value, (bytes, bytearray, memoryview)):
-                data = bytes(value)
-                status = _LIB.sqlite3_bind_blob(statement, index, data, len(data), _TRANSIENT)
+                status = _bind_text(statement, index, data, len(data), _TRANSIENT)
             else:
-                return False  # a type only the sqlite3 module (and its adapters) knows
+                value = _bindable(value)
+                if value is None:
+                    status = _LIB.sqlite3_bind_null(statement, index)
+                elif isinstance(value, int):
+                    status = _bind_int64(statement, index, value)
+                elif isinstance(value, float):
+                    status = _LIB.sqlite3_bind_double(statement, index, value)
+                elif isinstance(value, str):
+                    data = value.encode()
+                    status = _bind_text(statement, index, data, len(data), _TRANSIENT)
+                elif isinstance(value, (bytes, bytearray, memoryview)):
+                    data = bytes(value)
+                    status = _LIB.sqlite3_bind_blob(statement, index, data, len(data), _TRANSIENT)
+                else:
+                    return False  # a type only the sqlite3 module (and its adapters) knows
             if status != SQLITE_OK:
                 return False
         return True
 
-    def _row(self, statement, columns):
+    @staticmethod
+    def _row(statement, columns):
         row = []
         for i in range(columns):
-            kind = _LIB.sqlite3_column_type(statement, i)
-            if kind == SQLITE_INTEGER:
+            kind = _column_type(statement, i)
+            if kind == SQLITE_TEXT:
+                row.append(ctypes.string_at(_column_text(statement, i), _column_bytes(statement, i)).decode())
+            elif kind == SQLITE_INTEGER:
                 row.append(_LIB.sqlite3_column_int64(statement, i))
             elif kind == SQLITE_FLOAT:
                 row.append(_LIB.sqlite3_column_double(statement, i))
-            elif kind == SQLITE_TEXT:
-                pointer = _LIB.sqlite3_column_text(statement, i)
-                row.append(ctypes.string_at(pointer, _LIB.sqlite3_column_bytes(statement, i)).decode())
             elif kind == SQLITE_BLOB:
                 pointer = _LIB.sqlite3_column_blob(statement, i)
-                row.append(ctypes.string_at(pointer, _LIB.sqlite3_column_bytes(statement, i)) if pointer else b"")
+                row.append(ctypes.string_at(pointer, _column_bytes(statement, i)) if pointer else b"")
             else:
                 row.append(None)
         return tuple(row)
@@ -179,16 +189,16 @@ class _Connection:
     def run(self, sql, params):
         """Every row of one statement, or None when it could not run to the end here (nothing done)."""
         with self.lock:
-            statement = self._statement(sql)
-            if statement is None:
+            prepared = self._statement(sql)
+            if prepared is None:
                 return None
+            statement, columns = prepared
             try:
                 if not self._bind(statement, params):
                     return None
-                columns = _LIB.sqlite3_column_count(statement)
                 rows = []
                 while True:
-                    status = _LIB.sqlite3_step(statement)
+                    status = _step(statement)
                     if status == SQLITE_ROW:
                         rows.append(self._row(statement, columns))
                     elif status == SQLITE_DONE:
@@ -196,11 +206,13 @@ class _Connection:
                     else:
                         return None
             finally:
-                _LIB.sqlite3_reset(statement)
-                _LIB.sqlite3_clear_bindings(statement)
+                _reset(statement)  # every parameter is bound again at the next run
 
 
-_CONNECTIONS = weakref.WeakKeyDictionary()  # peewee database -> _Connection
+_CONNECTIONS = weakref.WeakKeyDictionary()  # peewee database -> _Connection, or None: never direct
+_UNSEEN = object()
+# A forked child opens its own: SQLite connections must not cross a fork.
+os.register_at_fork(after_in_child=_CONNECTIONS.clear)
 _OPENING = threading.Lock()
 
 
@@ -215,20 +227,21 @@ def available(db):
 
 def connection(db):
     """The process's direct connection to `db`'s file, opened at first use; None where unavailable."""
-    if not available(db):
-        return None
-    found = _CONNECTIONS.get(db)
-    if found is not None and found.pid == os.getpid():
+    found = _CONNECTIONS.get(db, _UNSEEN)
+    if found is not _UNSEEN:
         return found
     with _OPENING:
-        found = _CONNECTIONS.get(db)
-        if found is None or found.pid != os.getpid():  # a forked child opens its own
-            try:
-                found = _Connection(db.database)
-            except OSError:
-                return None
-            _CONNECTIONS[db] = found
-            weakref.finalize(db, found.close)
+        found = _CONNECTIONS.get(db, _UNSEEN)
+        if found is _UNSEEN:
+            found = None
+            if available(db):
+                try:
+                    found = _Connection(db.database)
+                except OSError:
+                    found = None
+            _CONNECTIONS[db] = found  # None: this database is never run directly
+            if found is not None:
+                weakref.finalize(db, found.close)
     return found
 
 
