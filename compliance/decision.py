@@ -21,7 +21,7 @@ the enabled systems the group selected plus every enabled *mandatory* system (a 
 of a mandatory system); a group whose choice leaves no enabled system has nothing to check.
 """
 import datetime
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import JOIN, SQL, NodeList
 
@@ -56,8 +56,7 @@ DEFAULT_SAFETY_CHECK = "dont_check"
 DEFAULT_RATING_CHECK = "all"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     status: str  # compliant | not_compliant | not_checked | unavailable
     shield: bool
     decision: str  # allow | reject
@@ -175,8 +174,7 @@ def _insert_notifications(rows):
 _NOTIFICATIONS = GroupCommit(_insert_notifications)
 
 
-@dataclass(frozen=True)
-class GroupSettings:
+class GroupSettings(NamedTuple):
     """The safety-check settings of one SIA group, read from the mirror."""
 
     safety_check: str

@@ -8,9 +8,10 @@ its own connection's groups and members, and stops working the moment it is revo
 import datetime
 import hashlib
 import secrets
+from typing import NamedTuple
 
 from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
-from store.prepared import Prepared, Slot, partial
+from store.prepared import Prepared, Slot
 
 SECRET_PREFIX = "tsc_"
 SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6
@@ -94,19 +95,28 @@ def live_token(select):
 _LIVE_TOKEN = Prepared(lambda: live_token(SafetyCheckToken.select(*token_columns())).limit(1), packed=True)
 
 
+class ConnectionOfToken(NamedTuple):
+    id: int
+    name: str
+
+
+class LiveToken(NamedTuple):
+    """A live token as a sign-in reads it, with its connection's id and name."""
+
+    id: int
+    prefix: str
+    last_used_at: datetime.datetime | None
+    connection: ConnectionOfToken
+
+
 def token_of(values):
-    """The token of a row's `token_columns()` values, with its connection's id and name; notes when it was
-    last used."""
+    """The `LiveToken` of a row's `token_columns()` values; notes when it was last used."""
     token_id, prefix, last_used_at, connection_id, connection_name = values
-    token = partial(
-        SafetyCheckToken, id=token_id, prefix=prefix, last_used_at=last_used_at,
-        connection=partial(SiaConnection, id=connection_id, name=connection_name),
-    )
     moment = now()
-    if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
-        SafetyCheckToken.update(last_used_at=moment).where(SafetyCheckToken.id == token.id).execute()
-        token.last_used_at = moment
-    return token
+    if last_used_at is None or moment - last_used_at >= LAST_USED_RESOLUTION:
+        SafetyCheckToken.update(last_used_at=moment).where(SafetyCheckToken.id == token_id).execute()
+        last_used_at = moment
+    return LiveToken(token_id, prefix, last_used_at, ConnectionOfToken(connection_id, connection_name))
 
 
 def authenticate(secret):

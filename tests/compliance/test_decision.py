@@ -46,7 +46,7 @@ def test_the_table_covers_every_combination_of_inputs():
 @pytest.mark.parametrize("toggle, safety_check, rating_check, member", TABLE)
 def test_decide_follows_design_section_6(toggle, safety_check, rating_check, member):
     result = decide(check_enabled=toggle, safety_check=safety_check, rating_check=rating_check, member=member)
-    assert vars(result) == expected(toggle, safety_check, rating_check, member)
+    assert result._asdict() == expected(toggle, safety_check, rating_check, member)
 
 
 @pytest.mark.parametrize("bad", [{"safety_check": "maybe"}, {"rating_check": "some"}, {"member": "unknown"}])
