@@ -23,7 +23,7 @@ of a mandatory system); a group whose choice leaves no enabled system has nothin
 import datetime
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, NodeList
+from peewee import JOIN, SQL, NodeList, fn
 
 from store.group_commit import GroupCommit
 from store.models import (
@@ -115,16 +115,27 @@ def _sign_in(query):
             SiaGroup, SiaMember, JOIN.LEFT_OUTER,
             on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == Slot("member")),
         )
+        .join(Link, JOIN.LEFT_OUTER, on=(Link.id == _link_of_member()))
+        .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
+    )
+
+
+def _link_of_member():
+    """The id of the member's link to the group's organisation: the active one (there is at most one),
+    else the one severed last. Two lookups, the second only for a member with no active link, so most
+    sign-ins sort nothing."""
+    links = Link.alias()
+
+    def of_member():
         # `+organisation_id`: the member's links are found through their sia_member index, never by
         # scanning every link of the organisation (which SQLite's planner picks without statistics).
-        .join(
-            Link, JOIN.LEFT_OUTER,
-            on=(Link.sia_member == SiaMember.id) & (_unindexed(Link.organisation) == SiaGroup.organisation),
+        return links.select(links.id).where(
+            (links.sia_member == SiaMember.id) & (_unindexed(links.organisation) == SiaGroup.organisation)
         )
-        .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
-        .order_by(Link.severed_at.is_null(False), Link.severed_at.desc())
-        .limit(1)
-    )
+
+    active = of_member().where(links.severed_at.is_null()).limit(1)
+    last_severed = of_member().order_by(links.severed_at.desc()).limit(1)
+    return fn.COALESCE(active, last_severed)
 
 
 # A connection's sign-in (the CLI, the console).

@@ -5,7 +5,7 @@ import pytest
 
 from compliance import tokens
 from compliance.decision import UNAVAILABLE_MESSAGE
-from store.models import AuditEvent, Notification, Profile, SafetyCheckToken, now
+from store.models import AuditEvent, Link, Notification, Profile, SafetyCheckToken, now
 from tests import factories as f
 
 from .conftest import TODAY, build_school, link, make_ready, set_group
@@ -207,3 +207,13 @@ def test_a_leaver_from_tomorrow_is_still_answered(client, school, secret):
     make_ready(school)
     Profile.update(leaving_date=TODAY + datetime.timedelta(days=1)).where(Profile.id == school.profile.id).execute()
     assert ask(client, secret, school.member.sia_id, school.group.sia_id).json["status"] == "compliant"
+
+
+def test_a_member_whose_links_were_all_severed_is_told_about_the_last_one(client, school, secret):
+    _sever(school, "decoupled")
+    Link.update(severed_at=now() - datetime.timedelta(days=30)).where(Link.profile == school.profile).execute()
+    again = f.profile(school.org, "Ada", "King")
+    link(again, school.member, school.org, severed_at=now() - datetime.timedelta(days=2), sever_reason="merged")
+    ask(client, secret, school.member.sia_id, school.group.sia_id)
+    message = Notification.get().message
+    assert "the profile of Ada King was severed (merged)" in message
