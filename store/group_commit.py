@@ -27,13 +27,23 @@ MAX_BATCH = 100
 
 
 class _Entry:
-    __slots__ = ("row", "event", "state", "error")
+    __slots__ = ("row", "turn", "state", "error")
 
     def __init__(self, row):
         self.row = row
-        self.event = threading.Event()
-        self.state = None  # "done" or "lead", set before `event`
+        # Held until the entry's turn comes: its caller waits to acquire it, and `_tell` releases it (a
+        # bare lock is the cheapest hand-over there is; an Event builds a Condition and a lock per wait).
+        self.turn = threading.Lock()
+        self.turn.acquire()
+        self.state = None  # "done" or "lead", set before the turn comes
         self.error = None
+
+    def wait(self):
+        self.turn.acquire()
+
+    def tell(self, state, error=None):
+        self.state, self.error = state, error
+        self.turn.release()
 
 
 class GroupCommit:
@@ -57,7 +67,7 @@ class GroupCommit:
             lead = not self._leading
             self._leading = True
         if not lead:
-            entry.event.wait()
+            entry.wait()
             if entry.state == "done":
                 if entry.error is not None:
                     raise _own(entry.error) from entry.error
@@ -78,13 +88,10 @@ class GroupCommit:
         finally:
             for waiting in batch:
                 if waiting is not entry:
-                    waiting.error, waiting.state = error, "done"
-                    waiting.event.set()
+                    waiting.tell("done", error)
             with self._lock:
                 if self._queue:
-                    following = self._queue[0]
-                    following.state = "lead"
-                    following.event.set()
+                    self._queue[0].tell("lead")
                 else:
                     self._leading = False
 
