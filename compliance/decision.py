@@ -94,9 +94,9 @@ def _unindexed(column):
 
 
 # The queries of every sign-in, prepared once (see store.prepared), each reading only the columns
-# it needs. A sign-in is one row: the group, its organisation, the member signing in with its links to
-# that organisation's profiles (the active link first), the linked profile's check records, and the
-# revision of the organisation's rating systems and requirements, which are kept in memory between
+# it needs. A sign-in is one row: the group, its organisation, the member signing in with its link to
+# a profile of that organisation (the active one, else the one severed last), the profile's check
+# records, and the revision of the rating systems and requirements, which are kept in memory between
 # sign-ins (readiness.enabled_requirements).
 def _sign_in_columns():
     return (
