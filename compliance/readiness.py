@@ -209,7 +209,7 @@ def compliance_revision():
     return StoreRevision.select(StoreRevision.revision).where(StoreRevision.name == "compliance")
 
 
-_REVISION = Prepared(lambda: compliance_revision())
+_REVISION = Prepared(compliance_revision)
 _ENABLED_SYSTEMS = Prepared(
     lambda: RatingSystem.select()
     .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712

@@ -77,7 +77,6 @@ def _load():
         "sqlite3_column_text": (p, [p, i]),
         "sqlite3_column_blob": (p, [p, i]),
         "sqlite3_column_bytes": (i, [p, i]),
-        "sqlite3_get_autocommit": (i, [p]),
     }
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
@@ -142,28 +141,22 @@ class _Connection:
     @staticmethod
     def _bind(statement, params):
         for index, value in enumerate(params, 1):
-            kind = type(value)
-            if kind is int:
+            if type(value) is not int and type(value) is not str:  # the common two need no adapting
+                value = _bindable(value)
+            if isinstance(value, int):
                 status = _bind_int64(statement, index, value)
-            elif kind is str:
+            elif isinstance(value, str):
                 data = value.encode()
                 status = _bind_text(statement, index, data, len(data), _TRANSIENT)
+            elif value is None:
+                status = _LIB.sqlite3_bind_null(statement, index)
+            elif isinstance(value, float):
+                status = _LIB.sqlite3_bind_double(statement, index, value)
+            elif isinstance(value, (bytes, bytearray, memoryview)):
+                data = bytes(value)
+                status = _LIB.sqlite3_bind_blob(statement, index, data, len(data), _TRANSIENT)
             else:
-                value = _bindable(value)
-                if value is None:
-                    status = _LIB.sqlite3_bind_null(statement, index)
-                elif isinstance(value, int):
-                    status = _bind_int64(statement, index, value)
-                elif isinstance(value, float):
-                    status = _LIB.sqlite3_bind_double(statement, index, value)
-                elif isinstance(value, str):
-                    data = value.encode()
-                    status = _bind_text(statement, index, data, len(data), _TRANSIENT)
-                elif isinstance(value, (bytes, bytearray, memoryview)):
-                    data = bytes(value)
-                    status = _LIB.sqlite3_bind_blob(statement, index, data, len(data), _TRANSIENT)
-                else:
-                    return False  # a type only the sqlite3 module (and its adapters) knows
+                return False  # a type only the sqlite3 module (and its adapters) knows
             if status != SQLITE_OK:
                 return False
         return True

@@ -31,7 +31,7 @@ class _Entry:
 
     def __init__(self, row):
         self.row = row
-        # Held until the entry's turn comes: its caller waits to acquire it, and `_tell` releases it (a
+        # Held until the entry's turn comes: its caller waits to acquire it, and `tell` releases it (a
         # bare lock is the cheapest hand-over there is; an Event builds a Condition and a lock per wait).
         self.turn = threading.Lock()
         self.turn.acquire()

@@ -23,7 +23,6 @@ import datetime
 import threading
 import time
 import weakref
-from operator import itemgetter
 
 import orjson
 from peewee import (
@@ -37,7 +36,6 @@ from peewee import (
     IntegerField,
     Model,
     Node,
-    Ordering,
     SQL,
     SelectQuery,
     TextField,
@@ -148,12 +146,12 @@ def converter(column):
     return python_value
 
 
-def _converted(rows, converters, width=None):
-    """Each row as a tuple of its first `width` values (all of them by default), each non-NULL value that
-    has a converter (`converters`: (index, function) pairs) converted."""
+def _converted(rows, converters):
+    """Each row as a tuple, each non-NULL value that has a converter (`converters`: (index, function)
+    pairs) converted."""
     converted = []
     for row in rows:
-        row = list(row[:width])
+        row = list(row)
         for i, convert in converters:
             value = row[i]
             if value is not None:
@@ -162,41 +160,22 @@ def _converted(rows, converters, width=None):
     return converted
 
 
-def json_rows(*columns, order_by=()):
+def json_rows(*columns):
     """An aggregate of every row's `columns` as one JSON array, read back as a list of tuples of the
-    columns' Python values (as `Prepared.rows` gives them), in `order_by` order (ascending columns).
-
-    PostgreSQL orders inside `json_agg`. SQLite (before 3.44) cannot order inside an aggregate, so the
-    order keys travel at the end of each row and the rows are sorted here: Python orders numbers and
-    text as SQLite's BINARY collation does, NULLs first.
-    """
-    if any(isinstance(key, Ordering) for key in order_by):
-        raise ValueError("json_rows orders by ascending columns only")
+    columns' Python values (as `Prepared.rows` gives them), in no particular order."""
     converters = [(i, convert) for i, convert in enumerate(converter(column) for column in columns) if convert]
-    width = len(columns)
 
     def convert_rows(rows):
-        return _converted(rows, converters, width)
+        return _converted(rows, converters)
 
     if is_postgres():
         # psycopg parses json itself; json_agg of no rows is NULL, hence the COALESCE.
-        rows = fn.json_agg(fn.json_build_array(*columns)).order_by(*order_by)
-        return fn.COALESCE(rows, SQL("'[]'::json")).python_value(convert_rows)
-
-    if all(isinstance(key, Field) and not key.null for key in order_by):
-        sort_key = itemgetter(slice(width, None))
-    else:
-
-        def sort_key(row):
-            return [(value is not None, value) for value in row[width:]]
+        return fn.COALESCE(fn.json_agg(fn.json_build_array(*columns)), SQL("'[]'::json")).python_value(convert_rows)
 
     def read(value):
-        rows = orjson.loads(value) if isinstance(value, str) else value  # a list inside a packed row
-        if order_by:
-            rows.sort(key=sort_key)
-        return convert_rows(rows)
+        return convert_rows(orjson.loads(value) if isinstance(value, str) else value)  # a list inside a packed row
 
-    aggregate = fn.json_group_array(fn.json_array(*columns, *order_by)).python_value(read)
+    aggregate = fn.json_group_array(fn.json_array(*columns)).python_value(read)
     aggregate.json_rows = True
     return aggregate
 
