@@ -36,7 +36,7 @@ from store.models import (
     SiaMember,
     now,
 )
-from store.prepared import Prepared, Slot, partial
+from store.prepared import Prepared, Slot
 
 from . import tokens
 from .readiness import compliance_revision, enabled_requirements, readiness_in, records_of
@@ -102,8 +102,8 @@ def _sign_in_columns():
     return (
         SiaGroup.id, SiaGroup.name, SiaGroup.settings, Organisation.id, Organisation.name, Organisation.settings,
         SiaMember.id, SiaMember.personal_fields, Link.id, Link.severed_at, Link.sever_reason,
-        Profile.id, Profile.organisation, Profile.profile_type, Profile.forename, Profile.surname, Profile.status,
-        Profile.leaving_date, compliance_revision(), records_of(Profile.id),
+        Profile.profile_type, Profile.forename, Profile.surname, Profile.status, Profile.leaving_date,
+        compliance_revision(), records_of(Profile.id),
     )
 
 
@@ -159,7 +159,6 @@ _TOKEN_SIGN_IN = Prepared(
     packed=True,
 )
 _TOKEN_COLUMNS = len(tokens.token_columns())
-_PROFILE_FIELDS = ("id", "organisation", "profile_type", "forename", "surname", "status", "leaving_date")
 _NOTIFICATION_FIELDS = ("organisation", "kind", "subject", "message", "at")
 _INSERT_NOTIFICATIONS = {}  # rows -> the Prepared insert of that many notifications
 
@@ -194,7 +193,12 @@ class GroupSettings(NamedTuple):
 
     @classmethod
     def of(cls, group):
-        settings = group.settings or {}
+        return cls.of_settings(group.settings)
+
+    @classmethod
+    def of_settings(cls, settings):
+        """The settings of a group whose mirrored `SiaGroup.settings` are `settings`."""
+        settings = settings or {}
         options = settings.get("sign_in_options") or {}
         integrations = settings.get("integrations") or {}
         safety_check = options.get("safety_check")
@@ -211,27 +215,37 @@ class GroupSettings(NamedTuple):
         return self.rating_check == "all" or rating_system.id in self.selected or rating_system.mandatory
 
 
-def _linked_profile(member_id, organisation, member_values, on):
-    """(name, profile, reason): the profile is None when Central Record cannot answer for the member,
+class _Person(NamedTuple):
+    """The profile a member signs in as, as much of it as the decision needs."""
+
+    name: str
+    profile_type_id: int
+
+
+def _linked_profile(member_id, organisation_name, member_values, on):
+    """(name, person, reason): the person is None when Central Record cannot answer for the member,
     and `reason` then says why, for the school's notification."""
-    member_pk, personal_fields, link_id, severed_at, sever_reason, *profile_values = member_values
+    (
+        member_pk, personal_fields, link_id, severed_at, sever_reason,
+        profile_type_id, forename, surname, status, leaving_date,
+    ) = member_values
     if member_pk is None:
         name = f"Sign In App member {member_id}"
         return name, None, f"{name} has not been imported into Central Record."
-    name = partial(SiaMember, sia_id=member_id, personal_fields=personal_fields).display_name
+    name = SiaMember.display_name_of(member_id, personal_fields)
     if link_id is None:
-        return name, None, f"{name} is not linked to a profile of {organisation.name}."
-    profile = partial(Profile, **dict(zip(_PROFILE_FIELDS, profile_values)))
+        return name, None, f"{name} is not linked to a profile of {organisation_name}."
+    profile_name = Profile.name_of(forename, surname)
     if severed_at is not None:
         return name, None, (
-            f"{name}'s link to the profile of {profile.name} was severed ({sever_reason or 'no reason given'}) "
+            f"{name}'s link to the profile of {profile_name} was severed ({sever_reason or 'no reason given'}) "
             f"on {severed_at:%d %b %Y}."
         )
-    if profile.status != "active":
-        return name, None, f"{name} is linked to the profile of {profile.name}, which is {profile.status}."
-    if profile.is_leaver(on):
-        return name, None, f"{profile.name} is a leaver from {profile.leaving_date:%d %b %Y}."
-    return profile.name, profile, ""
+    if status != "active":
+        return name, None, f"{name} is linked to the profile of {profile_name}, which is {status}."
+    if leaving_date is not None and leaving_date <= on:
+        return name, None, f"{profile_name} is a leaver from {leaving_date:%d %b %Y}."
+    return profile_name, _Person(profile_name, profile_type_id), ""
 
 
 def _summarise(readiness):
@@ -248,16 +262,16 @@ def _summarise(readiness):
     return "; ".join(parts)
 
 
-def _not_checked_reason(organisation, group, settings):
-    if organisation is None:
-        return f"Group {group.name} is not linked to a Central Record organisation, so nothing was checked."
-    if not organisation.setting("safety_check_enabled"):
-        return f"The safety check is turned off for {organisation.name}, so nothing was checked."
+def _not_checked_reason(organisation_name, group_name, check_enabled, settings):
+    if organisation_name is None:
+        return f"Group {group_name} is not linked to a Central Record organisation, so nothing was checked."
+    if not check_enabled:
+        return f"The safety check is turned off for {organisation_name}, so nothing was checked."
     if settings.safety_check == "dont_check":
-        return f"Group {group.name} does not check Central Record criteria."
+        return f"Group {group_name} does not check Central Record criteria."
     if settings.rating_check == "none":
-        return f"Group {group.name} does not check rating systems."
-    return f"Group {group.name} has no enabled rating system to check."
+        return f"Group {group_name} does not check rating systems."
+    return f"Group {group_name} has no enabled rating system to check."
 
 
 def _message(decision, name, readiness):
@@ -269,14 +283,14 @@ def _message(decision, name, readiness):
     return f"{name} does not meet the entry criteria ({_summarise(readiness)}). {outcome}; the school has been notified."
 
 
-def _notify(organisation, group, decision, name, detail):
+def _notify(organisation_id, group_name, decision, name, detail):
     refused = decision.decision == "reject"
     outcome = "Sign in was refused" if refused else "They were signed in"
     _NOTIFICATIONS.submit({
-        "organisation": organisation.id,
+        "organisation": organisation_id,
         "kind": "safety_reject" if refused else "safety_warning",
         "subject": f"Sign-in refused: {name}" if refused else f"Signed in without meeting the entry criteria: {name}",
-        "message": f"{detail} {outcome} to group {group.name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
+        "message": f"{detail} {outcome} to group {group_name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
         "at": Notification.at.db_value(now()),
     })
 
@@ -316,22 +330,18 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
             f"Central Record has no group {group_id} for the Sign In App connection {connection.name!r}. "
             "Link the group to an organisation in Sign In App and run an import, then try again."
         )
-    group_pk, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
+    _, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
     revision, records = row[-2:]
-    group = partial(SiaGroup, id=group_pk, name=group_name, organisation=organisation_id, settings=group_settings)
-    organisation = None
-    if organisation_id is not None:
-        organisation = partial(Organisation, id=organisation_id, name=organisation_name, settings=organisation_settings)
-    settings = GroupSettings.of(group)
-    check_enabled = organisation is not None and organisation.setting("safety_check_enabled")
+    settings = GroupSettings.of_settings(group_settings)
+    check_enabled = organisation_id is not None and Organisation.setting_in(organisation_settings, "safety_check_enabled")
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
-    name, profile, reason, readiness = "", None, "", []
+    name, person, reason, readiness = "", None, "", []
     if checked:
         requirements = enabled_requirements(organisation_id, revision)
-        name, profile, reason = _linked_profile(member_id, organisation, row[6:-2], on)
-        if profile is not None:
+        name, person, reason = _linked_profile(member_id, organisation_name, row[6:-2], on)
+        if person is not None:
             readiness = [
-                r for r in readiness_in(requirements, profile.profile_type_id, records, on)
+                r for r in readiness_in(requirements, person.profile_type_id, records, on)
                 if settings.checks(r.rating_system)
             ]
             checked = bool(readiness)
@@ -339,7 +349,7 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
             checked = any(settings.checks(system) for system in requirements.systems)
     # Nothing to check (and a group whose choice leaves no enabled rating system) decides as `none`.
     rating_check = settings.rating_check if checked else "none"
-    if profile is None:
+    if person is None:
         state = UNAVAILABLE
     else:
         state = READY if all(r.ready for r in readiness) else NOT_READY
@@ -347,11 +357,12 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
         check_enabled=check_enabled, safety_check=settings.safety_check, rating_check=rating_check, member=state
     )
     if decision.status == "not_checked":
-        return _answer(decision, [], _not_checked_reason(organisation, group, settings))
+        organisation_name = organisation_name if organisation_id is not None else None
+        return _answer(decision, [], _not_checked_reason(organisation_name, group_name, check_enabled, settings))
     message = _message(decision, name, readiness)
     if decision.notify and notify:
         detail = reason or f"{name} does not meet the entry criteria ({_summarise(readiness)})."
-        _notify(organisation, group, decision, name, detail)
+        _notify(organisation_id, group_name, decision, name, detail)
     return _answer(decision, readiness, message)
 
 

@@ -59,7 +59,12 @@ class Organisation(BaseModel):
     created_at = DateTimeField(default=now)
 
     def setting(self, key):
-        return (self.settings or {}).get(key, ORGANISATION_DEFAULTS[key])
+        return self.setting_in(self.settings, key)
+
+    @staticmethod
+    def setting_in(settings, key):
+        """The value of setting `key` in an organisation's `settings` (its default when not set)."""
+        return (settings or {}).get(key, ORGANISATION_DEFAULTS[key])
 
     @classmethod
     def visible_to(cls, user):
@@ -141,7 +146,11 @@ class Profile(BaseModel):
 
     @property
     def name(self):
-        return f"{self.forename} {self.surname}".strip()
+        return Profile.name_of(self.forename, self.surname)
+
+    @staticmethod
+    def name_of(forename, surname):
+        return f"{forename} {surname}".strip()
 
     def is_leaver(self, on=None):
         return self.leaving_date is not None and self.leaving_date <= (on or datetime.date.today())
@@ -285,7 +294,11 @@ class SiaMember(BaseModel):
 
     @property
     def display_name(self):
-        return (self.personal_fields or {}).get("name") or f"member {self.sia_id}"
+        return SiaMember.display_name_of(self.sia_id, self.personal_fields)  # also borrowed by sync.mapping._Shadow
+
+    @staticmethod
+    def display_name_of(sia_id, personal_fields):
+        return (personal_fields or {}).get("name") or f"member {sia_id}"
 
     @classmethod
     def mentioning(cls, text):

@@ -9,8 +9,8 @@ peewee's `.tuples()` would give them).
 
 Converting a row is most of what is left once the SQL is built, so each column gets the cheapest
 converter that gives the same value: none for integer and text columns (SQLite and psycopg already
-answer `int` and `str`), `bool` for booleans, ISO dates parsed directly, and the field's own
-`python_value` for everything else (JSON, anything unusual).
+answer `int` and `str`), `bool` for booleans, ISO dates parsed directly, JSON parsed by orjson (where
+that reads the same value), and the field's own `python_value` for anything else.
 
 On SQLite a statement runs on `store.direct`'s connection, which keeps the GIL (Python 3.11's sqlite3
 lets go of it around every call into SQLite, and under concurrent requests each hand-over costs more
@@ -20,6 +20,8 @@ still cost a call into SQLite each: `json_rows` folds the rows of a (sub)query i
 are read back as the same tuples.
 """
 import datetime
+import json
+import re
 import threading
 import time
 import weakref
@@ -117,6 +119,21 @@ _date = _iso(datetime.date.fromisoformat, length=10)
 _datetime = _iso(datetime.datetime.fromisoformat)
 
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _json(value):
+    """`JSONField.python_value` of stored JSON text, parsed by orjson where that gives the same value. Not
+    where it would not: orjson reads an integer beyond 64 bits as a float (text with a run of 19 digits
+    anywhere goes to the json module, to be safe), and refuses NaN and Infinity."""
+    if _LONG_NUMBER.search(value) is None:
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(value)
+
+
 def converter(column):
     """The function that turns the driver's (non-NULL) value of `column` into its Python value, or None
     when the driver's value already is it. Matches `column.python_value` on every value a database gives.
@@ -143,6 +160,8 @@ def converter(column):
             return _date(field.python_value)
         if type(field).adapt is DateTimeField.adapt:
             return _datetime(field.python_value)
+    if type(field).python_value is JSONField.python_value:
+        return _json
     return python_value
 
 
@@ -173,17 +192,10 @@ def json_rows(*columns):
         return fn.COALESCE(fn.json_agg(fn.json_build_array(*columns)), SQL("'[]'::json")).python_value(convert_rows)
 
     def read(value):
-        return convert_rows(orjson.loads(value) if isinstance(value, str) else value)  # a list inside a packed row
+        # Text, or (inside a packed row, where SQLite may pass the aggregate on as JSON) the list itself.
+        return convert_rows(orjson.loads(value) if isinstance(value, str) else value)
 
-    aggregate = fn.json_group_array(fn.json_array(*columns)).python_value(read)
-    aggregate.json_rows = True
-    return aggregate
-
-
-def _is_json_rows(column):
-    if isinstance(column, SelectQuery) and len(column._returning or ()) == 1:
-        column = column._returning[0]
-    return getattr(column, "json_rows", False)
+    return fn.json_group_array(fn.json_array(*columns)).python_value(read)
 
 
 class Prepared:
@@ -208,17 +220,13 @@ class Prepared:
                 columns = list(query._returning or ())
                 packed = self._packed and len(columns) > 1 and not is_postgres()
                 if packed:
-                    # JSON columns and `json_rows` go in as JSON, so the row's one parse reads them too.
-                    nested = [_is_json_rows(c) or isinstance(c, JSONField) for c in columns]
-                    query = query.select(fn.json_array(*(fn.json(c) if n else c for c, n in zip(columns, nested))))
-                    kept = [not (n and isinstance(c, JSONField)) for c, n in zip(columns, nested)]
-                else:
-                    kept = [True] * len(columns)
+                    # JSON columns go in as strings, each parsed by its converter: cheaper than SQLite's
+                    # json() parsing and writing them out again to nest them. (A `json_rows` aggregate may
+                    # nest as JSON or as a string, by SQLite version; its reader takes either.)
+                    query = query.select(fn.json_array(*columns))
                 sql, params = query.sql()
                 converters = tuple(
-                    (i, convert)
-                    for i, convert in enumerate(converter(c) if keep else None for c, keep in zip(columns, kept))
-                    if convert is not None
+                    (i, convert) for i, convert in enumerate(converter(c) for c in columns) if convert is not None
                 )
                 compiled = self._compiled[db] = (sql, params, converters, packed)
         return compiled
