@@ -69,11 +69,14 @@ def revoke(token, *, actor, reason=""):
     return token
 
 
+def could_be_secret(secret):
+    """Whether `secret` has the shape of a token's secret (whether it is one, only the store knows)."""
+    return bool(secret) and secret.startswith(SECRET_PREFIX)
+
+
 def hash_of(secret):
     """The stored hash of `secret`, or None when it cannot be a token's secret at all."""
-    if not secret or not secret.startswith(SECRET_PREFIX):
-        return None
-    return _hash(secret)
+    return _hash(secret) if could_be_secret(secret) else None
 
 
 def token_columns():
