@@ -125,22 +125,25 @@ def _by_name(requirement):
     return requirement[1].lower()
 
 
-def assess(rating_system, required, records_by_type, on, soon_days=EXPIRING_SOON_DAYS, standings=None):
-    """Readiness in `rating_system`; `required` is [(check_type_id, name, validity_months)].
+def assess(
+    rating_system, required, records_by_type, on, soon_days=EXPIRING_SOON_DAYS, standings=None, ordered=False
+):
+    """Readiness in `rating_system`; `required` is [(check_type_id, name, validity_months)], checked in
+    name order (`ordered`: it already is, as `Requirements` keeps it).
 
     `standings`, when given, is a dict of the check standings already worked out for the same profile on
     `on`, by check type id: systems that require the same check share its standing.
     """
-    checks = []
-    for type_id, name, validity in sorted(required, key=_by_name):
+    checks, ready = [], True
+    for type_id, name, validity in required if ordered else sorted(required, key=_by_name):
         standing = None if standings is None else standings.get(type_id)
         if standing is None:
             standing = check_standing(type_id, name, validity, records_by_type.get(type_id, ()), on)
             if standings is not None:
                 standings[type_id] = standing
         checks.append(standing)
-    checks = tuple(checks)
-    return Readiness(rating_system, all(c.state == VALID for c in checks), checks, soon_days, on)
+        ready = ready and standing.state == VALID
+    return Readiness(rating_system, ready, tuple(checks), soon_days, on)
 
 
 def _records_by_profile(profile_ids):
@@ -196,7 +199,7 @@ class Requirements(NamedTuple):
     """An organisation's enabled rating systems, in order, and what each profile type needs in them."""
 
     systems: tuple  # RatingSystem instances
-    required: dict  # (rating system id, profile type id) -> ((check type id, name, validity months), ...)
+    required: dict  # (rating system id, profile type id) -> ((check type id, name, validity months), ...) by name
 
     def of(self, profile_type_id):
         """[(rating system, its requirements for `profile_type_id`)], in the systems' order."""
@@ -253,7 +256,7 @@ def enabled_requirements(organisation_id, revision):
     required = defaultdict(list)
     for system_id, type_id, check_type_id, name, validity in _ENABLED_REQUIREMENTS.rows(organisation=organisation_id):
         required[(system_id, type_id)].append((check_type_id, name, validity))
-    requirements = Requirements(systems, {key: tuple(value) for key, value in required.items()})
+    requirements = Requirements(systems, {key: tuple(sorted(value, key=_by_name)) for key, value in required.items()})
     # Kept only when nothing changed while reading (and it is the revision the caller saw, or newer).
     if before is not None and before == _current_revision():
         kept[organisation_id] = (before, requirements)
@@ -280,7 +283,7 @@ def readiness_in(requirements, profile_type_id, records, on=None, soon_days=EXPI
         by_type[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
     standings = {}
     return [
-        assess(system, required, by_type, on, soon_days, standings)
+        assess(system, required, by_type, on, soon_days, standings, ordered=True)
         for system, required in requirements.of(profile_type_id)
     ]
 
