@@ -1,6 +1,6 @@
 """Benchmark for the safety check (issue 5): the morning rush against a trivial JSON endpoint.
 
-Run from the repository root:  .venv/bin/python -m bench.safety_bench [--rounds 6] [--seconds 5] [--clients 20]
+Run from the repository root:  .venv/bin/python -m bench.safety_bench [--rounds 15] [--seconds 2] [--clients 20]
 
 Builds its own data in a temporary SQLite database: the demo trust (`sandbox.demo.seed`), then what the
 sync would make of it — the mirror of every linked group with its Sign In App settings, the member
@@ -8,7 +8,9 @@ shadows, and a link from each member to the profile with the same email — and 
 The app is served by waitress on 127.0.0.1 in a subprocess. In the same run, 20 concurrent clients
 (threads, keep-alive connections) call `POST /api/v1/safety-check` for random members of the linked
 groups, and `GET /api/v1/ping`, in alternating rounds (many short ones, so that a change in what the
-machine gives the run falls on both alike; each pair's ratio is printed too). Prints p50/p99 latency and throughput of both
+machine gives the run falls on both alike; each pair's ratio is printed too). On a shared 2-core VM what
+the machine gives drifts over seconds: with 6 rounds of 5 s one run's ratio landed anywhere in 0.56–0.66,
+with 15 rounds of 2 s (the same 30 s of each) three runs in a row gave 0.63. Prints p50/p99 latency and throughput of both
 and the ratio; the goal is the safety check at >= 60 % of ping's throughput with no errors (exit 1
 otherwise). Reject and allow-when-not-ready answers write their Notification, as in production.
 """
@@ -192,8 +194,8 @@ def _summary(name, rounds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured round (default 5)")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds per endpoint (default 6)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each measured round (default 2)")
+    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds per endpoint (default 15)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
     parser.add_argument(
