@@ -243,7 +243,7 @@ def _linked_profile(member_id, organisation_name, member_values, on):
         )
     if status != "active":
         return name, None, f"{name} is linked to the profile of {profile_name}, which is {status}."
-    if leaving_date is not None and leaving_date <= on:
+    if Profile.left_by(leaving_date, on):
         return name, None, f"{profile_name} is a leaver from {leaving_date:%d %b %Y}."
     return profile_name, _Person(profile_name, profile_type_id), ""
 
@@ -357,7 +357,6 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
         check_enabled=check_enabled, safety_check=settings.safety_check, rating_check=rating_check, member=state
     )
     if decision.status == "not_checked":
-        organisation_name = organisation_name if organisation_id is not None else None
         return _answer(decision, [], _not_checked_reason(organisation_name, group_name, check_enabled, settings))
     message = _message(decision, name, readiness)
     if decision.notify and notify:

@@ -153,7 +153,12 @@ class Profile(BaseModel):
         return f"{forename} {surname}".strip()
 
     def is_leaver(self, on=None):
-        return self.leaving_date is not None and self.leaving_date <= (on or datetime.date.today())
+        return self.left_by(self.leaving_date, on or datetime.date.today())
+
+    @staticmethod
+    def left_by(leaving_date, on):
+        """Whether a profile leaving on `leaving_date` (None: not leaving) has left by `on`."""
+        return leaving_date is not None and leaving_date <= on
 
     @classmethod
     def active(cls, organisation):
