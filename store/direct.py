@@ -83,6 +83,9 @@ def _load():
         function.restype, function.argtypes = restype, argtypes
     if lib.sqlite3_libversion().decode() != sqlite3.sqlite_version:
         return None
+    # A single text column read as bytes in one call (a packed row's JSON never holds a NUL byte).
+    lib.column_text_bytes = lib["sqlite3_column_text"]
+    lib.column_text_bytes.restype, lib.column_text_bytes.argtypes = c, [p, i]
     return lib
 
 
@@ -179,8 +182,12 @@ class _Connection:
                 row.append(None)
         return tuple(row)
 
-    def run(self, sql, params):
-        """Every row of one statement, or None when it could not run to the end here (nothing done)."""
+    def run(self, sql, params, text=False):
+        """Every row of one statement, or None when it could not run to the end here (nothing done).
+
+        With `text`, the statement selects one column, never NULL and without NUL bytes, and each row is
+        that column's UTF-8 bytes.
+        """
         with self.lock:
             prepared = self._statement(sql)
             if prepared is None:
@@ -193,7 +200,7 @@ class _Connection:
                 while True:
                     status = _step(statement)
                     if status == SQLITE_ROW:
-                        rows.append(self._row(statement, columns))
+                        rows.append(_LIB.column_text_bytes(statement, 0) if text else self._row(statement, columns))
                     elif status == SQLITE_DONE:
                         return rows
                     else:
@@ -238,15 +245,16 @@ def connection(db):
     return found
 
 
-def run(db, sql, params):
-    """The rows of `sql` run directly on `db`, or None: run it through the sqlite3 module instead.
+def run(db, sql, params, text=False):
+    """The rows of `sql` run directly on `db` (with `text`, as `_Connection.run` says), or None: run it
+    through the sqlite3 module instead.
 
     Never for a thread inside a transaction: its statements belong to its own connection.
     """
     if db.in_transaction():
         return None
     direct = connection(db)
-    return None if direct is None else direct.run(sql, params)
+    return None if direct is None else direct.run(sql, params, text)
 
 
 def close(db):

@@ -198,6 +198,29 @@ def json_rows(*columns):
     return fn.json_group_array(fn.json_array(*columns)).python_value(read)
 
 
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_ ]*")
+
+
+def _inlined(sql, params):
+    """`sql` with its constant parameters (whole numbers, plain words: a `LIMIT 1`, a name) written into
+    it, and the parameters left; binding each costs a call into SQLite at every run. Unchanged when the
+    text holds a `?` that is not a parameter's."""
+    pieces = sql.split("?")
+    if len(pieces) != len(params) + 1:
+        return sql, params
+    text, kept = [pieces[0]], []
+    for param, piece in zip(params, pieces[1:]):
+        if type(param) is int and -(2**63) <= param < 2**63:
+            text.append(str(param))
+        elif type(param) is str and _PLAIN_TEXT.fullmatch(param):
+            text.append(f"'{param}'")
+        else:
+            text.append("?")
+            kept.append(param)
+        text.append(piece)
+    return "".join(text), kept
+
+
 class Prepared:
     """A peewee query built by `build()` (a function, so it is built for whichever database is bound).
 
@@ -225,6 +248,8 @@ class Prepared:
                     # nest as JSON or as a string, by SQLite version; its reader takes either.)
                     query = query.select(fn.json_array(*columns))
                 sql, params = query.sql()
+                if not is_postgres():
+                    sql, params = _inlined(sql, params)
                 converters = tuple(
                     (i, convert) for i, convert in enumerate(converter(c) for c in columns) if convert is not None
                 )
@@ -232,14 +257,17 @@ class Prepared:
         return compiled
 
     def _run(self, values):
-        """The statement's rows, run holding the GIL where `store.direct` can, else by peewee."""
+        """The statement's rows (a packed statement's: each row's JSON), run holding the GIL where
+        `store.direct` can, else by peewee."""
         db = database.obj
         sql, params, converters, packed = self._compiled_for(db)
         params = [values[p.name] if isinstance(p, Slot) else p for p in params]
         started = time.perf_counter()
-        rows = direct.run(db, sql, params)
+        rows = direct.run(db, sql, params, text=packed)
         if rows is None:
             rows = db.execute_sql(sql, params).fetchall()
+            if packed:
+                rows = [row[0] for row in rows]
         else:  # logged and hooked as peewee does its own statements
             db._log_query(sql, params)
             if db.query_hooks:
@@ -250,7 +278,7 @@ class Prepared:
         """Every row, as a tuple of the selected fields' Python values."""
         rows, converters, packed = self._run(values)
         if packed:
-            rows = [orjson.loads(row[0]) for row in rows]
+            rows = [orjson.loads(row) for row in rows]
         if not converters:
             return [tuple(row) for row in rows]
         return _converted(rows, converters)

@@ -115,6 +115,16 @@ def test_bad_input_is_422_naming_the_field(client, school, secret, body, field):
     assert field in response.json["errors"]
 
 
+@pytest.mark.parametrize("padding", [0, 10_000])
+def test_a_body_is_read_whole_whatever_its_size_and_a_broken_one_is_422(client, school, secret, padding):
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    body = '{"member_id": %d, %s"group_id": %d}' % (school.member.sia_id, " " * padding, school.group.sia_id)
+    response = client.post("/api/v1/safety-check", data=body, headers=headers, csrf=False)
+    assert response.status_code == 200 and response.json["decision"] == "reject"
+    response = client.post("/api/v1/safety-check", data=body[:-1], headers=headers, csrf=False)
+    assert response.status_code == 422 and "body" in response.json["errors"]
+
+
 def test_ids_sent_as_digit_strings_are_accepted(client, school, secret):
     response = ask(client, secret, str(school.member.sia_id), str(school.group.sia_id))
     assert response.status_code == 200

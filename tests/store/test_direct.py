@@ -55,6 +55,14 @@ def test_rows_read_the_same_as_through_the_sqlite3_module(sqlite_db):
     assert direct.run(sqlite_db, sql, []) == _stdlib(sqlite_db).execute(sql).fetchall() == rows
 
 
+def test_a_packed_row_is_read_as_the_utf8_bytes_of_its_json(sqlite_db):
+    sqlite_db.execute_sql("CREATE TABLE sample (t TEXT, j TEXT)")
+    sqlite_db.execute_sql("INSERT INTO sample VALUES (?, ?)", ["Zoë \u0000 漢字 \"quoted\"", '{"a": [1, "ü"]}'])
+    sql = "SELECT json_array(t, j, 1.5, NULL) FROM sample"
+    (expected,) = _stdlib(sqlite_db).execute(sql).fetchone()
+    assert direct.run(sqlite_db, sql, [], text=True) == [expected.encode()]
+
+
 def test_values_are_stored_as_the_sqlite3_module_stores_them(sqlite_db):
     sqlite_db.execute_sql("CREATE TABLE sample (v)")
     values = [True, False, 7, 2.25, "text", b"bytes", None, datetime.date(2026, 2, 28), datetime.datetime(2026, 2, 28, 7, 45, 1, 250)]
