@@ -215,16 +215,10 @@ class GroupSettings(NamedTuple):
         return self.rating_check == "all" or rating_system.id in self.selected or rating_system.mandatory
 
 
-class _Person(NamedTuple):
-    """The profile a member signs in as, as much of it as the decision needs."""
-
-    name: str
-    profile_type_id: int
-
-
 def _linked_profile(member_id, organisation_name, member_values, on):
-    """(name, person, reason): the person is None when Central Record cannot answer for the member,
-    and `reason` then says why, for the school's notification."""
+    """(name, profile type id, reason) of the profile the member signs in as: the profile type is None
+    when Central Record cannot answer for the member, and `reason` then says why, for the school's
+    notification."""
     (
         member_pk, personal_fields, link_id, severed_at, sever_reason,
         profile_type_id, forename, surname, status, leaving_date,
@@ -245,7 +239,7 @@ def _linked_profile(member_id, organisation_name, member_values, on):
         return name, None, f"{name} is linked to the profile of {profile_name}, which is {status}."
     if Profile.left_by(leaving_date, on):
         return name, None, f"{profile_name} is a leaver from {leaving_date:%d %b %Y}."
-    return profile_name, _Person(profile_name, profile_type_id), ""
+    return profile_name, profile_type_id, ""
 
 
 def _summarise(readiness):
@@ -335,13 +329,13 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
     settings = GroupSettings.of_settings(group_settings)
     check_enabled = organisation_id is not None and Organisation.setting_in(organisation_settings, "safety_check_enabled")
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
-    name, person, reason, readiness = "", None, "", []
+    name, profile_type_id, reason, readiness = "", None, "", []
     if checked:
         requirements = enabled_requirements(organisation_id, revision)
-        name, person, reason = _linked_profile(member_id, organisation_name, row[6:-2], on)
-        if person is not None:
+        name, profile_type_id, reason = _linked_profile(member_id, organisation_name, row[6:-2], on)
+        if profile_type_id is not None:
             readiness = [
-                r for r in readiness_in(requirements, person.profile_type_id, records, on)
+                r for r in readiness_in(requirements, profile_type_id, records, on)
                 if settings.checks(r.rating_system)
             ]
             checked = bool(readiness)
@@ -349,7 +343,7 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
             checked = any(settings.checks(system) for system in requirements.systems)
     # Nothing to check (and a group whose choice leaves no enabled rating system) decides as `none`.
     rating_check = settings.rating_check if checked else "none"
-    if person is None:
+    if profile_type_id is None:
         state = UNAVAILABLE
     else:
         state = READY if all(r.ready for r in readiness) else NOT_READY

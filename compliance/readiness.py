@@ -178,7 +178,22 @@ def _requirements(systems, profile_type_ids):
     return required
 
 
-# One profile's requirements and records: read at every sign-in and on every profile page.
+# What a check record is read as, for `records_by_type`: (id, check type id, completed on, expires on,
+# not required).
+_RECORD_COLUMNS = (
+    CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on, CheckRecord.not_required,
+)
+
+
+def records_by_type(rows):
+    """{check type id: [RecordFacts]} of check records read as `_RECORD_COLUMNS`."""
+    by_type = defaultdict(list)
+    for record_id, type_id, completed_on, expires_on, not_required in rows:
+        by_type[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    return by_type
+
+
+# One profile's requirements and records, for its profile page.
 _REQUIREMENTS_OF_TYPE = Prepared(
     lambda: RatingRequirement.select(
         RatingRequirement.rating_system, CheckType.id, CheckType.name, CheckType.validity_months
@@ -186,13 +201,7 @@ _REQUIREMENTS_OF_TYPE = Prepared(
     .join(CheckType)
     .where(RatingRequirement.profile_type == Slot("profile_type"))
 )
-_RECORDS_OF_PROFILE = Prepared(
-    lambda: CheckRecord.select(
-        CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on,
-        CheckRecord.not_required,
-    )
-    .where(CheckRecord.profile == Slot("profile"))
-)
+_RECORDS_OF_PROFILE = Prepared(lambda: CheckRecord.select(*_RECORD_COLUMNS).where(CheckRecord.profile == Slot("profile")))
 
 
 class Requirements(NamedTuple):
@@ -267,20 +276,14 @@ def records_of(profile):
     """A scalar subquery of every check record of `profile` (a column of the enclosing query) as one
     value (`prepared.json_rows`), for `readiness_in`: (record id, check type id, completed on, expires on,
     not required)."""
-    rows = json_rows(
-        CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on,
-        CheckRecord.not_required,
-    )
-    return CheckRecord.select(rows).where(CheckRecord.profile == profile)
+    return CheckRecord.select(json_rows(*_RECORD_COLUMNS)).where(CheckRecord.profile == profile)
 
 
 def readiness_in(requirements, profile_type_id, records, on=None, soon_days=EXPIRING_SOON_DAYS):
     """Readiness in each of `requirements`' systems of a profile of `profile_type_id` with `records` (rows
     of `records_of`), in the systems' order."""
     on = on or datetime.date.today()
-    by_type = defaultdict(list)
-    for record_id, type_id, completed_on, expires_on, not_required in records:
-        by_type[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    by_type = records_by_type(records)
     standings = {}
     return [
         assess(system, required, by_type, on, soon_days, standings, ordered=True)
@@ -308,9 +311,7 @@ def readiness_of(profile, on=None, systems=None, soon_days=EXPIRING_SOON_DAYS):
     required = defaultdict(list)
     for system_id, check_type_id, name, validity in _REQUIREMENTS_OF_TYPE.rows(profile_type=profile.profile_type_id):
         required[system_id].append((check_type_id, name, validity))
-    records = defaultdict(list)
-    for record_id, type_id, completed_on, expires_on, not_required in _RECORDS_OF_PROFILE.rows(profile=profile.id):
-        records[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    records = records_by_type(_RECORDS_OF_PROFILE.rows(profile=profile.id))
     return [assess(s, required[s.id], records, on, soon_days) for s in systems]
 
 
