@@ -36,11 +36,16 @@ JOB_DEFAULTS = {"max_instances": 1, "coalesce": True}
 
 
 class FileSchedulerLock:
-    """For SQLite: an exclusive lock on a file beside the database, freed when the process exits."""
+    """For SQLite: an exclusive lock on a file beside the database, freed when the process exits.
+
+    The lock belongs to the process, not to the thread that took it: the keeper thread asks whether it
+    is still held, and filelock's default lock state is per thread (`thread_local=True`), which made the
+    keeper see it lost 30 seconds after start and stop every job for good.
+    """
 
     def __init__(self, path):
         self.path = path
-        self._lock = filelock.FileLock(path, is_singleton=False)
+        self._lock = filelock.FileLock(path, is_singleton=False, thread_local=False)
 
     def acquire(self):
         try:

@@ -36,13 +36,17 @@ class DropOutcome:
 
 
 def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
-    """Import every new export under `drop_root` (default: the app's TETHER_SIMS_DROP); returns the outcomes."""
+    """Import every new export under `drop_root` (default: the app's TETHER_SIMS_DROP); returns the outcomes.
+
+    Runs on the caller's database connection (the scheduler's job and `tether jobs run` open one): a
+    context of its own here would close that connection under the caller when it ended.
+    """
     if drop_root is None:
         drop_root = app.config["TETHER_SIMS_DROP"]
     if not os.path.isdir(drop_root):
         return []
     outcomes = []
-    with (app.app_context() if app is not None else nullcontext()), store.database.connection_context():
+    with store.database.connection_context() if store.database.is_closed() else nullcontext():
         for organisation, folder in _organisation_folders(drop_root):
             for path in _settled_files(folder, settle_seconds):
                 outcome = _import_once(organisation, path)

@@ -80,3 +80,12 @@ def test_the_drop_root_defaults_to_the_apps_setting(app, school, tmp_path):
 
 def test_a_missing_drop_root_imports_nothing(db, tmp_path):
     assert import_new_drops(None, tmp_path / "absent") == []
+
+
+def test_jobs_run_sims_drop_from_the_command_line_imports_the_dropped_export(app, runner, school, tmp_path):
+    app.config["TETHER_SIMS_DROP"] = str(tmp_path)
+    drop(tmp_path, school, [x.pupil("1")])
+    os.utime(tmp_path / str(school.id) / "students.xml", (0, 0))  # settled long ago
+    ran = runner.invoke(args=["jobs", "run", "sims_drop"])
+    assert ran.exit_code == 0, ran.output
+    assert "succeeded" in ran.output and Student.select().count() == 1

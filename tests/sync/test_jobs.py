@@ -142,3 +142,18 @@ def test_under_the_reloader_only_the_reloaded_child_starts_the_scheduler(app, mo
     app.config["TETHER_SCHEDULER"] = True
     assert (scheduler.init_app(app) is not None) is starts
     assert bool(started) is starts
+
+
+def test_the_file_lock_taken_by_one_thread_is_seen_held_by_the_keeper_thread(tmp_path):
+    import threading
+
+    lock = scheduler.FileSchedulerLock(str(tmp_path / "scheduler.lock"))
+    seen = []
+    try:
+        assert lock.acquire()
+        keeper = threading.Thread(target=lambda: seen.append(lock.still_held()))
+        keeper.start()
+        keeper.join()
+        assert seen == [True]
+    finally:
+        lock.release()
