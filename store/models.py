@@ -418,7 +418,7 @@ class MergeRecord(BaseModel):
 
 class SyncRun(BaseModel):
     KINDS = ("sia_import", "sia_push", "sims_students", "sever_leavers", "purge_deleted")
-    STATUSES = ("running", "succeeded", "failed", "halted")
+    STATUSES = ("running", "succeeded", "failed", "halted", "abandoned")
 
     organisation = ForeignKeyField(Organisation, null=True, backref="runs", on_delete="CASCADE")
     kind = CharField()

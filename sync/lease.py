@@ -5,9 +5,12 @@
         held.renew()       # optional: a long run extends its lease before it expires
 
 `acquire` inserts the RunLease row; the unique (organisation_id, kind) index makes a second insert
-fail, and an expired row (its holder crashed) is taken over by a conditional UPDATE that only one
-contender can win. Leaving the block deletes the row if this holder still owns it. Call it outside
-any transaction, so that other processes see the lease at once.
+fail. A row whose holder is dead is taken over by a conditional UPDATE that only one contender can win:
+at once when the holder was a process of this host that no longer exists (`kill -9`, a crash), else
+when the row has expired (a holder on another host stops renewing it). The run the dead holder was
+running is marked `abandoned`, with when and why, so it never stays "running". Leaving the block
+deletes the row if this holder still owns it. Call it outside any transaction, so that other
+processes see the lease at once.
 """
 import datetime
 import os
@@ -19,7 +22,7 @@ from contextlib import contextmanager
 from peewee import IntegrityError
 
 from store import database
-from store.models import RunLease, now
+from store.models import RunLease, SyncRun, now
 
 
 class AlreadyRunning(Exception):
@@ -45,6 +48,32 @@ class LeaseLost(Exception):
 def default_holder():
     """Who holds a lease: host, process and thread, plus a random part so two acquisitions never match."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+
+
+def _process_of(holder):
+    """(host, pid) of a holder named by `default_holder`, or None for a holder named otherwise."""
+    parts = holder.rsplit(":", 3)
+    if len(parts) != 4 or not parts[1].isascii() or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])
+
+
+def holder_is_gone(holder):
+    """Whether `holder` was a process of this host that no longer exists.
+
+    Only a process of this host can be asked; a holder elsewhere is judged by its lease's expiry. A
+    reused pid makes a dead holder look alive: the lease then waits for its expiry, the safe side.
+    """
+    process = _process_of(holder)
+    if process is None or process[0] != socket.gethostname() or process[1] == os.getpid():
+        return False
+    try:
+        os.kill(process[1], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _seconds(ttl):
@@ -95,18 +124,35 @@ def _insert(organisation_id, kind, holder, expires_at):
         return False
 
 
-def _take_over_expired(organisation_id, kind, holder, expires_at):
+def _take_over_if_dead(current, holder, expires_at):
+    """Take `current` (a lease row) for `holder` when its holder is dead; marks the run it held abandoned.
+
+    Whether the row may be taken over is decided on what was read, and the UPDATE applies only to that
+    same holder's row, so of several contenders exactly one wins.
+    """
     moment = now()
+    if holder_is_gone(current.holder):
+        why = f"the process running it ({current.holder.rsplit(':', 2)[0]}) stopped without finishing it"
+    elif current.expires_at < moment:
+        why = f"its lease expired at {current.expires_at:%Y-%m-%d %H:%M} UTC without being renewed"
+    else:
+        return False
     with database.atomic():
-        return bool(
+        taken = (
             RunLease.update(holder=holder, acquired_at=moment, expires_at=expires_at, run=None)
             .where(
-                (RunLease.organisation_id == organisation_id)
-                & (RunLease.kind == kind)
-                & (RunLease.expires_at < moment)
+                (RunLease.organisation_id == current.organisation_id)
+                & (RunLease.kind == current.kind)
+                & (RunLease.holder == current.holder)
             )
             .execute()
         )
+        if taken and current.run_id is not None:
+            SyncRun.update(
+                status="abandoned", finished_at=moment,
+                error=f"Abandoned: {why}. The next run took over on {moment:%d %b %Y at %H:%M} UTC; run it again if it did not finish.",
+            ).where((SyncRun.id == current.run_id) & (SyncRun.status == "running")).execute()
+    return bool(taken)
 
 
 @contextmanager
@@ -119,12 +165,17 @@ def acquire(organisation_id, kind, holder=None, ttl=1800):
     holder = holder or default_holder()
     ttl = _seconds(ttl)
     expires_at = now() + ttl
-    # Three tries cover the holder releasing between our failed insert and our look at its row.
+    # Three tries cover the holder releasing, or another contender taking over, between our failed
+    # insert and our look at its row.
     for _ in range(3):
-        if _insert(organisation_id, kind, holder, expires_at) or _take_over_expired(organisation_id, kind, holder, expires_at):
+        if _insert(organisation_id, kind, holder, expires_at):
             break
         current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
-        if current is not None:
+        if current is None:
+            continue
+        if _take_over_if_dead(current, holder, expires_at):
+            break
+        if not holder_is_gone(current.holder) and current.expires_at >= now():
             raise AlreadyRunning(kind, organisation_id, current.holder, current.expires_at)
     else:
         raise AlreadyRunning(kind, organisation_id)
