@@ -5,23 +5,31 @@
         held.renew()       # optional: a long run extends its lease before it expires
 
 `acquire` inserts the RunLease row; the unique (organisation_id, kind) index makes a second insert
-fail. A row whose holder is dead is taken over by a conditional UPDATE that only one contender can win:
-at once when the holder was a process of this host that no longer exists (`kill -9`, a crash), else
-when the row has expired (a holder on another host stops renewing it). The run the dead holder was
-running is marked `abandoned`, with when and why, so it never stays "running". Leaving the block
-deletes the row if this holder still owns it. Call it outside any transaction, so that other
-processes see the lease at once.
+fail. A row whose holder is dead is taken over at once by a conditional UPDATE that only one
+contender can win. How a holder is known dead:
+
+- PostgreSQL: every holder also holds a session-level advisory lock for its (organisation, kind), on a
+  connection of its own, taken before the row is written and let go after it is deleted. The lock dies
+  with its holder's connection (`kill -9`, a crash, a host gone), so a contender that can take it knows
+  that any row it finds was left by a dead holder, whatever host that ran on.
+- SQLite (one host): the holder's process no longer exists; or, as a last resort, the row has expired.
+
+The run the dead holder was running is marked `abandoned`, with when and why, so it never stays
+"running". Leaving the block deletes the row if this holder still owns it. Call it outside any
+transaction, so that other processes see the lease at once.
 """
 import datetime
+import hashlib
 import os
 import socket
 import threading
 import uuid
 from contextlib import contextmanager
 
+import psycopg
 from peewee import IntegrityError
 
-from store import database
+from store import database, is_postgres
 from store.models import RunLease, SyncRun, now
 
 
@@ -80,6 +88,31 @@ def _seconds(ttl):
     return ttl if isinstance(ttl, datetime.timedelta) else datetime.timedelta(seconds=ttl)
 
 
+class _SessionLock:
+    """PostgreSQL: the advisory lock that says a lease's holder is alive, on a connection of its own."""
+
+    def __init__(self, organisation_id, kind):
+        digest = hashlib.blake2b(f"tether lease {organisation_id} {kind}".encode(), digest_size=8).digest()
+        self.key = int.from_bytes(digest, "big", signed=True)
+        self._connection = None
+
+    def take(self):
+        """Whether this process now holds the lock (False: a live holder has it)."""
+        db = database.obj
+        connection = psycopg.connect(dbname=db.database, **db.connect_params, autocommit=True)
+        (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        if taken:
+            self._connection = connection
+        else:
+            connection.close()
+        return taken
+
+    def release(self):
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class Lease:
     """A lease this process holds."""
 
@@ -124,14 +157,15 @@ def _insert(organisation_id, kind, holder, expires_at):
         return False
 
 
-def _take_over_if_dead(current, holder, expires_at):
-    """Take `current` (a lease row) for `holder` when its holder is dead; marks the run it held abandoned.
+def _take_over_if_dead(current, holder, expires_at, holder_died=False):
+    """Take `current` (a lease row) for `holder` when its holder is dead (`holder_died`: known already);
+    marks the run it held abandoned.
 
     Whether the row may be taken over is decided on what was read, and the UPDATE applies only to that
     same holder's row, so of several contenders exactly one wins.
     """
     moment = now()
-    if holder_is_gone(current.holder):
+    if holder_died or holder_is_gone(current.holder):
         why = f"the process running it ({current.holder.rsplit(':', 2)[0]}) stopped without finishing it"
     elif current.expires_at < moment:
         why = f"its lease expired at {current.expires_at:%Y-%m-%d %H:%M} UTC without being renewed"
@@ -165,22 +199,34 @@ def acquire(organisation_id, kind, holder=None, ttl=1800):
     holder = holder or default_holder()
     ttl = _seconds(ttl)
     expires_at = now() + ttl
+    session = _SessionLock(organisation_id, kind) if is_postgres() else None
+    if session is not None and not session.take():
+        current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
+        raise AlreadyRunning(kind, organisation_id, *((current.holder, current.expires_at) if current else ()))
+    try:
+        _hold_row(organisation_id, kind, holder, expires_at, holder_died=session is not None)
+        held = Lease(organisation_id, kind, holder, ttl)
+        try:
+            yield held
+        finally:
+            held.release()
+    finally:
+        if session is not None:
+            session.release()
+
+
+def _hold_row(organisation_id, kind, holder, expires_at, holder_died):
+    """Write the lease row for `holder`, taking over a dead holder's; AlreadyRunning if a live one has it."""
     # Three tries cover the holder releasing, or another contender taking over, between our failed
     # insert and our look at its row.
     for _ in range(3):
         if _insert(organisation_id, kind, holder, expires_at):
-            break
+            return
         current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
         if current is None:
             continue
-        if _take_over_if_dead(current, holder, expires_at):
-            break
+        if _take_over_if_dead(current, holder, expires_at, holder_died):
+            return
         if not holder_is_gone(current.holder) and current.expires_at >= now():
             raise AlreadyRunning(kind, organisation_id, current.holder, current.expires_at)
-    else:
-        raise AlreadyRunning(kind, organisation_id)
-    held = Lease(organisation_id, kind, holder, ttl)
-    try:
-        yield held
-    finally:
-        held.release()
+    raise AlreadyRunning(kind, organisation_id)
