@@ -16,11 +16,17 @@ import store
 DEFAULT_PORT = 5000
 
 
+FLAG_VALUES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
+
+
 def _env_flag(name, default):
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
-    return value.strip().lower() in ("1", "on", "true", "yes")
+    try:
+        return FLAG_VALUES[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{name}={value!r} is not a yes or no; set it to true or false.") from None
 
 
 def _secret_key(instance_path):
@@ -49,6 +55,15 @@ def create_app(test_config=None):
         AUTO_MIGRATE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Off by default for the http://127.0.0.1 demo; on behind HTTPS, so the cookie never goes over http.
+        SESSION_COOKIE_SECURE=_env_flag("SESSION_COOKIE_SECURE", False),
+        REMEMBER_COOKIE_SECURE=_env_flag("SESSION_COOKIE_SECURE", False),
+        # Failed sign-ins allowed per client address and per account email (console/auth.py).
+        TETHER_LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TETHER_LOGIN_LIMIT_PER_ADDRESS") or "10 per minute; 50 per hour",
+        TETHER_LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TETHER_LOGIN_LIMIT_PER_ACCOUNT") or "5 per minute; 20 per hour",
+        # Where the counts are kept: memory is per process; e.g. redis://host:6379 shares them between processes.
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        RATELIMIT_ENABLED=True,
         WTF_CSRF_TIME_LIMIT=None,
         NODE_MODULES=os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules"),
     )
