@@ -128,7 +128,7 @@ def _in_words(seconds):
 
 def _too_many_attempts(request_limit):
     """The 429 page: what happened and when to try again, with Retry-After for machines."""
-    retry_after = max(1, math.ceil(request_limit.reset_at - time.time()))
+    retry_after = max(1, math.ceil(request_limit.window.reset_time - time.time()))
     page = render_template("auth/too_many_attempts.html", wait=_in_words(retry_after))
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(retry_after)
