@@ -10,6 +10,7 @@ import sys
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import store
 
@@ -27,6 +28,15 @@ def _env_flag(name, default):
         return FLAG_VALUES[value.strip().lower()]
     except KeyError:
         raise ValueError(f"{name}={value!r} is not a yes or no; set it to true or false.") from None
+
+
+def _env_count(name, default, most):
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) > most:
+        raise ValueError(f"{name}={value!r} is not a whole number from 0 to {most}.")
+    return int(value)
 
 
 def _secret_key(instance_path):
@@ -64,6 +74,9 @@ def create_app(test_config=None):
         # Where the counts are kept: memory is per process; e.g. redis://host:6379 shares them between processes.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         RATELIMIT_ENABLED=True,
+        # Reverse proxies in front of Tether whose X-Forwarded-For/-Proto to believe. 0 believes none, so a
+        # client cannot choose its own address; behind one proxy every client would share the proxy's.
+        TETHER_PROXIES=_env_count("TETHER_PROXIES", 0, most=5),
         WTF_CSRF_TIME_LIMIT=None,
         NODE_MODULES=os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules"),
     )
@@ -95,6 +108,10 @@ def create_app(test_config=None):
     def _close(exc):
         if not store.database.is_closed():
             store.database.close()
+
+    if app.config["TETHER_PROXIES"]:
+        proxies = app.config["TETHER_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from console import init_app as init_console
     from jobs.scheduler import init_app as init_scheduler

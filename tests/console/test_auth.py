@@ -6,6 +6,7 @@ import pytest
 from console.auth import SIGN_IN_FAILED
 from store.models import AuditEvent, User
 from tests import factories as f
+from tests.conftest import TetherClient
 
 
 @pytest.fixture
@@ -206,8 +207,29 @@ def test_session_cookie_is_secure_when_the_environment_says_so(db, monkeypatch, 
 @pytest.mark.parametrize(
     "name, value",
     [("SESSION_COOKIE_SECURE", "sometimes"), ("TETHER_LOGIN_LIMIT_PER_ADDRESS", "lots"),
-     ("TETHER_LOGIN_LIMIT_PER_ACCOUNT", "5 per fortnight")],
+     ("TETHER_LOGIN_LIMIT_PER_ACCOUNT", "5 per fortnight"), ("TETHER_PROXIES", "²")],
 )
 def test_a_setting_that_cannot_be_read_stops_the_app_with_its_name(db, monkeypatch, name, value):
     with pytest.raises(ValueError, match=name):
         _app_from_environment(db, monkeypatch, **{name: value})
+
+
+def _fail_sign_in(client, attempt, forwarded_for):
+    return client.post("/login", data={"email": f"nobody{attempt}@school.test", "password": "guess"},
+                       headers={"X-Forwarded-For": forwarded_for})
+
+
+def test_a_client_cannot_dodge_the_address_limit_by_naming_another_address(client, schools):
+    for attempt in range(10):
+        assert _fail_sign_in(client, attempt, f"198.51.100.{attempt}").status_code == 401
+    assert _fail_sign_in(client, 10, "198.51.100.99").status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(db, monkeypatch, schools):
+    app = _app_from_environment(db, monkeypatch, TETHER_PROXIES="1")
+    app.test_client_class = TetherClient
+    client = app.test_client()
+    for attempt in range(10):
+        assert _fail_sign_in(client, attempt, "198.51.100.1").status_code == 401
+    assert _fail_sign_in(client, 10, "198.51.100.1").status_code == 429
+    assert _fail_sign_in(client, 11, "198.51.100.2").status_code == 401
