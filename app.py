@@ -34,7 +34,7 @@ def _env_count(name, default, most):
     value = (os.environ.get(name) or "").strip()
     if not value:
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) > most:
+    if value not in {str(n) for n in range(most + 1)}:
         raise ValueError(f"{name}={value!r} is not a whole number from 0 to {most}.")
     return int(value)
 

@@ -1,4 +1,4 @@
-"""`tether demo seed [--force]`: seed the demo trust on both sides of the integration (the `demo` package) and print the logins."""
+"""`tether demo seed [--force]`: seed the demo trust (demo.trust) on both sides of the integration, print the logins."""
 import json
 import secrets
 import sys
