@@ -1,6 +1,7 @@
 """The sandbox seeds its own Sign In App account from what it is given, and knows nothing of Tether's side."""
 import subprocess
 import sys
+from pathlib import Path
 
 from sandbox import demo
 from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser
@@ -40,5 +41,6 @@ def test_sandbox_and_store_import_nothing_from_the_layers_above():
         "import sys, sandbox.demo, store.models; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'compliance', 'sync', 'console', 'demo', 'flask_login'}))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    repository = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=repository, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
