@@ -191,15 +191,17 @@ def _app_from_environment(db, monkeypatch, **environment):
 
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    return create_app({"TESTING": True, "DATABASE": db, "AUTO_MIGRATE": False, "SECRET_KEY": "test-secret",
-                       "TETHER_SCHEDULER": False})
+    app = create_app({"TESTING": True, "DATABASE": db, "AUTO_MIGRATE": False, "SECRET_KEY": "test-secret",
+                      "TETHER_SCHEDULER": False})
+    app.test_client_class = TetherClient
+    return app
 
 
 @pytest.mark.parametrize("setting, secure", [(None, False), ("true", True), ("false", False)])
 def test_session_cookie_is_secure_when_the_environment_says_so(db, monkeypatch, schools, setting, secure):
     app = _app_from_environment(db, monkeypatch, **({"SESSION_COOKIE_SECURE": setting} if setting else {}))
-    client = app.test_client()
-    response = client.post("/login", data={"email": "admin1@school.test", "password": "password"})
+    response = app.test_client().login("admin1@school.test")
+    assert response.status_code == 302
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert ("; Secure" in cookie) is secure
 
@@ -226,9 +228,7 @@ def test_a_client_cannot_dodge_the_address_limit_by_naming_another_address(clien
 
 
 def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(db, monkeypatch, schools):
-    app = _app_from_environment(db, monkeypatch, TETHER_PROXIES="1")
-    app.test_client_class = TetherClient
-    client = app.test_client()
+    client = _app_from_environment(db, monkeypatch, TETHER_PROXIES="1").test_client()
     for attempt in range(10):
         assert _fail_sign_in(client, attempt, "198.51.100.1").status_code == 401
     assert _fail_sign_in(client, 10, "198.51.100.1").status_code == 429
