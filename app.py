@@ -73,6 +73,7 @@ def create_app(test_config=None):
         TETHER_LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TETHER_LOGIN_LIMIT_PER_ACCOUNT") or "5 per minute; 20 per hour",
         # Where the counts are kept: memory is per process; e.g. redis://host:6379 shares them between processes.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Said for every app: the one Limiter keeps the last app's choice as its default otherwise.
         RATELIMIT_ENABLED=True,
         # Reverse proxies in front of Tether whose X-Forwarded-For/-Proto to believe. 0 believes none, so a
         # client cannot choose its own address; behind one proxy every client would share the proxy's.

@@ -62,12 +62,13 @@ class SignedInUser(UserMixin, User):
 
 @login_manager.user_loader
 def load_user(session_id):
+    """The signed-in user of a session, while its token is still theirs and their account is active."""
     match = _SESSION_ID.fullmatch(session_id or "")
     if match is None:
         return None
     user_id, token = match.groups()
     return SignedInUser.get_or_none(
-        (SignedInUser.id == int(user_id)) & (SignedInUser.session_token == token) & (SignedInUser.active == True)  # noqa: E712
+        (SignedInUser.id == int(user_id)) & (SignedInUser.session_token == token) & SignedInUser.active
     )
 
 

@@ -42,5 +42,6 @@ def test_sandbox_and_store_import_nothing_from_the_layers_above():
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'compliance', 'sync', 'console', 'demo', 'flask_login'}))"
     )
     repository = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-c", code], cwd=repository, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=repository, capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == "[]"
