@@ -10,17 +10,33 @@ import sys
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import store
 
 DEFAULT_PORT = 5000
 
 
+FLAG_VALUES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
+
+
 def _env_flag(name, default):
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
-    return value.strip().lower() in ("1", "on", "true", "yes")
+    try:
+        return FLAG_VALUES[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{name}={value!r} is not a yes or no; set it to true or false.") from None
+
+
+def _env_count(name, default, most):
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if value not in {str(n) for n in range(most + 1)}:
+        raise ValueError(f"{name}={value!r} is not a whole number from 0 to {most}.")
+    return int(value)
 
 
 def _secret_key(instance_path):
@@ -49,6 +65,19 @@ def create_app(test_config=None):
         AUTO_MIGRATE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Off by default for the http://127.0.0.1 demo; on behind HTTPS, so the cookie never goes over http.
+        SESSION_COOKIE_SECURE=_env_flag("SESSION_COOKIE_SECURE", False),
+        REMEMBER_COOKIE_SECURE=_env_flag("SESSION_COOKIE_SECURE", False),
+        # Failed sign-ins allowed per client address and per account email (console/auth.py).
+        TETHER_LOGIN_LIMIT_PER_ADDRESS=os.environ.get("TETHER_LOGIN_LIMIT_PER_ADDRESS") or "10 per minute; 50 per hour",
+        TETHER_LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("TETHER_LOGIN_LIMIT_PER_ACCOUNT") or "5 per minute; 20 per hour",
+        # Where the counts are kept: memory is per process; e.g. redis://host:6379 shares them between processes.
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Said for every app: the one Limiter keeps the last app's choice as its default otherwise.
+        RATELIMIT_ENABLED=True,
+        # Reverse proxies in front of Tether whose X-Forwarded-For/-Proto to believe. 0 believes none, so a
+        # client cannot choose its own address; behind one proxy every client would share the proxy's.
+        TETHER_PROXIES=_env_count("TETHER_PROXIES", 0, most=5),
         WTF_CSRF_TIME_LIMIT=None,
         NODE_MODULES=os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules"),
     )
@@ -80,6 +109,10 @@ def create_app(test_config=None):
     def _close(exc):
         if not store.database.is_closed():
             store.database.close()
+
+    if app.config["TETHER_PROXIES"]:
+        proxies = app.config["TETHER_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from console import init_app as init_console
     from jobs.scheduler import init_app as init_scheduler

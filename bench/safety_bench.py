@@ -2,7 +2,7 @@
 
 Run from the repository root:  .venv/bin/python -m bench.safety_bench [--rounds 15] [--seconds 2] [--clients 20]
 
-Builds its own data in a temporary SQLite database: the demo trust (`sandbox.demo.seed`), then what the
+Builds its own data in a temporary SQLite database: the demo trust (`demo.trust.seed`), then what the
 sync would make of it — the mirror of every linked group with its Sign In App settings, the member
 shadows, and a link from each member to the profile with the same email — and a safety-check token.
 The app is served by waitress on 127.0.0.1 in a subprocess. In the same run, 20 concurrent clients
@@ -47,7 +47,7 @@ def build(database_url, instance):
     app = _app(database_url, instance)
     import store
     from compliance import tokens
-    from sandbox import demo
+    from demo import trust as demo
     from sandbox.api import group_detail
     from sandbox.models import SandboxGroup, SandboxMember
     from store.models import Link, Profile, SiaConnection, SiaGroup, SiaMember

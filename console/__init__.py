@@ -4,7 +4,7 @@ import os
 from flask import abort, send_from_directory
 
 from . import nav
-from .extensions import csrf, htmx, login_manager
+from .extensions import csrf, htmx
 from .security import add_security_headers
 
 # The only files served out of node_modules: what the layout loads, nothing else.
@@ -15,16 +15,12 @@ VENDOR_FILES = {
 
 
 def init_app(app):
-    login_manager.init_app(app)
+    from . import auth
+
+    auth.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     app.after_request(add_security_headers)
-
-    from store.models import User
-
-    @login_manager.user_loader
-    def load_user(user_id):
-        return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
 
     @app.route("/vendor/<name>")
     def vendor(name):
@@ -39,7 +35,7 @@ def init_app(app):
         site, school = nav.entries()
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
-    from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
+    from . import api, audit, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)

@@ -4,8 +4,6 @@ import secrets
 from store import database
 from store.models import AuditEvent, Organisation, User, UserOrganisation
 
-from .auth import hash_password
-
 
 class AccountError(ValueError):
     """A request to create or change an account that cannot be done, with what to do instead."""
@@ -44,7 +42,9 @@ def create_user(email, role, organisation_ids=(), *, name="", password=None, act
     password = password or secrets.token_urlsafe(12)
     with database.atomic():
         _check(email, role, organisation_ids)
-        user = User.create(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+        user = User(email=email, name=name.strip(), role=role)
+        user.set_password(password)
+        user.save()
         for org_id in organisation_ids:
             UserOrganisation.create(user=user, organisation=org_id)
         AuditEvent.record("user.create", actor=actor, subject=f"user:{user.id}", after=_snapshot(user))
@@ -53,7 +53,8 @@ def create_user(email, role, organisation_ids=(), *, name="", password=None, act
 
 def update_user(user, *, role, organisation_ids, name, active, actor):
     organisation_ids = sorted(set(organisation_ids))
-    if user == actor and (not active or role != user.role):
+    # By id: the signed-in actor is the console's SignedInUser, never equal to a User by `==`.
+    if user.id == getattr(actor, "id", None) and (not active or role != user.role):
         raise AccountError("you cannot change your own role or disable yourself; ask another support user.")
     with database.atomic():
         _check(user.email, role, organisation_ids, user=user)
@@ -68,10 +69,12 @@ def update_user(user, *, role, organisation_ids, name, active, actor):
 
 
 def reset_password(user, *, actor):
-    """A new generated password, shown once to the support user who asked for it."""
+    """A new generated password, shown once to the support user who asked for it.
+
+    Every session the user had ends with the old password (User.set_password)."""
     password = secrets.token_urlsafe(12)
     with database.atomic():
-        user.password_hash = hash_password(password)
+        user.set_password(password)
         user.save()
         AuditEvent.record("user.reset_password", actor=actor, subject=f"user:{user.id}")
     return password

@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
-from sandbox import demo
+from demo import trust as demo
 from store.models import Organisation
 from sync import duplicates, links, merge, sia_import
 

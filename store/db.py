@@ -7,7 +7,7 @@ import json
 import os
 from urllib.parse import unquote, urlparse
 
-from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField
+from peewee import DatabaseProxy, Model, PostgresqlDatabase, SqliteDatabase, TextField, sort_models
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
@@ -82,6 +82,18 @@ def bind(url):
 
 def is_postgres():
     return isinstance(database.obj, PostgresqlDatabase)
+
+
+def empty_tables(models):
+    """Delete every row of these models' tables, dependents first; ids start again from 1 where the
+    database allows (PostgreSQL's TRUNCATE … RESTART IDENTITY; SQLite reuses ids of an empty table)."""
+    models = list(reversed(sort_models(models)))
+    if is_postgres():
+        tables = ", ".join(f'"{model._meta.table_name}"' for model in models)
+        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    else:
+        for model in models:
+            model.delete().execute()
 
 
 def close_all(db):

@@ -4,6 +4,7 @@ Queries that mean something to the domain live here as model methods, named for 
 (`Profile.active()`, `Link.active_for_profile(p)`), so services above never write raw SQL.
 """
 import datetime
+import secrets
 
 from peewee import (
     OP,
@@ -19,8 +20,7 @@ from peewee import (
     TextField,
     fn,
 )
-
-from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import BaseModel, JSONField
 
@@ -74,7 +74,13 @@ class Organisation(BaseModel):
         return query.join(UserOrganisation).where(UserOrganisation.user == user)
 
 
-class User(UserMixin, BaseModel):
+def new_session_token():
+    return secrets.token_urlsafe(16)
+
+
+class User(BaseModel):
+    """A console user. The login glue (Flask-Login) is the console's: see console/auth.py."""
+
     ROLES = ("support", "admin", "viewer")
 
     email = CharField(unique=True)
@@ -83,14 +89,27 @@ class User(UserMixin, BaseModel):
     role = CharField(constraints=[Check("role in ('support', 'admin', 'viewer')")])
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    # Every signed-in session carries this token and ends when it changes: on signing out and on a new
+    # password. Random rather than a counter, so a user id reused after the demo is seeded again
+    # (SQLite reuses ids) never matches a session from before.
+    session_token = CharField(default=new_session_token)
 
     @classmethod
     def by_email(cls, email):
         return cls.get_or_none(fn.LOWER(cls.email) == (email or "").strip().lower())
 
-    @property
-    def is_active(self):
-        return self.active
+    def set_password(self, password):
+        """A new password with its own salt; every session signed in before it ends. Call save() after."""
+        self.password_hash = generate_password_hash(password)
+        self.session_token = new_session_token()
+
+    def has_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self):
+        """Sign the user out everywhere: every session cookie issued so far stops working."""
+        self.session_token = new_session_token()
+        User.update(session_token=self.session_token).where(User.id == self.id).execute()
 
     def organisation_ids(self):
         if self.role == "support":

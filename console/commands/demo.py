@@ -1,4 +1,4 @@
-"""`tether demo seed [--force]`: seed the demo trust on both sides of the integration and print the logins."""
+"""`tether demo seed [--force]`: seed the demo trust (demo.trust) on both sides of the integration, print the logins."""
 import json
 import secrets
 import sys
@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from console.instance import kept_secret
-from sandbox import demo as demo_trust
+from demo import trust as demo_trust
 
 
 def demo_password(app):

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sandbox import demo
+from demo import trust as demo
 from sandbox.models import SandboxMember
 from store.models import Exclusion, Link, Organisation, Profile
 from sync import duplicates, links, merge, sia_import

@@ -34,6 +34,7 @@ import pytest
 
 import store
 from compliance import tokens
+from console.auth import SignedInUser
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -354,7 +355,7 @@ def _client(world, role):
         if user is None:
             session.pop("_user_id", None)
         else:
-            session["_user_id"], session["_fresh"] = str(user.id), True
+            session["_user_id"], session["_fresh"] = SignedInUser.get_by_id(user.id).get_id(), True
     if not hasattr(client, "token"):
         client.token = client.csrf_token()
     return client

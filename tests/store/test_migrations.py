@@ -42,3 +42,17 @@ def test_the_models_match_the_migrated_schema(db):
     """A model change without its migration fails here, on both databases."""
     diff = diff_models(db, MODELS)
     assert not diff, diff
+
+
+def test_upgrade_gives_each_existing_user_a_session_token_of_their_own(tmp_path):
+    database = open_database(str(tmp_path / "old.db"))
+    with database.connection_context():
+        Runner(database, directory=store.MIGRATIONS).up("0005_compliance_revision")
+        for email in ("one@school.test", "two@school.test"):
+            database.execute_sql(
+                "INSERT INTO \"user\" (email, name, password_hash, role, active, created_at) "
+                f"VALUES ('{email}', '', 'hash', 'admin', 1, '2024-01-01')"
+            )
+        store.migrate(database)
+        tokens = [token for (token,) in database.execute_sql('SELECT session_token FROM "user"').fetchall()]
+    assert len(set(tokens)) == 2 and all(len(token) >= 20 for token in tokens)
