@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from connectors.sims import SimsFileError, file_sha256
 from store.models import RunProblem, Student, SyncRun
+from store.search import search_terms
 from sync import students
 from sync.lease import AlreadyRunning
 
@@ -69,8 +70,9 @@ def _forget_upload(org, run):
 def index(org_id):
     org = organisation_or_404(org_id)
     search, status = request.args.get("q", "").strip(), request.args.get("status", "enabled")
-    page = paginate(students.students_of(org, search, status))
-    return render_list("students/index.html", org=org, search=search, status=status, page=page)
+    terms = search_terms(search)
+    page = paginate(students.students_of(org, terms.words, status))
+    return render_list("students/index.html", org=org, search=search, search_notice=terms.notice, status=status, page=page)
 
 
 @bp.route("/<int:student_id>")

@@ -8,7 +8,6 @@ import datetime
 from peewee import (
     OP,
     Expression,
-    Value,
     BooleanField,
     Check,
     CharField,
@@ -23,6 +22,7 @@ from peewee import (
 from flask_login import UserMixin
 
 from .db import BaseModel, JSONField
+from .search import containing
 
 
 def now():
@@ -308,8 +308,7 @@ class SiaMember(BaseModel):
     @classmethod
     def mentioning(cls, text):
         """Shadows whose personal fields contain `text` (any case): a search by name, email or role."""
-        pattern = Value(f"%{text}%", converter=False)  # a LIKE pattern, not a JSON document
-        return cls.select().where(Expression(cls.personal_fields, OP.ILIKE, pattern))
+        return cls.select().where(Expression(cls.personal_fields, OP.ILIKE, containing(text)))
 
 
 class Link(BaseModel):

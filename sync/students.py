@@ -520,15 +520,16 @@ def may_confirm(run):
     return run.kind == KIND and run.status == "halted" and not run.dry_run and not run.details.get("confirmed_by_run")
 
 
-def students_of(organisation, search="", status="enabled"):
-    """The organisation's students by surname, matching `search` in names, username or identifiers.
+def students_of(organisation, words=(), status="enabled"):
+    """The organisation's students by surname, matching every one of `words` (a search box's
+    `store.search.search_terms`) in names, username or identifiers.
 
     `status` is "enabled", "disabled" or "all".
     """
     query = Student.select().where(Student.organisation == organisation)
     if status in ("enabled", "disabled"):
         query = query.where(Student.enabled == (status == "enabled"))
-    for word in search.split():
+    for word in words:
         query = query.where(
             Student.forename.contains(word)
             | Student.surname.contains(word)
