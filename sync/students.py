@@ -25,11 +25,10 @@ from connectors.sims import SimsFileError, file_sha256, read_export
 from store import database
 from store.models import AuditEvent, Gender, RunProblem, Student, SyncRun, User, now
 
-from . import lease
+from . import runs
 from .runs import Problem
 
 KIND = "sims_students"
-LEASE_SECONDS = 30 * 60
 DEFAULT_GENDERS = (("M", "Male"), ("F", "Female"))
 PROBLEM_CODES = ("missing_forename", "missing_surname", "missing_email", "username_in_use", "invalid_record")
 COUNTS = ("created", "updated", "unchanged", "disabled", "reenabled", "failed")
@@ -372,27 +371,19 @@ def import_file(
     `confirm_disable`.
     `confirms` is the halted run this one confirms.
     """
-    with lease.acquire(organisation.id, KIND, ttl=LEASE_SECONDS) as held:
-        details = {"file_name": file_name or os.path.basename(path), "file_path": os.path.abspath(path), "format": file_format}
-        if confirms is not None:
-            details["confirms_run"] = confirms.id
-        with database.atomic():
-            run = SyncRun.create(
-                organisation=organisation, kind=KIND, trigger=trigger, dry_run=dry_run, actor=_actor(actor), details=details
-            )
-        held.attach(run)
+    details = {"file_name": file_name or os.path.basename(path), "file_path": os.path.abspath(path), "format": file_format}
+    if confirms is not None:
+        details["confirms_run"] = confirms.id
+    # The run's guard fails the run on any exception, so it never stays "running".
+    with runs.running(organisation, KIND, actor=actor, trigger=trigger, dry_run=dry_run, details=details) as tracker:
         try:
             export = read_export(path, file_format, _captions(organisation), progress)
         except SimsFileError as error:
-            details.update(file_sha256=_sha256_or_none(path), bad_file=True)
-            message = f"The export {details['file_name']} cannot be read: {error}"
-            _finish_failed(run, details, message)
-            return ImportResult(run, "failed", dict.fromkeys(COUNTS, 0), [], message)
-        try:
-            return _run(organisation, run, export, details, actor, dry_run, confirm_disable, confirms)
-        except Exception as error:
-            _finish_failed(run, details, f"The import stopped on an unexpected error and changed nothing: {error}")
-            raise
+            counts = dict.fromkeys(COUNTS, 0)
+            tracker.run.details = {**details, "file_sha256": _sha256_or_none(path), "bad_file": True}
+            failed = tracker.fail(f"The export {details['file_name']} cannot be read: {error}", counts=counts)
+            return ImportResult(tracker.run, "failed", counts, [], failed.message)
+        return _run(organisation, tracker.run, export, details, actor, dry_run, confirm_disable, confirms)
 
 
 def _run(organisation, run, export, details, actor, dry_run, confirm_disable, confirms):
@@ -415,13 +406,8 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
             details["message"] = halt
         for batch in chunked(plan.problems, 500):
             RunProblem.insert_many([{"run": run.id, **problem.to_dict()} for problem in batch]).execute()
-        run.status, run.counts, run.details = status, counts, details
-        run.done = run.total = plan.students_read
-        run.finished_at = now()
-        run.save()
         if confirms is not None:
-            confirms.details = {**confirms.details, "confirmed_by_run": run.id}
-            confirms.save()
+            SyncRun.update(details={**confirms.details, "confirmed_by_run": run.id}).where(SyncRun.id == confirms.id).execute()
         AuditEvent.record(
             "sims.import" + (".dry_run" if dry_run else ""),
             actor=actor,
@@ -430,6 +416,13 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
             after={"status": status, "counts": counts, "file": details["file_name"], "sha256": export.sha256},
             reason=details.get("confirmed", ""),
         )
+        # Last, so that if anything above fails the run (failed by its guard) does not claim this outcome.
+        run.status, run.counts, run.details = status, counts, details
+        run.done = run.total = plan.students_read
+        run.finished_at = now()
+        run.save()
+    if confirms is not None:
+        confirms.details = {**confirms.details, "confirmed_by_run": run.id}
     return ImportResult(run, status, counts, plan.problems, halt or "")
 
 
@@ -463,15 +456,6 @@ def _disable_students_not_in(organisation, person_ids, moment):
     for batch in chunked(extra, 500):
         Student.update(enabled=False, disabled_at=moment, updated_at=moment).where(Student.id.in_(batch)).execute()
     return len(extra)
-
-
-def _finish_failed(run, details, message):
-    with database.atomic():
-        run.status, run.error, run.details, run.finished_at = "failed", message, details, now()
-        run.counts = dict.fromkeys(COUNTS, 0)
-        run.save()
-        AuditEvent.record("sims.import", actor=run.actor, organisation=run.organisation_id, subject=f"run:{run.id}",
-                          after={"status": "failed"}, reason=message)
 
 
 def _sha256_or_none(path):

@@ -165,8 +165,25 @@ def test_the_writes_are_one_transaction_so_a_failure_leaves_no_partial_import(sc
         import_pupils(school, pupils(2) + pupils(5, start=50), confirm_disable=True)
     assert snapshot(school) == before
     run = SyncRun.select().order_by(SyncRun.id.desc()).get()
-    assert run.status == "failed" and "changed nothing: disk full" in run.error
+    assert run.status == "failed" and run.finished_at
+    assert "(RuntimeError: disk full)" in run.error and "changed nothing" in run.error
     assert not RunLease.select().exists()
+    monkeypatch.undo()
+    rerun = import_pupils(school, pupils(2) + pupils(5, start=50), confirm_disable=True)
+    assert rerun.status == "succeeded" and rerun.counts["created"] == 5 and rerun.counts["disabled"] == 1
+
+
+@pytest.mark.parametrize("stop", [RecursionError("maximum recursion depth exceeded"), KeyboardInterrupt()])
+def test_a_run_stopped_by_any_exception_is_failed_and_the_exception_goes_on(school, import_pupils, monkeypatch, stop):
+    def plan_import(*args):
+        raise stop
+
+    monkeypatch.setattr(students, "plan_import", plan_import)
+    with pytest.raises(type(stop)):
+        import_pupils(school, pupils(3))
+    run = SyncRun.get()
+    assert run.status == "failed" and type(stop).__name__ in run.error
+    assert not Student.select().exists() and not RunLease.select().exists()
 
 
 def test_each_run_records_its_counts_problems_file_and_an_audit_event(school, import_pupils):
