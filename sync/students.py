@@ -15,6 +15,7 @@ How a student's record is read (each rule is pinned by a test named for it):
 A record without forename, surname or email fails; so does a new username already used by another
 account: another student of the organisation, or a console user (whose email is their sign-in name).
 """
+import dataclasses
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ SYNCED_FIELDS = (
     "admission_number", "username", "forename", "surname", "dob", "gender", "fsm", "address", "postcode",
     "home_phone", "mobile", "personal_email", "work_email", "sen_information",
 )
+
+# A student's own text values (its addresses, telephones, emails and SEN provisions are read whole).
+TEXT_FIELDS = ("person_id", "admission_number", "forename", "surname", "gender")
+NUL = "\x00"
 
 HOME = {"h", "home"}
 MOBILE = {"m", "mobile"}
@@ -154,10 +159,26 @@ def _who(student):
     return f"The record at {student.where}" + (f" ({name})" if name else "")
 
 
+def _fields_holding_nul(student):
+    """The names of the student's text values that hold a NUL character, which PostgreSQL refuses in text."""
+    def holds_nul(value):
+        return isinstance(value, str) and NUL in value
+
+    held = [name for name in TEXT_FIELDS if holds_nul(getattr(student, name))]
+    for kind in ("sen_provisions", "addresses", "telephones", "emails"):
+        for item in getattr(student, kind):
+            held += [f"{kind}.{f.name}" for f in dataclasses.fields(item) if holds_nul(getattr(item, f.name))]
+    return list(dict.fromkeys(held))
+
+
 def _record_problems(student):
     """The reasons this record cannot be imported, whatever the organisation holds."""
     who = _who(student)
     problems = []
+    held = _fields_holding_nul(student)
+    if held:
+        problems.append(("invalid_record", f"{who}: {', '.join(held)} holds a NUL character, which no account may "
+                                           "hold; correct it in SIMS and export again"))
     if not student.person_id:
         problems.append(("invalid_record", f"{who} has no Person ID; add Person ID to the report in SIMS"))
     for reason in student.problems:
@@ -287,7 +308,8 @@ def plan_import(organisation, export):
 def _fail(plan, student, problems):
     plan.failed += 1
     for code, message in problems:
-        plan.problems.append(Problem(student.person_id or "", student.name, code, message))
+        # Without NUL characters, so that the problem itself can be stored (see _fields_holding_nul).
+        plan.problems.append(Problem(*(text.replace(NUL, "") for text in (student.person_id or "", student.name, code, message))))
 
 
 def _refuse_usernames_in_use(plan, accepted, existing, console_users):

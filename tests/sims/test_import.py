@@ -213,3 +213,15 @@ def test_preview_without_an_organisation_uses_a_new_organisations_defaults(db, t
         "postcode": "LS1 1AA", "home_phone": "0113 496 0000", "mobile": None, "personal_email": "pupil1@school.example",
         "work_email": None, "email_preference": "Personal", "sen_information": None,
     }
+
+
+def test_a_record_with_a_nul_in_a_field_fails_and_the_rest_is_imported(school, tmp_path):
+    path = x.write_json(tmp_path, [x.pupil("1"), x.pupil("2", forename="A\x00da", emails=[x.email(address="p2\x00@x.org")]),
+                                   x.pupil("3")])
+    result = students.import_file(school, path, actor="test")
+    assert result.status == "succeeded" and (result.counts["created"], result.counts["failed"]) == (2, 1)
+    (problem,) = RunProblem.select().where(RunProblem.run == result.run)
+    assert (problem.external_id, problem.name, problem.code) == ("2", "Ada Lovelace", "invalid_record")
+    assert problem.message == ("Person 2 (Ada Lovelace): forename, emails.address holds a NUL character, which no "
+                               "account may hold; correct it in SIMS and export again")
+    assert sorted(s.person_id for s in Student.select()) == ["1", "3"]
