@@ -58,3 +58,10 @@ def test_search_holding_a_nul_character_is_refused_in_words(client, school, box)
 def test_a_form_holding_a_nul_character_is_refused_in_words(client, school):
     response = client.post("/login", data={"email": "admin@hill.test\x00", "password": "password"})
     assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+
+
+def test_the_explain_search_answers_a_50000_character_word(client, school):
+    client.login("admin@hill.test")
+    response = client.get(f"/organisations/{school.id}/rules/explain", query_string={"q": "x" * 50_000})
+    assert response.status_code == 200
+    assert "Words longer than 100 characters were searched by their first 100." in response.get_data(as_text=True)
