@@ -2,11 +2,13 @@
 
 `read` asks Sign In App for everything a run needs before anything is written, so a Sign In App that is
 down, slow or refuses the credentials changes nothing. Only returning groups linked to the organisation
-have their members read (DESIGN §5); admin and portal users are never asked for. A NUL character in what
-Sign In App sends is removed as it is read: PostgreSQL refuses one in text, and one member's field would
-fail the school's whole import; the run names the member and the fields in a problem instead. `store_groups` and
+have their members read (DESIGN §5); admin and portal users are never asked for. `store_groups` and
 `store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
 an unchanged member costs no write.
+
+A NUL character in what Sign In App sends is removed as it is read: PostgreSQL refuses one in text, so
+one member's field would fail the school's whole import. The run names the member and the fields in an
+`invalid_text` problem instead, and the member is kept (left out, it would look gone from Sign In App).
 """
 import hashlib
 from dataclasses import dataclass, field, replace
@@ -29,7 +31,7 @@ class Snapshot:
 
     groups: list  # every group of the account, with integration settings
     members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
-    problems: list = field(default_factory=list)  # members whose fields held a NUL character, removed
+    problems: list = field(default_factory=list)  # members and groups whose text held a NUL character, removed
 
     def synced_groups(self, organisation_id):
         return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]

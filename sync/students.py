@@ -307,9 +307,10 @@ def plan_import(organisation, export):
 
 def _fail(plan, student, problems):
     plan.failed += 1
+    # Without NUL characters, so that the problem itself can be stored (see _fields_holding_nul).
+    person_id, name = (student.person_id or "").replace(NUL, ""), student.name.replace(NUL, "")
     for code, message in problems:
-        # Without NUL characters, so that the problem itself can be stored (see _fields_holding_nul).
-        plan.problems.append(Problem(*(text.replace(NUL, "") for text in (student.person_id or "", student.name, code, message))))
+        plan.problems.append(Problem(person_id, name, code, message.replace(NUL, "")))
 
 
 def _refuse_usernames_in_use(plan, accepted, existing, console_users):
@@ -429,7 +430,8 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
         for batch in chunked(plan.problems, 500):
             RunProblem.insert_many([{"run": run.id, **problem.to_dict()} for problem in batch]).execute()
         if confirms is not None:
-            SyncRun.update(details={**confirms.details, "confirmed_by_run": run.id}).where(SyncRun.id == confirms.id).execute()
+            confirms.details = {**confirms.details, "confirmed_by_run": run.id}
+            confirms.save()
         AuditEvent.record(
             "sims.import" + (".dry_run" if dry_run else ""),
             actor=actor,
@@ -443,8 +445,6 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
         run.done = run.total = plan.students_read
         run.finished_at = now()
         run.save()
-    if confirms is not None:
-        confirms.details = {**confirms.details, "confirmed_by_run": run.id}
     return ImportResult(run, status, counts, plan.problems, halt or "")
 
 
