@@ -5,6 +5,7 @@ from flask import abort, send_from_directory
 
 from . import nav
 from .extensions import csrf, htmx
+from .inputs import refuse_nul_characters
 from .security import add_security_headers
 
 # The only files served out of node_modules: what the layout loads, nothing else.
@@ -21,6 +22,7 @@ def init_app(app):
     csrf.init_app(app)
     htmx.init_app(app)
     app.after_request(add_security_headers)
+    app.before_request(refuse_nul_characters)
 
     @app.route("/vendor/<name>")
     def vendor(name):

@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 
 from rules import RuleError
 from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
+from store.search import search_terms
 from sync import mapping
 
 from . import nav
@@ -208,7 +209,8 @@ def apply_type_changes(org_id):
 @login_required
 def explain(org_id):
     org = organisation_or_404(org_id)
-    q = request.args.get("q", "").strip()
+    searched = search_terms(request.args.get("q", ""))
+    q = " ".join(searched.words)
     groups = {g.id: g for g in SiaGroup.synced_for(org)}
     candidates = []
     if q and groups:
@@ -223,7 +225,8 @@ def explain(org_id):
     if member_id:
         chosen = SiaMember.get_or_none((SiaMember.id == member_id) & SiaMember.group.in_(list(groups) or [0])) or abort(404)
     traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)
-    context = dict(org=org, q=q, candidates=candidates, chosen=chosen, traced=traced, winner=winner)
+    context = dict(org=org, q=q, search_notice=searched.notice, candidates=candidates, chosen=chosen, traced=traced,
+                   winner=winner)
     if request.headers.get("HX-Request") == "true":
         return render_block("mapping/explain.html", "explain_results", **context)
     return render_template("mapping/explain.html", **context)

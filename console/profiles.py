@@ -15,6 +15,7 @@ from jinja2_fragments.flask import render_block
 
 from compliance import readiness as readiness_service
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
+from store.search import search_terms
 from sync import links, merge
 
 from . import nav
@@ -43,7 +44,8 @@ def _profile_as_seen(org, profile_id, field="version"):
     return profile
 
 
-def _matching_profiles(org, search, status, type_id, linked):
+def _matching_profiles(org, words, status, type_id, linked):
+    """The organisation's profiles matching every one of `words` (a search box's `search_terms`) and the filters."""
     query = Profile.select(Profile, ProfileType).join(ProfileType).where(Profile.organisation == org)
     if status != "all":
         query = query.where(Profile.status == status)
@@ -52,7 +54,7 @@ def _matching_profiles(org, search, status, type_id, linked):
     if linked:
         linked_ids = Link.active().where(Link.organisation == org).select(Link.profile)
         query = query.where(Profile.id.in_(linked_ids) if linked == "linked" else Profile.id.not_in(linked_ids))
-    for term in search.split():
+    for term in words:
         query = query.where(
             Profile.forename.contains(term) | Profile.surname.contains(term) | Profile.email.contains(term)
         )
@@ -73,11 +75,13 @@ def index(org_id):
         "type": request.args.get("type", 0, type=int),
         "linked": request.args.get("linked") if request.args.get("linked") in LINKED else "",
     }
-    page = paginate(_matching_profiles(org, filters["q"], filters["status"], filters["type"], filters["linked"]))
+    terms = search_terms(filters["q"])
+    page = paginate(_matching_profiles(org, terms.words, filters["status"], filters["type"], filters["linked"]))
     return render_list(
         "profiles/index.html",
         org=org,
         filters=filters,
+        search_notice=terms.notice,
         page=page,
         linked_ids={link.profile_id for link in Link.active().where(Link.profile.in_([p.id for p in page.items]))},
         profile_types=ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position),
@@ -210,8 +214,10 @@ def merge_with(org_id, profile_id):
     removed_id = request.args.get("removed", type=int)
     if removed_id is None:
         search = request.args.get("q", "").strip()
-        candidates = _matching_profiles(org, search, "active", 0, "").where(Profile.id != kept.id).limit(PER_PAGE)
-        return render_template("profiles/merge_pick.html", org=org, kept=kept, search=search, candidates=candidates)
+        terms = search_terms(search)
+        candidates = _matching_profiles(org, terms.words, "active", 0, "").where(Profile.id != kept.id).limit(PER_PAGE)
+        return render_template("profiles/merge_pick.html", org=org, kept=kept, search=search, search_notice=terms.notice,
+                               candidates=candidates)
     removed = profile_or_404(org, removed_id)
     return render_template(
         "profiles/merge.html", org=org, kept=kept, removed=removed, rows=merge.comparison(kept, removed),

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from connectors.sims import SimsFileError, file_sha256
 from store.models import RunProblem, Student, SyncRun
+from store.search import search_terms
 from sync import students
 from sync.lease import AlreadyRunning
 
@@ -57,10 +58,12 @@ def _upload_path(org, digest):
     return path
 
 
-def _forget_upload(org, run):
-    """An upload is kept only while a halted run may still be confirmed: it holds pupils' personal data."""
-    path = run.details.get("file_path") or ""
-    if run.status != "halted" and os.path.dirname(path) == _uploads(org) and os.path.exists(path):
+def _forget_upload(org, path, run=None):
+    """An upload is kept only while a halted run may still be confirmed: it holds pupils' personal data.
+
+    Without a run (its import stopped on an exception, and the run says why) the upload goes too."""
+    halted = run is not None and run.status == "halted"
+    if not halted and os.path.dirname(path) == _uploads(org) and os.path.exists(path):
         os.remove(path)
 
 
@@ -69,8 +72,9 @@ def _forget_upload(org, run):
 def index(org_id):
     org = organisation_or_404(org_id)
     search, status = request.args.get("q", "").strip(), request.args.get("status", "enabled")
-    page = paginate(students.students_of(org, search, status))
-    return render_list("students/index.html", org=org, search=search, status=status, page=page)
+    terms = search_terms(search)
+    page = paginate(students.students_of(org, terms.words, status))
+    return render_list("students/index.html", org=org, search=search, search_notice=terms.notice, status=status, page=page)
 
 
 @bp.route("/<int:student_id>")
@@ -102,6 +106,9 @@ def upload(org_id):
         os.remove(path)
         flash(f"{export.filename} cannot be read: {error}", "error")
         return render_template("students/upload.html", org=org), 400
+    except BaseException:
+        os.remove(path)
+        raise
     return render_template(
         "students/preview.html",
         org=org,
@@ -129,7 +136,10 @@ def import_upload(org_id):
     except AlreadyRunning as error:
         flash(f"Not imported: {error}.", "error")
         return redirect(url_for(".runs", org_id=org.id))
-    _forget_upload(org, result.run)
+    except BaseException:
+        _forget_upload(org, path)
+        raise
+    _forget_upload(org, path, result.run)
     return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
 
 
@@ -177,12 +187,16 @@ def problems_csv(org_id, run_id):
 def confirm(org_id, run_id):
     org = organisation_or_404(org_id)
     sims_run = _run_or_404(org, run_id)
+    path = sims_run.details.get("file_path") or ""
     try:
         result = students.confirm_halted_run(sims_run, actor=current_user)
     except (students.CannotConfirm, AlreadyRunning) as error:
         flash(str(error), "error")
         return redirect(url_for(".run", org_id=org.id, run_id=sims_run.id))
-    _forget_upload(org, result.run)
+    except BaseException:
+        _forget_upload(org, path)
+        raise
+    _forget_upload(org, path, result.run)
     return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
 
 

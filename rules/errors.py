@@ -3,13 +3,24 @@
 from dataclasses import dataclass
 
 
+# A longer line is shown as the stretch around the caret, so the error about an overlong rule stays short.
+SNIPPET_WIDTH = 80
+ELLIPSIS = "…"
+
+
 def caret_snippet(text: str, line: int, column: int) -> str:
     """The rule's `line` with a caret under `column` (both 1-based); tabs are kept so the caret lines up."""
     lines = text.splitlines() or [""]
     source = lines[min(max(line, 1), len(lines)) - 1]
-    indent = "".join("\t" if char == "\t" else " " for char in source[: max(column - 1, 0)])
+    before, after = "", ""
+    if len(source) > SNIPPET_WIDTH:
+        start = max(0, min(column - 1 - SNIPPET_WIDTH // 2, len(source) - SNIPPET_WIDTH))
+        before = ELLIPSIS if start else ""
+        after = ELLIPSIS if start + SNIPPET_WIDTH < len(source) else ""
+        source, column = source[start:start + SNIPPET_WIDTH], column - start
+    indent = " " * len(before) + "".join("\t" if char == "\t" else " " for char in source[: max(column - 1, 0)])
     indent += " " * max(column - 1 - len(source), 0)
-    return f"{source}\n{indent}^"
+    return f"{before}{source}{after}\n{indent}^"
 
 
 class RuleError(ValueError):

@@ -12,7 +12,19 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from .errors import RuleError
 from .members import normalise
-from .syntax import CUSTOM_PREFIX, MAX_DEPTH, MEMBER_FIELDS, And, Comparison, Condition, Not, Operator, Or
+from .syntax import (
+    CUSTOM_PREFIX,
+    MAX_COMPARISONS,
+    MAX_DEPTH,
+    MAX_LENGTH,
+    MEMBER_FIELDS,
+    And,
+    Comparison,
+    Condition,
+    Not,
+    Operator,
+    Or,
+)
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "mapping.lark"
 
@@ -38,6 +50,9 @@ LIKELY_MEANT = {
 VALUE_TERMINALS = {"WORD", "DOUBLE_QUOTED", "SINGLE_QUOTED"}
 QUOTED_TERMINALS = {"DOUBLE_QUOTED", "SINGLE_QUOTED"}
 KEYWORD_TERMINALS = {"_OR", "_AND", "_NOT", "_IN", "_IS", "_EMPTY"}
+# Every comparison has exactly one of these: its operator, the 'in' of (not) in, or the 'is' of is (not) empty.
+COMPARISON_TERMINALS = {"EQUALS", "NOT_EQUALS", "CONTAINS", "NOT_CONTAINS", "STARTS_WITH", "ENDS_WITH", "_IN", "_IS"}
+SPLIT_IT = "split it into several rules"
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
@@ -177,6 +192,10 @@ def parse(text: str) -> Condition:
         raise RuleError(f"a rule must be text, not {type(text).__name__}", "", 1, 1)
     if not text.strip():
         raise RuleError(f"the rule is empty; write a condition, {CONDITION_EXAMPLE}", text, 1, 1)
+    if len(text) > MAX_LENGTH:
+        line, column = _position(text, MAX_LENGTH)
+        raise RuleError(f"a rule may have at most {MAX_LENGTH:,} characters; this one has {len(text):,}; {SPLIT_IT}",
+                        text, line, column)
     try:
         condition = _parse_tokens(text)
     except RuleError:
@@ -190,17 +209,32 @@ def parse(text: str) -> Condition:
         # Callers are promised a RuleError for any text at all, even if lark or this module has a bug.
         raise RuleError(f"this rule could not be read ({type(error).__name__})", text, 1, 1) from error
     if condition.depth > MAX_DEPTH:
-        raise RuleError(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)", text, 1, 1)
+        raise RuleError(f"the rule is nested too deeply (more than {MAX_DEPTH} levels); {SPLIT_IT}", text, 1, 1)
     return condition
 
 
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the character at `offset`."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
 def _parse_tokens(text: str) -> Condition:
-    """Feeds the parser one token at a time so that an error can say what came before it."""
+    """Feeds the parser one token at a time so that an error can say what came before it.
+
+    The comparisons are counted first, from the tokens alone, so that a rule with too many is refused
+    before any of it is parsed."""
     lark = _lark()
+    tokens = list(lark.lex(text))
+    operators = [token for token in tokens if token.type in COMPARISON_TERMINALS]
+    if len(operators) > MAX_COMPARISONS:
+        first_extra = operators[MAX_COMPARISONS]
+        raise RuleError(f"a rule may have at most {MAX_COMPARISONS} comparisons; this one has {len(operators):,}; "
+                        f"{SPLIT_IT}", text, first_extra.line, first_extra.column)
     parser = lark.parse_interactive()
     previous = None
     open_parentheses: list[_Opening] = []
-    for token in lark.lex(text):
+    for token in tokens:
         try:
             parser.feed_token(token)
         except UnexpectedToken as unexpected:

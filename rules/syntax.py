@@ -7,6 +7,10 @@ from enum import StrEnum
 MEMBER_FIELDS = ("group", "role", "email", "first_name", "last_name", "name")
 CUSTOM_PREFIX = "custom."
 
+# Bigger rules are refused before they are parsed: a school's real rules are a few lines, and reading,
+# compiling and previewing a rule costs time in proportion to its size on a thread a sign-in may need.
+MAX_LENGTH = 2000
+MAX_COMPARISONS = 100
 # Deeper rules are refused: nobody writes them on purpose, and Python's own parser has a nesting limit.
 MAX_DEPTH = 50
 

@@ -9,7 +9,6 @@ import secrets
 from peewee import (
     OP,
     Expression,
-    Value,
     BooleanField,
     Check,
     CharField,
@@ -23,6 +22,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import BaseModel, JSONField
+from .search import containing
 
 
 def now():
@@ -327,8 +327,7 @@ class SiaMember(BaseModel):
     @classmethod
     def mentioning(cls, text):
         """Shadows whose personal fields contain `text` (any case): a search by name, email or role."""
-        pattern = Value(f"%{text}%", converter=False)  # a LIKE pattern, not a JSON document
-        return cls.select().where(Expression(cls.personal_fields, OP.ILIKE, pattern))
+        return cls.select().where(Expression(cls.personal_fields, OP.ILIKE, containing(text)))
 
 
 class Link(BaseModel):

@@ -36,6 +36,7 @@ from store.models import (
     SiaMember,
     SyncRun,
 )
+from store.search import search_terms
 
 from .duplicates import normalise
 from .links import can_restore, previous_member
@@ -776,8 +777,11 @@ def diagnose(organisation, query, on=None, client=None, other_schools=False):
     `other_schools` also searches members of groups linked to the trust's other schools (support only:
     it is how "the group is linked to another organisation" is found).
     """
-    terms = normalise(query).split()
+    searched = search_terms(normalise(query))
+    terms = searched.words
     diagnosis = Diagnosis(query=" ".join(terms))
+    if searched.notice:
+        diagnosis.notes.append(searched.notice)
     if not terms:
         return diagnosis
     on = on or datetime.date.today()

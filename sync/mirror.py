@@ -5,9 +5,13 @@ down, slow or refuses the credentials changes nothing. Only returning groups lin
 have their members read (DESIGN §5); admin and portal users are never asked for. `store_groups` and
 `store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
 an unchanged member costs no write.
+
+A NUL character in what Sign In App sends is removed as it is read: PostgreSQL refuses one in text, so
+one member's field would fail the school's whole import. The run names the member and the fields in an
+`invalid_text` problem instead, and the member is kept (left out, it would look gone from Sign In App).
 """
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import orjson
@@ -15,7 +19,10 @@ import orjson
 from store import database
 from store.models import SiaGroup, SiaMember, now
 
+from .runs import Problem
+
 ROWS_PER_INSERT = 500
+NUL = "\x00"
 
 
 @dataclass
@@ -24,6 +31,7 @@ class Snapshot:
 
     groups: list  # every group of the account, with integration settings
     members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
+    problems: list = field(default_factory=list)  # members and groups whose text held a NUL character, removed
 
     def synced_groups(self, organisation_id):
         return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
@@ -34,11 +42,59 @@ def read(client, organisation):
 
     Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
     """
-    groups = [client.group(summary.id) for summary in client.list_groups()]
-    snapshot = Snapshot(groups=groups)
+    snapshot = Snapshot(groups=[])
+    snapshot.groups = [_without_nul_in_name(client.group(summary.id), snapshot.problems) for summary in client.list_groups()]
     for group in snapshot.synced_groups(organisation.id):
-        snapshot.members[group.id] = list(client.members(group.id))
+        snapshot.members[group.id] = [_without_nul(member, snapshot.problems) for member in client.members(group.id)]
     return snapshot
+
+
+def _holds_nul(value):
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _nul_removed(value):
+    if isinstance(value, str):
+        return value.replace(NUL, "")
+    if isinstance(value, dict):
+        return {_nul_removed(key): _nul_removed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nul_removed(item) for item in value]
+    return value
+
+
+def _without_nul(member, problems):
+    """The member with NUL characters removed from its personal fields; a problem in `problems` names them."""
+    fields = member.personal_fields
+    if not _holds_nul(fields) and not _holds_nul(member.updated_at):
+        return member
+    held = [_nul_removed(key) for key, value in fields.items() if _holds_nul(key) or _holds_nul(value)]
+    cleaned = replace(member, personal_fields=_nul_removed(fields), updated_at=_nul_removed(member.updated_at))
+    problems.append(Problem(
+        str(member.id), cleaned.name, "invalid_text",
+        f"Sign In App member {member.id} ({cleaned.name or 'no name'}): a NUL character in "
+        f"{', '.join(held) or 'updated_at'} was removed before saving; correct the field in Sign In App",
+    ))
+    return cleaned
+
+
+def _without_nul_in_name(group, problems):
+    """The group with NUL characters removed from its name; a problem in `problems` says so."""
+    if not _holds_nul(group.name):
+        return group
+    cleaned = replace(group, name=_nul_removed(group.name))
+    problems.append(Problem(
+        str(group.id), cleaned.name, "invalid_text",
+        f"Sign In App group {group.id} ({cleaned.name}): a NUL character in its name was removed before saving; "
+        "rename the group in Sign In App",
+    ))
+    return cleaned
 
 
 def digest(member):

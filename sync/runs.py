@@ -33,7 +33,26 @@ KIND_LABELS = {
     "sia_push": "Sign In App push",
     "sever_leavers": "Leaver severing",
     "purge_deleted": "Purge of deleted profiles",
+    "sims_students": "SIMS import",
 }
+
+# What a run that stopped on an unexpected error has left, by kind, for its error message.
+LEFT_BY_A_STOP = {
+    "sims_students": "The import writes in one transaction, so it changed nothing; run it again once the cause is fixed.",
+}
+LEFT_BY_A_STOPPED_BATCH_RUN = (
+    "Every batch written before it is kept; run it again to finish, and report the error if it repeats."
+)
+
+
+def stopped_message(kind, error):
+    """The error of a run that an exception stopped: what it was and what the run has left.
+
+    Any exception at all stops a run this way — a RecursionError or MemoryError, and also Ctrl-C
+    (KeyboardInterrupt) or SystemExit in the CLI, which go on once the run is closed: a run left
+    "running" would say so for good."""
+    what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"The run stopped on an unexpected error ({what}). {LEFT_BY_A_STOP.get(kind, LEFT_BY_A_STOPPED_BATCH_RUN)}"
 
 
 @dataclass(frozen=True)
@@ -218,10 +237,7 @@ class _Guard:
     def __exit__(self, kind, error, traceback):
         try:
             if error is not None and self.tracker.result is None:
-                self.tracker.fail(
-                    f"The run stopped on an unexpected error ({type(error).__name__}: {error}). Every batch "
-                    "written before it is kept; run it again to finish, and report the error if it repeats."
-                )
+                self.tracker.fail(stopped_message(self.tracker.run.kind, error))
         finally:
             self._paused.__exit__(None, None, None)
         return False

@@ -56,7 +56,7 @@ def _import(tracker, organisation, client, progress, batch_size, today):
         with nullcontext(client) if client is not None else client_for(connection) as sia:
             snapshot = mirror.read(sia, organisation)
             plan = planning.build(organisation, connection, snapshot, today)
-            tracker.add_problems(plan.problems)
+            tracker.add_problems(snapshot.problems + plan.problems)
             if tracker.run.dry_run:
                 return tracker.finish(
                     plan.counts, details={"decisions": [d.to_dict() for d in plan.decisions[:DECISIONS_KEPT]]}

@@ -15,6 +15,7 @@ How a student's record is read (each rule is pinned by a test named for it):
 A record without forename, surname or email fails; so does a new username already used by another
 account: another student of the organisation, or a console user (whose email is their sign-in name).
 """
+import dataclasses
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -25,11 +26,10 @@ from connectors.sims import SimsFileError, file_sha256, read_export
 from store import database
 from store.models import AuditEvent, Gender, RunProblem, Student, SyncRun, User, now
 
-from . import lease
+from . import runs
 from .runs import Problem
 
 KIND = "sims_students"
-LEASE_SECONDS = 30 * 60
 DEFAULT_GENDERS = (("M", "Male"), ("F", "Female"))
 PROBLEM_CODES = ("missing_forename", "missing_surname", "missing_email", "username_in_use", "invalid_record")
 COUNTS = ("created", "updated", "unchanged", "disabled", "reenabled", "failed")
@@ -40,6 +40,10 @@ SYNCED_FIELDS = (
     "admission_number", "username", "forename", "surname", "dob", "gender", "fsm", "address", "postcode",
     "home_phone", "mobile", "personal_email", "work_email", "sen_information",
 )
+
+# A student's own text values (its addresses, telephones, emails and SEN provisions are read whole).
+TEXT_FIELDS = ("person_id", "admission_number", "forename", "surname", "gender")
+NUL = "\x00"
 
 HOME = {"h", "home"}
 MOBILE = {"m", "mobile"}
@@ -155,10 +159,26 @@ def _who(student):
     return f"The record at {student.where}" + (f" ({name})" if name else "")
 
 
+def _fields_holding_nul(student):
+    """The names of the student's text values that hold a NUL character, which PostgreSQL refuses in text."""
+    def holds_nul(value):
+        return isinstance(value, str) and NUL in value
+
+    held = [name for name in TEXT_FIELDS if holds_nul(getattr(student, name))]
+    for kind in ("sen_provisions", "addresses", "telephones", "emails"):
+        for item in getattr(student, kind):
+            held += [f"{kind}.{f.name}" for f in dataclasses.fields(item) if holds_nul(getattr(item, f.name))]
+    return list(dict.fromkeys(held))
+
+
 def _record_problems(student):
     """The reasons this record cannot be imported, whatever the organisation holds."""
     who = _who(student)
     problems = []
+    held = _fields_holding_nul(student)
+    if held:
+        problems.append(("invalid_record", f"{who}: {', '.join(held)} holds a NUL character, which no account may "
+                                           "hold; correct it in SIMS and export again"))
     if not student.person_id:
         problems.append(("invalid_record", f"{who} has no Person ID; add Person ID to the report in SIMS"))
     for reason in student.problems:
@@ -287,8 +307,10 @@ def plan_import(organisation, export):
 
 def _fail(plan, student, problems):
     plan.failed += 1
+    # Without NUL characters, so that the problem itself can be stored (see _fields_holding_nul).
+    person_id, name = (student.person_id or "").replace(NUL, ""), student.name.replace(NUL, "")
     for code, message in problems:
-        plan.problems.append(Problem(student.person_id or "", student.name, code, message))
+        plan.problems.append(Problem(person_id, name, code, message.replace(NUL, "")))
 
 
 def _refuse_usernames_in_use(plan, accepted, existing, console_users):
@@ -372,27 +394,19 @@ def import_file(
     `confirm_disable`.
     `confirms` is the halted run this one confirms.
     """
-    with lease.acquire(organisation.id, KIND, ttl=LEASE_SECONDS) as held:
-        details = {"file_name": file_name or os.path.basename(path), "file_path": os.path.abspath(path), "format": file_format}
-        if confirms is not None:
-            details["confirms_run"] = confirms.id
-        with database.atomic():
-            run = SyncRun.create(
-                organisation=organisation, kind=KIND, trigger=trigger, dry_run=dry_run, actor=_actor(actor), details=details
-            )
-        held.attach(run)
+    details = {"file_name": file_name or os.path.basename(path), "file_path": os.path.abspath(path), "format": file_format}
+    if confirms is not None:
+        details["confirms_run"] = confirms.id
+    # The run's guard fails the run on any exception, so it never stays "running".
+    with runs.running(organisation, KIND, actor=actor, trigger=trigger, dry_run=dry_run, details=details) as tracker:
         try:
             export = read_export(path, file_format, _captions(organisation), progress)
         except SimsFileError as error:
-            details.update(file_sha256=_sha256_or_none(path), bad_file=True)
-            message = f"The export {details['file_name']} cannot be read: {error}"
-            _finish_failed(run, details, message)
-            return ImportResult(run, "failed", dict.fromkeys(COUNTS, 0), [], message)
-        try:
-            return _run(organisation, run, export, details, actor, dry_run, confirm_disable, confirms)
-        except Exception as error:
-            _finish_failed(run, details, f"The import stopped on an unexpected error and changed nothing: {error}")
-            raise
+            counts = dict.fromkeys(COUNTS, 0)
+            tracker.run.details = {**details, "file_sha256": _sha256_or_none(path), "bad_file": True}
+            failed = tracker.fail(f"The export {details['file_name']} cannot be read: {error}", counts=counts)
+            return ImportResult(tracker.run, "failed", counts, [], failed.message)
+        return _run(organisation, tracker.run, export, details, actor, dry_run, confirm_disable, confirms)
 
 
 def _run(organisation, run, export, details, actor, dry_run, confirm_disable, confirms):
@@ -415,10 +429,6 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
             details["message"] = halt
         for batch in chunked(plan.problems, 500):
             RunProblem.insert_many([{"run": run.id, **problem.to_dict()} for problem in batch]).execute()
-        run.status, run.counts, run.details = status, counts, details
-        run.done = run.total = plan.students_read
-        run.finished_at = now()
-        run.save()
         if confirms is not None:
             confirms.details = {**confirms.details, "confirmed_by_run": run.id}
             confirms.save()
@@ -430,6 +440,11 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
             after={"status": status, "counts": counts, "file": details["file_name"], "sha256": export.sha256},
             reason=details.get("confirmed", ""),
         )
+        # Last, so that if anything above fails the run (failed by its guard) does not claim this outcome.
+        run.status, run.counts, run.details = status, counts, details
+        run.done = run.total = plan.students_read
+        run.finished_at = now()
+        run.save()
     return ImportResult(run, status, counts, plan.problems, halt or "")
 
 
@@ -463,15 +478,6 @@ def _disable_students_not_in(organisation, person_ids, moment):
     for batch in chunked(extra, 500):
         Student.update(enabled=False, disabled_at=moment, updated_at=moment).where(Student.id.in_(batch)).execute()
     return len(extra)
-
-
-def _finish_failed(run, details, message):
-    with database.atomic():
-        run.status, run.error, run.details, run.finished_at = "failed", message, details, now()
-        run.counts = dict.fromkeys(COUNTS, 0)
-        run.save()
-        AuditEvent.record("sims.import", actor=run.actor, organisation=run.organisation_id, subject=f"run:{run.id}",
-                          after={"status": "failed"}, reason=message)
 
 
 def _sha256_or_none(path):
@@ -520,15 +526,16 @@ def may_confirm(run):
     return run.kind == KIND and run.status == "halted" and not run.dry_run and not run.details.get("confirmed_by_run")
 
 
-def students_of(organisation, search="", status="enabled"):
-    """The organisation's students by surname, matching `search` in names, username or identifiers.
+def students_of(organisation, words=(), status="enabled"):
+    """The organisation's students by surname, matching every one of `words` (a search box's
+    `store.search.search_terms`) in names, username or identifiers.
 
     `status` is "enabled", "disabled" or "all".
     """
     query = Student.select().where(Student.organisation == organisation)
     if status in ("enabled", "disabled"):
         query = query.where(Student.enabled == (status == "enabled"))
-    for word in search.split():
+    for word in words:
         query = query.where(
             Student.forename.contains(word)
             | Student.surname.contains(word)

@@ -3,19 +3,32 @@
 For exporters that can nest: each student carries its own lists of SEN provisions, addresses,
 telephones and emails, so there is nothing to group. Values are read as leniently as the XML ones.
 """
+import itertools
 import json
+import re
 
 from .normalise import Address, Email, SenProvision, SimsFileError, SimsStudent, Telephone, boolean, date, text
 
 EXAMPLE = '{"students": [{"person_id": "1234", "forename": "Ada", "surname": "Lovelace", "emails": [...]}]}'
 
+# A Tether JSON export nests five levels ({"students": [{"emails": [{...}]}]}). Python's JSON reader
+# recurses once per level and fails with a RecursionError near a thousand, so depth is checked first.
+MAX_NESTING = 32
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
+
 
 def read_json(stream):
     """Students of a Tether JSON export read from the binary `stream`; returns (students, entries)."""
+    data = stream.read()
     try:
-        document = json.loads(stream.read())
+        document_text = data.decode(json.detect_encoding(data))
     except UnicodeDecodeError:
         raise SimsFileError("the file is not text in UTF-8 or UTF-16, so it cannot be JSON. Save it as UTF-8.") from None
+    _refuse_deep_nesting(document_text)
+    try:
+        document = json.loads(document_text)
     except json.JSONDecodeError as error:
         raise SimsFileError(
             f"the file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}). "
@@ -25,6 +38,17 @@ def read_json(stream):
         raise SimsFileError(f"the JSON has no \"students\" list at its top. A Tether JSON export looks like {EXAMPLE}")
     entries = document["students"]
     return [_student(entry, position) for position, entry in enumerate(entries, start=1)], len(entries)
+
+
+def _refuse_deep_nesting(document_text):
+    """SimsFileError when brackets outside strings nest deeper than MAX_NESTING."""
+    brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", document_text))
+    depths = itertools.accumulate(_DEPTH_CHANGE[bracket] for bracket in brackets)
+    if any(depth > MAX_NESTING for depth in depths):
+        raise SimsFileError(
+            f"the file nests deeper than {MAX_NESTING} levels; it is not a Tether JSON export. "
+            f"A Tether JSON export looks like {EXAMPLE}"
+        )
 
 
 def _student(entry, position):

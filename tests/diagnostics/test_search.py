@@ -4,7 +4,8 @@ import pytest
 
 from connectors.sia import client_for
 from sandbox.models import SandboxGroup
-from store.models import Exclusion
+from store.models import Exclusion, SiaMember
+from store.search import search_terms
 from sync import diagnostics, sia_import
 from tests import factories as f
 from tests.sandbox import helpers as sandbox_helpers
@@ -53,6 +54,30 @@ def test_search_does_not_show_another_organisations_profiles(school):
     dale = f.organisation("Dale School")
     f.profile(dale, "Ada", "Dale")
     assert [p.name for p in diagnose(school.org, "ada").people] == ["Ada Lovelace"]
+
+
+def test_search_ignores_control_characters_even_on_postgresql(school):
+    assert [p.name for p in diagnose(school.org, "ada\x00 love\x07lace").people] == ["Ada Lovelace"]
+
+
+def test_search_looks_at_the_first_ten_words_and_says_so(school):
+    found = diagnose(school.org, " ".join(["lovelace"] * 79))
+    assert [p.name for p in found.people] == ["Ada Lovelace"]
+    assert found.notes == ["Only the first 10 words were searched."]
+
+
+def test_search_terms_are_bounded_and_cleaned():
+    terms = search_terms("  a\x00b " + "c" * 150 + " " + " ".join(str(n) for n in range(20)))
+    assert terms.words == ("ab", "c" * 100, *(str(n) for n in range(8)))
+    assert (terms.dropped_words, terms.shortened) == (12, True)
+    assert search_terms("ada lovelace") == search_terms("ada\tlovelace\n") and search_terms("ada").notice is None
+
+
+def test_a_percent_sign_finds_only_members_whose_fields_hold_one(school):
+    f.member(school.staff, "Percy Half", role="50% teacher")
+    f.member(school.staff, "Fifi Five", role="500 club")
+    assert [m.personal_fields["name"] for m in SiaMember.mentioning("50%")] == ["Percy Half"]
+    assert [m.personal_fields["name"] for m in SiaMember.mentioning("f_f")] == []
 
 
 @pytest.fixture

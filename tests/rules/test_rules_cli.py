@@ -92,3 +92,11 @@ def test_explain_member_must_be_an_object():
 
 def test_explain_needs_a_member():
     assert run("explain", "group == Staff").exit_code == 2
+
+
+def test_check_refuses_a_rule_with_too_many_comparisons_with_exit_2():
+    result = run("check", " or ".join(f"role==r{index}" for index in range(150)))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: a rule may have at most 100 comparisons; this one has 150; split it into several rules (line 1"
+    )

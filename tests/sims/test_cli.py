@@ -1,7 +1,7 @@
 """`tether sims preview` and `tether sims import`: the contract of DESIGN §10 that scripts rely on."""
 import json
 
-from store.models import Student
+from store.models import Student, SyncRun
 
 from . import exports as x
 
@@ -85,6 +85,17 @@ def test_import_of_a_bad_file_exits_2_and_records_the_failed_run(runner, school,
     assert result.exit_code == 2
     assert json.loads(result.stdout)["status"] == "failed"
     assert "error: The export export.xml cannot be read: the file is neither XML nor JSON" in result.stderr
+
+
+def test_import_of_json_nested_100000_deep_exits_2_and_fails_its_run(runner, school, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = invoke(runner, "import", path, "--org", school.id)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: The export deep.json cannot be read: the file nests deeper than 32 levels; "
+                                    "it is not a Tether JSON export.")
+    run = SyncRun.get()
+    assert run.status == "failed" and "nests deeper than 32 levels" in run.error and run.details["bad_file"]
 
 
 def test_import_into_an_unknown_organisation_exits_2(runner, db, tmp_path):

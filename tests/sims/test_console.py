@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from store.models import Student, SyncRun
+from sync import students
 from tests import factories as f
 
 from . import exports as x
@@ -63,6 +64,31 @@ def test_uploading_a_bad_file_says_what_is_wrong_and_keeps_nothing(console, app,
     )
     assert response.status_code == 400
     assert "report.html cannot be read: the file&#39;s root element is &lt;html&gt;" in response.get_data(as_text=True)
+    assert list((Path(app.instance_path) / "sims-uploads" / str(school.id)).iterdir()) == []
+
+
+def test_uploading_json_nested_100000_deep_says_what_is_wrong_and_keeps_nothing(console, app, school):
+    response = console.post(
+        f"/organisations/{school.id}/students/upload",
+        data={"export": (io.BytesIO(b"[" * 100_000 + b"]" * 100_000), "deep.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "deep.json cannot be read: the file nests deeper than 32 levels" in response.get_data(as_text=True)
+    assert list((Path(app.instance_path) / "sims-uploads" / str(school.id)).iterdir()) == []
+
+
+def test_an_import_that_stops_on_an_error_fails_its_run_and_keeps_no_upload(console, app, school, monkeypatch):
+    preview = upload(console, school, [x.pupil("1")]).get_data(as_text=True)
+
+    def plan_import(*args):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(students, "plan_import", plan_import)
+    with pytest.raises(MemoryError):
+        import_upload(console, school, preview)
+    run = SyncRun.get()
+    assert run.status == "failed" and "(MemoryError: out of memory)" in run.error
     assert list((Path(app.instance_path) / "sims-uploads" / str(school.id)).iterdir()) == []
 
 

@@ -165,8 +165,25 @@ def test_the_writes_are_one_transaction_so_a_failure_leaves_no_partial_import(sc
         import_pupils(school, pupils(2) + pupils(5, start=50), confirm_disable=True)
     assert snapshot(school) == before
     run = SyncRun.select().order_by(SyncRun.id.desc()).get()
-    assert run.status == "failed" and "changed nothing: disk full" in run.error
+    assert run.status == "failed" and run.finished_at
+    assert "(RuntimeError: disk full)" in run.error and "changed nothing" in run.error
     assert not RunLease.select().exists()
+    monkeypatch.undo()
+    rerun = import_pupils(school, pupils(2) + pupils(5, start=50), confirm_disable=True)
+    assert rerun.status == "succeeded" and rerun.counts["created"] == 5 and rerun.counts["disabled"] == 1
+
+
+@pytest.mark.parametrize("stop", [RecursionError("maximum recursion depth exceeded"), KeyboardInterrupt()])
+def test_a_run_stopped_by_any_exception_is_failed_and_the_exception_goes_on(school, import_pupils, monkeypatch, stop):
+    def plan_import(*args):
+        raise stop
+
+    monkeypatch.setattr(students, "plan_import", plan_import)
+    with pytest.raises(type(stop)):
+        import_pupils(school, pupils(3))
+    run = SyncRun.get()
+    assert run.status == "failed" and type(stop).__name__ in run.error
+    assert not Student.select().exists() and not RunLease.select().exists()
 
 
 def test_each_run_records_its_counts_problems_file_and_an_audit_event(school, import_pupils):
@@ -196,3 +213,15 @@ def test_preview_without_an_organisation_uses_a_new_organisations_defaults(db, t
         "postcode": "LS1 1AA", "home_phone": "0113 496 0000", "mobile": None, "personal_email": "pupil1@school.example",
         "work_email": None, "email_preference": "Personal", "sen_information": None,
     }
+
+
+def test_a_record_with_a_nul_in_a_field_fails_and_the_rest_is_imported(school, tmp_path):
+    path = x.write_json(tmp_path, [x.pupil("1"), x.pupil("2", forename="A\x00da", emails=[x.email(address="p2\x00@x.org")]),
+                                   x.pupil("3")])
+    result = students.import_file(school, path, actor="test")
+    assert result.status == "succeeded" and (result.counts["created"], result.counts["failed"]) == (2, 1)
+    (problem,) = RunProblem.select().where(RunProblem.run == result.run)
+    assert (problem.external_id, problem.name, problem.code) == ("2", "Ada Lovelace", "invalid_record")
+    assert problem.message == ("Person 2 (Ada Lovelace): forename, emails.address holds a NUL character, which no "
+                               "account may hold; correct it in SIMS and export again")
+    assert sorted(s.person_id for s in Student.select()) == ["1", "3"]

@@ -187,6 +187,7 @@ BAD_FILES = {
     "an empty file": ("", "the file is empty"),
     "JSON that is not valid": ('{"students": [', "not valid JSON"),
     "JSON without a students list": ('{"pupils": []}', 'no "students" list'),
+    "JSON nested 100,000 deep": ("[" * 100_000 + "]" * 100_000, "nests deeper than 32 levels; it is not a Tether JSON export"),
 }
 
 
@@ -197,6 +198,12 @@ def test_a_bad_file_is_refused_with_one_clear_error(tmp_path, content, message):
     with pytest.raises(SimsFileError, match=message) as refused:
         read(path)
     assert "export" in str(refused.value).lower() or "json" in str(refused.value).lower()
+
+
+def test_brackets_inside_json_strings_do_not_count_as_nesting(tmp_path):
+    path = tmp_path / "students.json"
+    path.write_text('{"students": [{"person_id": "1", "forename": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"{{"}]}')
+    assert [s.forename for s in read(path)] == ['[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["{{']
 
 
 def test_xml_in_a_json_named_file_is_recognised_by_its_content(tmp_path):
