@@ -3,7 +3,9 @@ import os
 
 from flask import abort, send_from_directory
 
-from . import nav
+from store import policy
+
+from . import access, nav
 from .extensions import csrf, htmx, login_manager
 from .security import add_security_headers
 
@@ -38,6 +40,8 @@ def init_app(app):
     def layout_context():
         site, school = nav.entries()
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
+
+    app.jinja_env.globals.update(can=access.can, sees_every_organisation=policy.sees_every_organisation)
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users

@@ -19,11 +19,9 @@ from store.models import CheckRecord, CheckType, Profile, ProfileType, RatingReq
 from store.models import SafetyCheckToken, SiaConnection
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, can, organisation_or_404
 
 bp = Blueprint("compliance", __name__)
-
-EDITORS = ("support", "admin")
 
 
 def _profile_or_404(org, profile_id):
@@ -57,7 +55,7 @@ def _render_check_form(org, person, record, errors, status):
 
 @bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("record_checks")
 def add_check(org_id, profile_id):
     org = organisation_or_404(org_id)
     person = _profile_or_404(org, profile_id)
@@ -73,7 +71,7 @@ def add_check(org_id, profile_id):
 
 @bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks/<int:check_id>", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("record_checks")
 def edit_check(org_id, profile_id, check_id):
     org = organisation_or_404(org_id)
     person = _profile_or_404(org, profile_id)
@@ -114,7 +112,7 @@ def _system_or_404(org, system_id):
 
 @bp.route("/organisations/<int:org_id>/rating-systems", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_rating_systems")
 def rating_systems(org_id):
     org = organisation_or_404(org_id)
     errors, status = {}, 200
@@ -137,7 +135,7 @@ def rating_systems(org_id):
 
 @bp.route("/organisations/<int:org_id>/rating-systems/<int:system_id>", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_rating_systems")
 def rating_system(org_id, system_id):
     org = organisation_or_404(org_id)
     system = _system_or_404(org, system_id)
@@ -172,7 +170,7 @@ def _connection_for(org):
     A trust's connection answers for every school of the trust, so only support manages its tokens.
     """
     connection = SiaConnection.for_organisation(org)
-    manageable = connection is not None and (connection.organisation_id == org.id or current_user.role == "support")
+    manageable = connection is not None and (connection.organisation_id == org.id or can("manage_trust_tokens"))
     return connection, manageable
 
 
@@ -192,14 +190,14 @@ def _render_tokens(org, *, secret=None, created=None, status=200):
 
 @bp.get("/organisations/<int:org_id>/sia-tokens")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def token_list(org_id):
     return _render_tokens(organisation_or_404(org_id))
 
 
 @bp.post("/organisations/<int:org_id>/sia-tokens")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def create_token(org_id):
     org = organisation_or_404(org_id)
     connection, manageable = _connection_for(org)
@@ -212,7 +210,7 @@ def create_token(org_id):
 
 @bp.post("/organisations/<int:org_id>/sia-tokens/<int:token_id>/revoke")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def revoke_token(org_id, token_id):
     org = organisation_or_404(org_id)
     connection, manageable = _connection_for(org)
@@ -231,5 +229,5 @@ def revoke_token(org_id, token_id):
 
 
 nav.register("Compliance", "compliance.summary")
-nav.register("Rating systems", "compliance.rating_systems", roles=EDITORS)
-nav.register("Sign In App tokens", "compliance.token_list", roles=EDITORS)
+nav.register("Rating systems", "compliance.rating_systems")
+nav.register("Sign In App tokens", "compliance.token_list")

@@ -5,12 +5,12 @@ found with every cause and its fix. A fix the signed-in person may do shows as a
 console action; any other fix (one for support only, or one made in Sign In App) shows as words.
 """
 from flask import Blueprint, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from sync import diagnostics
 
 from . import nav
-from .access import organisation_or_404
+from .access import can, organisation_or_404
 from .paging import render_list
 
 bp = Blueprint("diagnostics", __name__, url_prefix="/organisations/<int:org_id>/diagnostics")
@@ -21,7 +21,7 @@ bp = Blueprint("diagnostics", __name__, url_prefix="/organisations/<int:org_id>/
 def index(org_id):
     org = organisation_or_404(org_id)
     query = request.args.get("q", "").strip()
-    return render_list("diagnostics/index.html", org=org, query=query, diagnosis=diagnostics.diagnose(org, query, other_schools=current_user.role == "support"))
+    return render_list("diagnostics/index.html", org=org, query=query, diagnosis=diagnostics.diagnose(org, query, other_schools=can("search_other_schools")))
 
 
 nav.register("Diagnostics", "diagnostics.index")

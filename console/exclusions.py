@@ -11,7 +11,7 @@ from store.models import Exclusion
 from sync import links
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import paginate
 
 bp = Blueprint("exclusions", __name__, url_prefix="/organisations/<int:org_id>/exclusions")
@@ -35,13 +35,12 @@ def index(org_id):
     page = paginate(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()))
     return render_template(
         "exclusions/index.html", org=org, restored=restored, search=search, page=page, exclusions=page.items,
-        can_restore=current_user.role == "support",
     )
 
 
 @bp.post("/<int:exclusion_id>/restore")
 @login_required
-@require_role("support")
+@allowed("restore_exclusion")
 def restore(org_id, exclusion_id):
     org = organisation_or_404(org_id)
     exclusion = Exclusion.get_or_none((Exclusion.id == exclusion_id) & (Exclusion.organisation == org))

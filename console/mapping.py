@@ -12,11 +12,9 @@ from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
 from sync import mapping
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 
 bp = Blueprint("mapping", __name__, url_prefix="/organisations/<int:org_id>/rules")
-
-EDITORS = ("admin", "support")
 
 
 def _rule_or_404(org, rule_id):
@@ -67,7 +65,6 @@ def _page_context(org):
         "rules": rules,
         "preview": preview,
         "preview_error": error,
-        "can_edit": current_user.role in EDITORS,
         "groups": list(SiaGroup.synced_for(org)),
     }
 
@@ -82,7 +79,7 @@ def index(org_id):
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:rule_id>/edit", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def edit(org_id, rule_id=None):
     org = organisation_or_404(org_id)
     rule = _rule_or_404(org, rule_id) if rule_id else None
@@ -127,7 +124,7 @@ def _edit_page(org, rule, expression, error=None):
 
 @bp.route("/validate", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def validate(org_id):
     org = organisation_or_404(org_id)
     expression = request.form.get("expression", "")
@@ -142,7 +139,7 @@ def validate(org_id):
 
 @bp.route("/preview", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def preview(org_id):
     org = organisation_or_404(org_id)
     candidate = _candidate(org)
@@ -160,7 +157,7 @@ def preview(org_id):
 
 @bp.route("/<int:rule_id>/move", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def move(org_id, rule_id):
     org = organisation_or_404(org_id)
     mapping.move_rule(_rule_or_404(org, rule_id), -1 if request.form.get("direction") == "up" else 1, current_user)
@@ -169,7 +166,7 @@ def move(org_id, rule_id):
 
 @bp.route("/<int:rule_id>/enabled", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def toggle(org_id, rule_id):
     org = organisation_or_404(org_id)
     rule = _rule_or_404(org, rule_id)
@@ -182,7 +179,7 @@ def toggle(org_id, rule_id):
 
 @bp.route("/<int:rule_id>/delete", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def delete(org_id, rule_id):
     org = organisation_or_404(org_id)
     mapping.delete_rule(_rule_or_404(org, rule_id), current_user)
@@ -192,7 +189,7 @@ def delete(org_id, rule_id):
 
 @bp.route("/apply-type-changes", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def apply_type_changes(org_id):
     org = organisation_or_404(org_id)
     try:

@@ -18,13 +18,11 @@ from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from sync import links, merge
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, can, organisation_or_404
 from .paging import PER_PAGE, paginate, render_list
 
 bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
 
-ADMINS = ("support", "admin")
-SUPPORT = ("support",)
 STATUSES = {"active": "Active", "deleted": "Deleted", "merged": "Merged", "all": "All"}
 LINKED = {"": "Linked or not", "linked": "Linked to Sign In App", "unlinked": "Not linked"}
 
@@ -94,7 +92,7 @@ def show(org_id, profile_id):
     today = datetime.date.today()
     member_search = request.args.get("member_q", "").strip()
     active_link = Link.active_for_profile(profile)
-    relinkable = current_user.role in SUPPORT and active_link is None and profile.status == "active"
+    relinkable = can("relink") and active_link is None and profile.status == "active"
     context = {
         "org": org,
         "profile": profile,
@@ -105,12 +103,9 @@ def show(org_id, profile_id):
         "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
         "offers": links.offered_members(profile, member_search) if relinkable else [],
         "member_search": member_search,
-        "can_admin": current_user.role in ADMINS,
-        "can_support": current_user.role in SUPPORT,
         "readiness": readiness_service.readiness_of(profile, today),
         "checks": readiness_service.check_records_of(profile, today),
         "check_types": CheckType.of_organisation(org),
-        "can_edit": current_user.role in ADMINS,
         "errors": {},
         "form": {},
     }
@@ -121,7 +116,7 @@ def show(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/decouple")
 @login_required
-@require_role(*ADMINS)
+@allowed("decouple")
 def decouple(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -140,7 +135,7 @@ def decouple(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/delete")
 @login_required
-@require_role(*ADMINS)
+@allowed("delete_profile")
 def delete(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -155,7 +150,7 @@ def delete(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/restore")
 @login_required
-@require_role(*SUPPORT)
+@allowed("restore_profile")
 def restore(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -173,7 +168,7 @@ def restore(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/relink")
 @login_required
-@require_role(*SUPPORT)
+@allowed("relink")
 def relink(org_id, profile_id):
     org = organisation_or_404(org_id)
     profile = _profile_as_seen(org, profile_id)
@@ -192,7 +187,7 @@ def relink(org_id, profile_id):
 
 @bp.route("/profiles/<int:profile_id>/merge", methods=["GET", "POST"])
 @login_required
-@require_role(*ADMINS)
+@allowed("merge")
 def merge_with(org_id, profile_id):
     org = organisation_or_404(org_id)
     if request.method == "POST":
@@ -221,7 +216,7 @@ def merge_with(org_id, profile_id):
 
 @bp.post("/merges/<int:merge_id>/undo")
 @login_required
-@require_role(*ADMINS)
+@allowed("merge")
 def undo_merge(org_id, merge_id):
     org = organisation_or_404(org_id)
     record = MergeRecord.get_or_none((MergeRecord.id == merge_id) & (MergeRecord.organisation == org))

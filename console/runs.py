@@ -13,7 +13,7 @@ from sync import leavers, plan, purge, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
 from . import csvfile, nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import paginate
 
 bp = Blueprint("runs", __name__, url_prefix="/organisations/<int:org_id>/sync/runs")
@@ -30,22 +30,18 @@ def _run_or_404(org, run_id):
     return run
 
 
-def _may_start():
-    return current_user.role in ("support", "admin")
-
-
 @bp.route("")
 @login_required
 def index(org_id):
     org = organisation_or_404(org_id)
     return render_template(
-        "runs/index.html", org=org, page=paginate(runs.runs_of(org, KINDS)), labels=runs.KIND_LABELS, may_start=_may_start()
+        "runs/index.html", org=org, page=paginate(runs.runs_of(org, KINDS)), labels=runs.KIND_LABELS
     )
 
 
 @bp.route("/import", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def start_import(org_id):
     org = organisation_or_404(org_id)
     try:

@@ -18,7 +18,7 @@ from sync import students
 from sync.lease import AlreadyRunning
 
 from . import csvfile, nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import paginate, render_list
 
 bp = Blueprint("students", __name__, url_prefix="/organisations/<int:org_id>/students")
@@ -85,7 +85,7 @@ def student(org_id, student_id):
 
 @bp.route("/upload", methods=["GET", "POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def upload(org_id):
     org = organisation_or_404(org_id)
     if request.method == "GET":
@@ -115,7 +115,7 @@ def upload(org_id):
 
 @bp.route("/import", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def import_upload(org_id):
     org = organisation_or_404(org_id)
     path = _upload_path(org, request.form.get("upload", ""))
@@ -159,7 +159,7 @@ def run(org_id, run_id):
         run=sims_run,
         problems=list(problems.limit(RUN_PROBLEMS_SHOWN)),
         problem_count=problems.count(),
-        may_confirm=students.may_confirm(sims_run) and current_user.role in ("support", "admin"),
+        may_confirm=students.may_confirm(sims_run),
     )
 
 
@@ -173,7 +173,7 @@ def problems_csv(org_id, run_id):
 
 @bp.route("/runs/<int:run_id>/confirm", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def confirm(org_id, run_id):
     org = organisation_or_404(org_id)
     sims_run = _run_or_404(org, run_id)

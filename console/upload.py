@@ -12,7 +12,7 @@ from sync import push
 from sync.lease import AlreadyRunning
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import paginate
 
 bp = Blueprint("upload", __name__, url_prefix="/organisations/<int:org_id>/sync/upload")
@@ -35,13 +35,12 @@ def index(org_id):
     page = paginate(push.unintegrated(org, [t.id for t in chosen]))
     return render_template(
         "upload/index.html", org=org, types=types, chosen=chosen, groups=groups, group=group, page=page,
-        may_push=current_user.role in ("support", "admin"),
     )
 
 
 @bp.route("", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("push")
 def push_all(org_id):
     org = organisation_or_404(org_id)
     types, chosen, groups, group = _choices(org)

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from store.models import Organisation, User, UserOrganisation
 
 from . import nav
-from .access import require_role
+from .access import allowed
 from .accounts import AccountError, create_user, reset_password, update_user
 from .paging import paginate, render_list
 
@@ -24,7 +24,7 @@ def _form_values():
 
 @bp.route("/")
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def index():
     query = User.select().order_by(User.email)
     q = request.args.get("q", "").strip()
@@ -36,7 +36,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def new():
     organisations = list(Organisation.select().order_by(Organisation.name))
     values = {"email": "", "name": "", "role": "admin", "organisation_ids": [], "active": True}
@@ -55,7 +55,7 @@ def new():
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def edit(user_id):
     user = User.get_or_none(User.id == user_id) or abort(404)
     organisations = list(Organisation.select().order_by(Organisation.name))
@@ -88,11 +88,11 @@ def edit(user_id):
 
 @bp.route("/<int:user_id>/reset-password", methods=["POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def reset(user_id):
     user = User.get_or_none(User.id == user_id) or abort(404)
     password = reset_password(user, actor=current_user)
     return render_template("users/created.html", user=user, password=password, reset=True)
 
 
-nav.register("Users", "users.index", per_organisation=False, roles=("support",))
+nav.register("Users", "users.index", per_organisation=False)

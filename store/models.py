@@ -66,13 +66,6 @@ class Organisation(BaseModel):
         """The value of setting `key` in an organisation's `settings` (its default when not set)."""
         return (settings or {}).get(key, ORGANISATION_DEFAULTS[key])
 
-    @classmethod
-    def visible_to(cls, user):
-        query = cls.select().order_by(cls.name)
-        if user.role == "support":
-            return query
-        return query.join(UserOrganisation).where(UserOrganisation.user == user)
-
 
 class User(UserMixin, BaseModel):
     ROLES = ("support", "admin", "viewer")
@@ -91,11 +84,6 @@ class User(UserMixin, BaseModel):
     @property
     def is_active(self):
         return self.active
-
-    def organisation_ids(self):
-        if self.role == "support":
-            return None
-        return {uo.organisation_id for uo in self.memberships}
 
 
 class UserOrganisation(BaseModel):
