@@ -41,7 +41,9 @@ def init_app(app):
         site, school = nav.entries()
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
-    app.jinja_env.globals.update(can=access.can, sees_every_organisation=policy.sees_every_organisation)
+    app.jinja_env.globals.update(
+        can=access.can, sees_every_organisation=policy.sees_every_organisation, role_summaries=policy.ROLE_SUMMARIES
+    )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users

@@ -18,6 +18,13 @@ EVERYONE = frozenset(User.ROLES)
 MANAGERS = frozenset({ADMIN, SUPPORT})
 SUPPORT_ONLY = frozenset({SUPPORT})
 
+# What each role may do, in the words the users page shows beside it.
+ROLE_SUMMARIES = {
+    VIEWER: "reads their school",
+    ADMIN: "manages their school: rules, merges, pushes",
+    SUPPORT: "every organisation, restores and re-links",
+}
+
 ACTIONS = {
     "view": EVERYONE,  # read an organisation's pages
     "mark_read": EVERYONE,  # mark notifications read

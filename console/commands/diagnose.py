@@ -26,8 +26,8 @@ def _records(person):
 def _where(fix):
     if fix.in_sign_in_app:
         return " (in Sign In App)"
-    if fix.endpoint:
-        return f" (console, for {'/'.join(fix.roles)})"
+    if fix.intent:
+        return f" (console, for {'/'.join(sorted(fix.roles, reverse=True))})"
     return ""
 
 

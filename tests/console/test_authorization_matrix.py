@@ -15,6 +15,8 @@ and records with school two's ids in the form or query ("foreign"). The expected
   the other school's records.
 
 A rule without an entry fails `test_every_url_rule_has_an_entry_in_the_matrix`: add it to `MATRIX`.
+The roles in `MATRIX` are the permission policy's (store/policy.py): each endpoint's `@allowed` action
+must let in exactly those roles, and no module outside the policy compares a role to a name.
 Every state-changing request without a CSRF token is refused with 400.
 
 The schools are built once per database; every request runs in a transaction that is rolled back,
@@ -23,6 +25,8 @@ so each one meets the same world whatever the requests before it changed.
 import datetime
 import io
 import json
+import pathlib
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +38,8 @@ import pytest
 
 import store
 from compliance import tokens
+from console.nav import action_of
+from store import policy
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -515,3 +521,43 @@ def test_the_safety_check_api_never_lets_a_signed_in_user_in(world):
         "/api/v1/safety-check", json={"member_id": world.one.member.sia_id, "group_id": world.one.group.sia_id}, csrf=False
     )
     assert response.status_code == 401 and response.is_json
+
+
+def test_each_endpoint_lets_in_the_roles_its_policy_action_names(world):
+    wrong = []
+    with world.app.app_context():
+        for endpoint, access in MATRIX.items():
+            for method in sorted(access.methods):
+                expected = access.roles(method)
+                if access.token_only or "anonymous" in expected:
+                    continue
+                action = action_of(endpoint)
+                if policy.roles_for(action) != expected:
+                    wrong.append(f"{method} {endpoint}: @allowed({action!r}) lets in {sorted(policy.roles_for(action))}, "
+                                 f"the matrix expects {sorted(expected)}")
+    assert not wrong, "\n".join(wrong)
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLE_NAMES = r"['\"](?:support|admin|viewer)['\"]"
+# A role compared with a name or a list of names, or a tuple of role names (the old `EDITORS = ("admin",
+# "support")`, `require_role("support")`, `nav.register(roles=…)`).
+ROLE_COMPARISONS = re.compile(
+    rf"\brole\s*(?:==|!=)\s*{ROLE_NAMES}|{ROLE_NAMES}\s*(?:==|!=)\s*[\w.]*\brole\b"
+    rf"|\brole\s+(?:not\s+)?in\s*(?:[(\[{{]\s*{ROLE_NAMES}|[A-Z_]{{3,}}\b)"
+    rf"|\(\s*{ROLE_NAMES}\s*,"
+)
+# The roles there are, and the users table's CHECK constraint on them: lists that decide nothing.
+ROLE_LISTS = ("ROLES = (", "Check(")
+
+
+def test_no_module_outside_the_policy_compares_a_role_to_a_name():
+    sources = [p for folder in ("console", "sync", "compliance", "jobs", "store", "connectors")
+               for p in (ROOT / folder).rglob("*.py")] + [ROOT / "app.py"] + list((ROOT / "console").rglob("*.html"))
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources if path != ROOT / "store" / "policy.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ROLE_COMPARISONS.search(line) and not any(allowed in line for allowed in ROLE_LISTS)
+    ]
+    assert not found, "ask store.policy (may, roles_for, sees_every_organisation) instead:\n" + "\n".join(found)
