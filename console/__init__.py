@@ -3,6 +3,7 @@ import os
 
 from flask import abort, send_from_directory
 
+from connectors.sia import serve_sandbox_from
 from store import policy
 
 from . import access, nav
@@ -72,6 +73,8 @@ def init_app(app):
     csrf.exempt(sandbox.api_bp)
     app.register_blueprint(sandbox.api_bp, url_prefix="/sandbox")
     app.register_blueprint(sandbox.ui_bp, url_prefix="/sandbox")
+    # Sign In App connections of kind `sandbox` reach it in-process, through this app.
+    serve_sandbox_from(app)
 
     from .commands import register_commands
 

@@ -1,6 +1,8 @@
 """The application factory and its configuration."""
 import json
 import os
+import pathlib
+import re
 
 from app import create_app
 
@@ -72,3 +74,10 @@ def test_db_status_shows_pending_migrations_on_a_new_database_and_applied_after_
     after = status()
     assert after.keys() == before.keys() and all(after.values())
     assert runner.invoke(cli, ["db", "migrate"]).stdout == "schema is up to date\n"
+
+
+def test_connectors_know_no_flask():
+    """DESIGN §1: connectors/ sit below the app; the app hands them what they need (serve_sandbox_from)."""
+    root = pathlib.Path(__file__).resolve().parents[1] / "connectors"
+    flask_imports = [str(path) for path in root.rglob("*.py") if re.search(r"^\s*(from|import) flask", path.read_text(), re.M)]
+    assert not flask_imports
