@@ -43,7 +43,7 @@ def organisation_or_404(organisation_id):
     return get_object_or_404(Organisation, Organisation.id == organisation_id)
 
 
-def record_or_404(query_or_model, record_id, *conditions):
-    """The record with `record_id` that meets `conditions` (its organisation, say); 404 otherwise."""
-    model = getattr(query_or_model, "model", query_or_model)
-    return get_object_or_404(query_or_model, model.id == record_id, *conditions)
+def record_or_404(model, record_id, organisation, *conditions):
+    """The `organisation`'s `model` record with `record_id` (meeting `conditions` too); 404 otherwise,
+    whether it does not exist or belongs to another organisation."""
+    return get_object_or_404(model, model.id == record_id, model.organisation == organisation, *conditions)

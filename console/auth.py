@@ -43,14 +43,14 @@ def _safe_next(target):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("overview.index"))
+        return redirect(url_for("overview.index"), 303)
     email = request.form.get("email", "")
     if request.method == "POST":
         user = authenticate(email, request.form.get("password", ""))
         if user is not None:
             login_user(user)
             AuditEvent.record("login", actor=user, subject=f"user:{user.id}")
-            return redirect(_safe_next(request.args.get("next")) or url_for("overview.index"))
+            return redirect(_safe_next(request.args.get("next")) or url_for("overview.index"), 303)
         flash(SIGN_IN_FAILED, "error")
         return render_template("auth/login.html", email=email), 401
     return render_template("auth/login.html", email=email)
@@ -61,4 +61,4 @@ def login():
 def logout():
     logout_user()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"), 303)

@@ -12,6 +12,7 @@ import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from compliance import readiness as readiness_service
 from compliance import records, tokens
@@ -19,23 +20,9 @@ from store.models import CheckRecord, CheckType, Profile, ProfileType, RatingReq
 from store.models import SafetyCheckToken, SiaConnection
 
 from . import nav
-from .access import allowed, can, organisation_or_404
+from .access import allowed, can, organisation_or_404, record_or_404
 
 bp = Blueprint("compliance", __name__)
-
-
-def _profile_or_404(org, profile_id):
-    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
-    if profile is None:
-        abort(404)
-    return profile
-
-
-def _check_or_404(profile, check_id):
-    record = CheckRecord.get_or_none((CheckRecord.id == check_id) & (CheckRecord.profile == profile))
-    if record is None:
-        abort(404)
-    return record
 
 
 def _profile_url(org, profile):
@@ -58,7 +45,7 @@ def _render_check_form(org, person, record, errors, status):
 @allowed("record_checks")
 def add_check(org_id, profile_id):
     org = organisation_or_404(org_id)
-    person = _profile_or_404(org, profile_id)
+    person = record_or_404(Profile, profile_id, org)
     if request.method == "GET":
         return _render_check_form(org, person, None, {}, 200)
     try:
@@ -74,8 +61,8 @@ def add_check(org_id, profile_id):
 @allowed("record_checks")
 def edit_check(org_id, profile_id, check_id):
     org = organisation_or_404(org_id)
-    person = _profile_or_404(org, profile_id)
-    record = _check_or_404(person, check_id)
+    person = record_or_404(Profile, profile_id, org)
+    record = get_object_or_404(CheckRecord, CheckRecord.id == check_id, CheckRecord.profile == person)
     if request.method == "GET":
         return _render_check_form(org, person, record, {}, 200)
     try:
@@ -101,13 +88,6 @@ def summary(org_id):
         expiring=readiness_service.expiring_checks(org, today),
         days=readiness_service.EXPIRING_SOON_DAYS,
     )
-
-
-def _system_or_404(org, system_id):
-    system = RatingSystem.get_or_none((RatingSystem.id == system_id) & (RatingSystem.organisation == org))
-    if system is None:
-        abort(404)
-    return system
 
 
 @bp.route("/organisations/<int:org_id>/rating-systems", methods=["GET", "POST"])
@@ -138,7 +118,7 @@ def rating_systems(org_id):
 @allowed("manage_rating_systems")
 def rating_system(org_id, system_id):
     org = organisation_or_404(org_id)
-    system = _system_or_404(org, system_id)
+    system = record_or_404(RatingSystem, system_id, org)
     errors, status = {}, 200
     if request.method == "POST":
         try:
@@ -216,9 +196,7 @@ def revoke_token(org_id, token_id):
     connection, manageable = _connection_for(org)
     if not manageable:
         abort(403)
-    token = SafetyCheckToken.get_or_none((SafetyCheckToken.id == token_id) & (SafetyCheckToken.connection == connection))
-    if token is None:
-        abort(404)
+    token = get_object_or_404(SafetyCheckToken, SafetyCheckToken.id == token_id, SafetyCheckToken.connection == connection)
     try:
         tokens.revoke(token, actor=current_user)
     except tokens.TokenError as exc:

@@ -3,8 +3,9 @@
 Admins and support edit; viewers read. Validation and preview are htmx endpoints that answer with
 the fragment they replace, so typing a rule shows its error (with the caret) or its effect at once.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 from jinja2_fragments.flask import render_block
 
 from rules import RuleError
@@ -12,14 +13,10 @@ from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
 from sync import mapping
 
 from . import nav
-from .access import allowed, organisation_or_404
+from .access import allowed, organisation_or_404, record_or_404
+from .paging import render_list
 
 bp = Blueprint("mapping", __name__, url_prefix="/organisations/<int:org_id>/rules")
-
-
-def _rule_or_404(org, rule_id):
-    rule = MappingRule.get_or_none((MappingRule.id == rule_id) & (MappingRule.organisation == org))
-    return rule or abort(404)
 
 
 def _profile_types(org):
@@ -32,7 +29,7 @@ def _candidate(org):
         (ProfileType.id == request.form.get("profile_type", type=int)) & (ProfileType.organisation == org)
     )
     rule_id = request.form.get("rule_id", type=int)
-    rule = _rule_or_404(org, rule_id) if rule_id else MappingRule(organisation=org, position=10**6)
+    rule = record_or_404(MappingRule, rule_id, org) if rule_id else MappingRule(organisation=org, position=10**6)
     rule.expression = request.form.get("expression", "")
     rule.profile_type = profile_type or (rule.profile_type if rule_id else None)
     return rule
@@ -82,7 +79,7 @@ def index(org_id):
 @allowed("edit_rules")
 def edit(org_id, rule_id=None):
     org = organisation_or_404(org_id)
-    rule = _rule_or_404(org, rule_id) if rule_id else None
+    rule = record_or_404(MappingRule, rule_id, org) if rule_id else None
     if request.method == "POST":
         expression = request.form.get("expression", "")
         try:
@@ -160,7 +157,7 @@ def preview(org_id):
 @allowed("edit_rules")
 def move(org_id, rule_id):
     org = organisation_or_404(org_id)
-    mapping.move_rule(_rule_or_404(org, rule_id), -1 if request.form.get("direction") == "up" else 1, current_user)
+    mapping.move_rule(record_or_404(MappingRule, rule_id, org), -1 if request.form.get("direction") == "up" else 1, current_user)
     return redirect(url_for(".index", org_id=org.id), code=303)
 
 
@@ -169,7 +166,7 @@ def move(org_id, rule_id):
 @allowed("edit_rules")
 def toggle(org_id, rule_id):
     org = organisation_or_404(org_id)
-    rule = _rule_or_404(org, rule_id)
+    rule = record_or_404(MappingRule, rule_id, org)
     try:
         mapping.set_enabled(rule, request.form.get("enabled") == "1", current_user, request.form.get("version", type=int))
     except mapping.RuleChangeRefused as exc:
@@ -182,7 +179,7 @@ def toggle(org_id, rule_id):
 @allowed("edit_rules")
 def delete(org_id, rule_id):
     org = organisation_or_404(org_id)
-    mapping.delete_rule(_rule_or_404(org, rule_id), current_user)
+    mapping.delete_rule(record_or_404(MappingRule, rule_id, org), current_user)
     flash("Rule deleted.", "success")
     return redirect(url_for(".index", org_id=org.id), code=303)
 
@@ -218,12 +215,12 @@ def explain(org_id):
     chosen = None
     member_id = request.args.get("member", type=int)
     if member_id:
-        chosen = SiaMember.get_or_none((SiaMember.id == member_id) & SiaMember.group.in_(list(groups) or [0])) or abort(404)
+        chosen = get_object_or_404(SiaMember, SiaMember.id == member_id, SiaMember.group.in_(list(groups) or [0]))
     traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)
-    context = dict(org=org, q=q, candidates=candidates, chosen=chosen, traced=traced, winner=winner)
-    if request.headers.get("HX-Request") == "true":
-        return render_block("mapping/explain.html", "explain_results", **context)
-    return render_template("mapping/explain.html", **context)
+    return render_list(
+        "mapping/explain.html", "explain_results", org=org, q=q, candidates=candidates, chosen=chosen, traced=traced,
+        winner=winner,
+    )
 
 
 nav.register("Mapping rules", "mapping.index")

@@ -9,16 +9,15 @@ overwritten.
 """
 import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 
 from compliance import readiness as readiness_service
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from sync import links, merge
 
 from . import nav
-from .access import allowed, can, organisation_or_404
+from .access import allowed, can, organisation_or_404, record_or_404
 from .paging import PER_PAGE, paginate, render_list
 
 bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
@@ -27,16 +26,9 @@ STATUSES = {"active": "Active", "deleted": "Deleted", "merged": "Merged", "all":
 LINKED = {"": "Linked or not", "linked": "Linked to Sign In App", "unlinked": "Not linked"}
 
 
-def profile_or_404(org, profile_id):
-    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
-    if profile is None:
-        abort(404)
-    return profile
-
-
 def _profile_as_seen(org, profile_id, field="version"):
     """The profile at the version the form was drawn from, so a change made meanwhile is refused."""
-    profile = profile_or_404(org, profile_id)
+    profile = record_or_404(Profile, profile_id, org)
     profile.version = request.form.get(field, profile.version, type=int)
     return profile
 
@@ -88,7 +80,7 @@ def index(org_id):
 @login_required
 def show(org_id, profile_id):
     org = organisation_or_404(org_id)
-    profile = profile_or_404(org, profile_id)
+    profile = record_or_404(Profile, profile_id, org)
     today = datetime.date.today()
     member_search = request.args.get("member_q", "").strip()
     active_link = Link.active_for_profile(profile)
@@ -109,9 +101,7 @@ def show(org_id, profile_id):
         "errors": {},
         "form": {},
     }
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "relink-members":
-        return render_block("profiles/_actions.html", "relink_members", **context)
-    return render_template("profiles/show.html", **context)
+    return render_list("profiles/show.html", "relink_members", block_template="profiles/_actions.html", **context)
 
 
 @bp.post("/profiles/<int:profile_id>/decouple")
@@ -201,13 +191,13 @@ def merge_with(org_id, profile_id):
             return redirect(url_for(".merge_with", org_id=org.id, profile_id=kept.id, removed=removed.id), 303)
         flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
         return _back(kept)
-    kept = profile_or_404(org, profile_id)
+    kept = record_or_404(Profile, profile_id, org)
     removed_id = request.args.get("removed", type=int)
     if removed_id is None:
         search = request.args.get("q", "").strip()
         candidates = _matching_profiles(org, search, "active", 0, "").where(Profile.id != kept.id).limit(PER_PAGE)
         return render_template("profiles/merge_pick.html", org=org, kept=kept, search=search, candidates=candidates)
-    removed = profile_or_404(org, removed_id)
+    removed = record_or_404(Profile, removed_id, org)
     return render_template(
         "profiles/merge.html", org=org, kept=kept, removed=removed, rows=merge.comparison(kept, removed),
         kept_linked=Link.active_for_profile(kept), removed_linked=Link.active_for_profile(removed),
@@ -219,9 +209,7 @@ def merge_with(org_id, profile_id):
 @allowed("merge")
 def undo_merge(org_id, merge_id):
     org = organisation_or_404(org_id)
-    record = MergeRecord.get_or_none((MergeRecord.id == merge_id) & (MergeRecord.organisation == org))
-    if record is None:
-        abort(404)
+    record = record_or_404(MergeRecord, merge_id, org)
     try:
         merge.undo_merge(record, current_user)
     except links.ActionRefused as refusal:

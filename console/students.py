@@ -9,7 +9,7 @@ import re
 import tempfile
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from connectors.sims import SimsFileError, file_sha256
@@ -18,7 +18,7 @@ from sync import students
 from sync.lease import AlreadyRunning
 
 from . import csvfile, nav
-from .access import allowed, organisation_or_404
+from .access import allowed, organisation_or_404, record_or_404
 from .paging import paginate, render_list
 
 bp = Blueprint("students", __name__, url_prefix="/organisations/<int:org_id>/students")
@@ -77,10 +77,7 @@ def index(org_id):
 @login_required
 def student(org_id, student_id):
     org = organisation_or_404(org_id)
-    record = Student.get_or_none((Student.id == student_id) & (Student.organisation == org))
-    if record is None:
-        abort(404)
-    return render_template("students/student.html", org=org, student=record)
+    return render_template("students/student.html", org=org, student=record_or_404(Student, student_id, org))
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -121,16 +118,16 @@ def import_upload(org_id):
     path = _upload_path(org, request.form.get("upload", ""))
     if path is None:
         flash("That upload is no longer available. Upload the export again.", "error")
-        return redirect(url_for(".upload", org_id=org.id))
+        return redirect(url_for(".upload", org_id=org.id), 303)
     try:
         result = students.import_file(
             org, path, actor=current_user, trigger="console", file_name=request.form.get("file_name") or None
         )
     except AlreadyRunning as error:
         flash(f"Not imported: {error}.", "error")
-        return redirect(url_for(".runs", org_id=org.id))
+        return redirect(url_for(".runs", org_id=org.id), 303)
     _forget_upload(org, result.run)
-    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
+    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id), 303)
 
 
 @bp.route("/runs")
@@ -141,10 +138,7 @@ def runs(org_id):
 
 
 def _run_or_404(org, run_id):
-    run = SyncRun.get_or_none((SyncRun.id == run_id) & (SyncRun.organisation == org) & (SyncRun.kind == students.KIND))
-    if run is None:
-        abort(404)
-    return run
+    return record_or_404(SyncRun, run_id, org, SyncRun.kind == students.KIND)
 
 
 @bp.route("/runs/<int:run_id>")
@@ -181,9 +175,9 @@ def confirm(org_id, run_id):
         result = students.confirm_halted_run(sims_run, actor=current_user)
     except (students.CannotConfirm, AlreadyRunning) as error:
         flash(str(error), "error")
-        return redirect(url_for(".run", org_id=org.id, run_id=sims_run.id))
+        return redirect(url_for(".run", org_id=org.id, run_id=sims_run.id), 303)
     _forget_upload(org, result.run)
-    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
+    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id), 303)
 
 
 nav.register("Students", "students.index")

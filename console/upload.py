@@ -47,7 +47,7 @@ def push_all(org_id):
     back = url_for(".index", org_id=org.id, type=[t.name for t in chosen], group=request.values.get("group"))
     if group is None:
         flash("Choose the Sign In App group to push to.", "error")
-        return redirect(back)
+        return redirect(back, 303)
     try:
         run = push.start_push(
             current_app._get_current_object(), org, group_id=group.sia_id, type_names=[t.name for t in chosen],
@@ -55,7 +55,7 @@ def push_all(org_id):
         )
     except (push.PushRefused, AlreadyRunning) as error:
         flash(f"Nothing was pushed: {error}", "error")
-        return redirect(back)
+        return redirect(back, 303)
     return redirect(url_for("runs.show", org_id=org.id, run_id=run.id), code=303)
 
 

@@ -1,6 +1,7 @@
 """Users (support only): console accounts, their roles and the organisations they may see."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from store.models import Organisation, User, UserOrganisation
 
@@ -57,7 +58,7 @@ def new():
 @login_required
 @allowed("manage_users")
 def edit(user_id):
-    user = User.get_or_none(User.id == user_id) or abort(404)
+    user = get_object_or_404(User, User.id == user_id)
     organisations = list(Organisation.select().order_by(Organisation.name))
     if request.method == "POST":
         values = _form_values()
@@ -90,7 +91,7 @@ def edit(user_id):
 @login_required
 @allowed("manage_users")
 def reset(user_id):
-    user = User.get_or_none(User.id == user_id) or abort(404)
+    user = get_object_or_404(User, User.id == user_id)
     password = reset_password(user, actor=current_user)
     return render_template("users/created.html", user=user, password=password, reset=True)
 

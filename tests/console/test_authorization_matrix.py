@@ -14,6 +14,9 @@ and records with school two's ids in the form or query ("foreign"). The expected
 - otherwise an answer of the action (200, 201, 302, 303 or 422), never a 500 — and a 200 never names
   the other school's records.
 
+Every redirect answering a POST is a 303 (See Other), so the page it leads to can be reloaded without
+posting again; the only 302 after a POST is the sign-in redirect for nobody signed in (flask-login's).
+
 A rule without an entry fails `test_every_url_rule_has_an_entry_in_the_matrix`: add it to `MATRIX`.
 The roles in `MATRIX` are the permission policy's (store/policy.py): each endpoint's `@allowed` action
 must let in exactly those roles, and no module outside the policy compares a role to a name.
@@ -62,7 +65,7 @@ SUPPORT = frozenset({"support"})
 PUBLIC = VIEWERS | {"anonymous"}
 
 OK = frozenset({200, 201, 302, 303, 422})
-TO_SIGN_IN = "302 to /login"
+TO_SIGN_IN = "redirect to /login"
 
 # Endpoints that authenticate otherwise (the sandbox stands in for Sign In App) or serve files.
 UNCHECKED_ENDPOINTS = {"static", "vendor"}
@@ -213,7 +216,7 @@ MATRIX = {
         get=VIEWERS, query=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=200
     ),
     "upload.push_all": Access(
-        post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=302
+        post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=303
     ),
     "users.index": Access(get=SUPPORT),
     "users.new": Access(
@@ -436,7 +439,7 @@ def _expected(world, access, method, role, rule, target):
 
 
 def _answer(response):
-    if response.status_code == 302 and urlparse(response.headers["Location"]).path == "/login":
+    if response.status_code in (302, 303) and urlparse(response.headers["Location"]).path == "/login":
         return TO_SIGN_IN
     return response.status_code
 
@@ -450,6 +453,13 @@ def _request(world, access, method, role, rule, target):
         return client.get(path, query_string=query)
     data = {**(access.form(school) if access.form else {}), "csrf_token": client.token}
     return client.open(path, method=method, query_string=query, data=data)
+
+
+def _redirects_a_post_without_303(method, role, response):
+    """A POST answered by a redirect other than 303, besides flask-login's 302 for nobody signed in."""
+    if method != "POST" or response.status_code not in (301, 302, 307, 308):
+        return False
+    return role != "anonymous" or _answer(response) != TO_SIGN_IN
 
 
 def _names_the_other_school(world, role, response):
@@ -493,6 +503,8 @@ def test_each_role_gets_the_expected_answer_and_no_other_schools_names(world, en
                 answer = _answer(response)
                 if answer not in (expected if isinstance(expected, frozenset) else {expected}):
                     wrong.append(f"{method} {rule.rule} as {role} on {target}: {answer}, expected {expected}")
+                elif _redirects_a_post_without_303(method, role, response):
+                    wrong.append(f"{method} {rule.rule} as {role} on {target}: {response.status_code}, redirect with 303")
                 elif answer == 200 and _names_the_other_school(world, role, response):
                     wrong.append(f"{method} {rule.rule} as {role} on {target}: the page names the other school")
     assert not wrong, "\n".join(wrong)
