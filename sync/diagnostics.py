@@ -81,7 +81,7 @@ class Fix:
     @property
     def roles(self):
         """The roles that may take the action (none when the fix is not an action in Central Record)."""
-        return policy.roles_for(INTENTS[self.intent]) if self.intent else frozenset()
+        return policy.roles_for(INTENTS[self.intent]) if self.intent else ()
 
     def allows(self, user):
         return self.intent is not None and policy.may(user, INTENTS[self.intent])
@@ -89,7 +89,7 @@ class Fix:
     def to_dict(self):
         return {
             "label": self.label, "text": self.text, "intent": self.intent, "subject": self.subject,
-            "roles": sorted(self.roles), "in_sign_in_app": self.in_sign_in_app,
+            "roles": list(self.roles), "in_sign_in_app": self.in_sign_in_app,
         }
 
 

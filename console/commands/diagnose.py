@@ -26,7 +26,7 @@ def _where(fix):
     if fix.in_sign_in_app:
         return " (in Sign In App)"
     if fix.intent:
-        return f" (console, for {'/'.join(sorted(fix.roles, reverse=True))})"
+        return f" (console, for {'/'.join(fix.roles)})"
     return ""
 
 

@@ -70,7 +70,7 @@ def test_diagnose_names_no_matching_rule_with_the_explain_trace(school):
     [(rule, explanation)] = unmatched.trace
     assert rule.expression == "group == Staff" and explanation.matched is False
     assert "Office" in explanation.render()
-    assert unmatched.fix.intent == "edit_rules" and unmatched.fix.roles == {"support", "admin"}
+    assert unmatched.fix.intent == "edit_rules" and unmatched.fix.roles == ("support", "admin")
     assert unmatched.to_dict()["trace"][0]["matched"] is False
 
 
@@ -106,7 +106,7 @@ def test_diagnose_names_the_exclusion_and_offers_support_its_restore(school):
     excluded = cause(found, "excluded")
     assert "Sign In App member" in excluded.detail and "second profile" in excluded.detail
     assert excluded.fix.intent == "restore_exclusion" and excluded.fix.subject == {"exclusion_id": exclusion.id}
-    assert excluded.fix.roles == {"support"}
+    assert excluded.fix.roles == ("support",)
     assert {"profile_deleted", "link_broken"} <= codes(found)
     assert "its member put on the exclusion list" in cause(found, "profile_deleted").detail
 
@@ -133,7 +133,7 @@ def test_diagnose_offers_to_relink_a_returned_leaver_to_the_previous_member(scho
     returned = cause(found, "leaver")
     assert "removing the date does not re-link it" in returned.detail
     assert returned.fix.intent == "relink" and returned.fix.subject["member_id"] == school.member.id
-    assert returned.fix.roles == {"support"}
+    assert returned.fix.roles == ("support",)
 
 
 def test_diagnose_names_a_decoupled_profile_and_offers_to_relink_it(school):
@@ -233,7 +233,7 @@ def test_diagnose_names_a_broken_link_with_the_message_sign_in_app_shows(school)
 def test_diagnose_offers_support_the_restore_of_a_deleted_profile(school):
     links.delete_profile(school.ada, "admin@hill.test")
     deleted = cause(person(school.org, "ada"), "profile_deleted")
-    assert deleted.fix.intent == "restore_profile" and deleted.fix.roles == {"support"}
+    assert deleted.fix.intent == "restore_profile" and deleted.fix.roles == ("support",)
 
 
 def test_diagnose_names_a_profile_with_no_member_in_the_linked_groups(school):
