@@ -2,6 +2,8 @@
 
 `create_app(test_config)` follows Flask's tutorial factory: configuration from the environment and
 `instance/config.py`, the database bound and migrated, the console and sandbox blueprints mounted.
+A served app (`python app.py`, gunicorn) migrates as it starts; the `tether` command line does not, so
+`tether db status` can show what is pending and `tether db migrate` is what applies it.
 """
 import os
 import secrets
@@ -46,7 +48,8 @@ def _secret_key(instance_path):
     return os.environ.get("SECRET_KEY") or kept_secret(instance_path, "secret_key", lambda: secrets.token_hex(32))
 
 
-def create_app(test_config=None):
+def create_app(test_config=None, *, migrate=None):
+    """The app; `migrate` says whether to bring the schema up to date now (default: AUTO_MIGRATE, on)."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -94,12 +97,11 @@ def create_app(test_config=None):
         store.database.initialize(db)
     else:
         db = store.bind(app.config["DATABASE_URL"])
-    if app.config["AUTO_MIGRATE"]:
-        import sandbox
+    if app.config["AUTO_MIGRATE"] if migrate is None else migrate:
+        from console.commands.db import migrate_all
 
         with store.migration_lock(db):
-            store.migrate(db)
-            sandbox.migrate(db)
+            migrate_all(db)
 
     @app.before_request
     def _connect():
@@ -123,9 +125,10 @@ def create_app(test_config=None):
 
 
 def _make_app():
-    # The CLI never runs the scheduler: jobs run on the command line through `tether jobs run`.
+    # The CLI never runs the scheduler (jobs run through `tether jobs run`) and never migrates by itself:
+    # a command that needs the schema says to run `tether db migrate` (console.commands.common.connected).
     os.environ.setdefault("TETHER_SCHEDULER", "off")
-    return create_app()
+    return create_app(migrate=False)
 
 
 @click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=True, set_debug_flag=False)

@@ -3,7 +3,10 @@ import os
 
 from flask import abort, send_from_directory
 
-from . import nav
+from connectors.sia import serve_sandbox_from
+from store import policy
+
+from . import access, nav
 from .extensions import csrf, htmx
 from .inputs import refuse_nul_characters
 from .security import add_security_headers
@@ -37,7 +40,11 @@ def init_app(app):
         site, school = nav.entries()
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
-    from . import api, audit, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
+    app.jinja_env.globals.update(
+        can=access.can, sees_every_organisation=policy.sees_every_organisation, role_summaries=policy.ROLE_SUMMARIES
+    )
+
+    from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
     from . import profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)
@@ -64,6 +71,8 @@ def init_app(app):
     csrf.exempt(sandbox.api_bp)
     app.register_blueprint(sandbox.api_bp, url_prefix="/sandbox")
     app.register_blueprint(sandbox.ui_bp, url_prefix="/sandbox")
+    # Sign In App connections of kind `sandbox` reach it in-process, through this app.
+    serve_sandbox_from(app)
 
     from .commands import register_commands
 

@@ -1,7 +1,7 @@
 """Console accounts: the one place users are created and changed, used by the users page and the CLI."""
 import secrets
 
-from store import database
+from store import database, policy
 from store.models import AuditEvent, Organisation, User, UserOrganisation
 
 
@@ -21,7 +21,7 @@ def _check(email, role, organisation_ids, *, user=None):
     missing = sorted(set(organisation_ids) - known)
     if missing:
         raise AccountError(f"no organisation with id {', '.join(map(str, missing))}; see the overview for ids.")
-    if role != "support" and not organisation_ids:
+    if not policy.sees_every_organisation(role) and not organisation_ids:
         raise AccountError(f"an {role} must belong to at least one organisation; choose their school.")
 
 

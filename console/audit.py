@@ -5,6 +5,7 @@ from flask import Blueprint, request
 from flask_login import current_user, login_required
 from peewee import JOIN
 
+from store import policy
 from store.models import AuditEvent, Organisation
 
 from . import nav
@@ -23,7 +24,7 @@ def _date(name):
 
 def _events(org=None):
     query = AuditEvent.select(AuditEvent, Organisation).join(Organisation, JOIN.LEFT_OUTER)
-    allowed = current_user.organisation_ids()
+    allowed = policy.organisation_ids(current_user)
     if org is not None:
         query = query.where(AuditEvent.organisation == org)
     elif allowed is not None:
@@ -54,7 +55,7 @@ def index():
         page=paginate(events),
         filters=filters,
         org=org,
-        organisations=list(Organisation.visible_to(current_user)),
+        organisations=list(policy.visible_organisations(current_user)),
     )
 
 

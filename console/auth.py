@@ -41,8 +41,8 @@ class SignedInUser(UserMixin, User):
     """A console user as Flask-Login sees them: `current_user` is one of these.
 
     A subclass of the store's User on the same table, rather than a wrapper, so that to everything
-    else `current_user` simply is a User: `.role`, `.email`, `.organisation_ids()`, a foreign key in a
-    query (`Organisation.visible_to(current_user)`), the actor of a service's audit event. The store
+    else `current_user` simply is a User: `.role`, `.email`, what `store.policy` asks of a user, a foreign
+    key in a query, the actor of a service's audit event. The store
     stays free of Flask-Login; the protocol (`is_active`, `get_id`) is added here. One caveat of
     peewee: a SignedInUser never equals a User (`==` compares classes), so compare ids.
     """
@@ -151,14 +151,14 @@ def _limit(setting, **options):
 @_limit("TETHER_LOGIN_LIMIT_PER_ACCOUNT", key_func=_account_key)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("overview.index"))
+        return redirect(url_for("overview.index"), 303)
     email = request.form.get("email", "")
     if request.method == "POST":
         user = authenticate(email, request.form.get("password", ""))
         if user is not None:
             login_user(user)
             AuditEvent.record("login", actor=user, subject=f"user:{user.id}")
-            return redirect(safe_next(request.args.get("next")) or url_for("overview.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("overview.index"), 303)
         flash(SIGN_IN_FAILED, "error")
         return render_template("auth/login.html", email=email[:EMAIL_MAX_LENGTH]), 401
     return render_template("auth/login.html", email=email)
@@ -170,4 +170,4 @@ def logout():
     current_user.end_sessions()
     logout_user()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"), 303)

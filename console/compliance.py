@@ -12,6 +12,7 @@ import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from compliance import readiness as readiness_service
 from compliance import records, tokens
@@ -19,25 +20,9 @@ from store.models import CheckRecord, CheckType, Profile, ProfileType, RatingReq
 from store.models import SafetyCheckToken, SiaConnection
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, can, organisation_or_404, record_or_404
 
 bp = Blueprint("compliance", __name__)
-
-EDITORS = ("support", "admin")
-
-
-def _profile_or_404(org, profile_id):
-    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
-    if profile is None:
-        abort(404)
-    return profile
-
-
-def _check_or_404(profile, check_id):
-    record = CheckRecord.get_or_none((CheckRecord.id == check_id) & (CheckRecord.profile == profile))
-    if record is None:
-        abort(404)
-    return record
 
 
 def _profile_url(org, profile):
@@ -57,10 +42,10 @@ def _render_check_form(org, person, record, errors, status):
 
 @bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("record_checks")
 def add_check(org_id, profile_id):
     org = organisation_or_404(org_id)
-    person = _profile_or_404(org, profile_id)
+    person = record_or_404(Profile, profile_id, org)
     if request.method == "GET":
         return _render_check_form(org, person, None, {}, 200)
     try:
@@ -73,11 +58,11 @@ def add_check(org_id, profile_id):
 
 @bp.route("/organisations/<int:org_id>/profiles/<int:profile_id>/checks/<int:check_id>", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("record_checks")
 def edit_check(org_id, profile_id, check_id):
     org = organisation_or_404(org_id)
-    person = _profile_or_404(org, profile_id)
-    record = _check_or_404(person, check_id)
+    person = record_or_404(Profile, profile_id, org)
+    record = get_object_or_404(CheckRecord, CheckRecord.id == check_id, CheckRecord.profile == person)
     if request.method == "GET":
         return _render_check_form(org, person, record, {}, 200)
     try:
@@ -105,16 +90,9 @@ def summary(org_id):
     )
 
 
-def _system_or_404(org, system_id):
-    system = RatingSystem.get_or_none((RatingSystem.id == system_id) & (RatingSystem.organisation == org))
-    if system is None:
-        abort(404)
-    return system
-
-
 @bp.route("/organisations/<int:org_id>/rating-systems", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_rating_systems")
 def rating_systems(org_id):
     org = organisation_or_404(org_id)
     errors, status = {}, 200
@@ -137,10 +115,10 @@ def rating_systems(org_id):
 
 @bp.route("/organisations/<int:org_id>/rating-systems/<int:system_id>", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_rating_systems")
 def rating_system(org_id, system_id):
     org = organisation_or_404(org_id)
-    system = _system_or_404(org, system_id)
+    system = record_or_404(RatingSystem, system_id, org)
     errors, status = {}, 200
     if request.method == "POST":
         try:
@@ -172,7 +150,7 @@ def _connection_for(org):
     A trust's connection answers for every school of the trust, so only support manages its tokens.
     """
     connection = SiaConnection.for_organisation(org)
-    manageable = connection is not None and (connection.organisation_id == org.id or current_user.role == "support")
+    manageable = connection is not None and (connection.organisation_id == org.id or can("manage_trust_tokens"))
     return connection, manageable
 
 
@@ -192,14 +170,14 @@ def _render_tokens(org, *, secret=None, created=None, status=200):
 
 @bp.get("/organisations/<int:org_id>/sia-tokens")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def token_list(org_id):
     return _render_tokens(organisation_or_404(org_id))
 
 
 @bp.post("/organisations/<int:org_id>/sia-tokens")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def create_token(org_id):
     org = organisation_or_404(org_id)
     connection, manageable = _connection_for(org)
@@ -212,15 +190,13 @@ def create_token(org_id):
 
 @bp.post("/organisations/<int:org_id>/sia-tokens/<int:token_id>/revoke")
 @login_required
-@require_role(*EDITORS)
+@allowed("manage_tokens")
 def revoke_token(org_id, token_id):
     org = organisation_or_404(org_id)
     connection, manageable = _connection_for(org)
     if not manageable:
         abort(403)
-    token = SafetyCheckToken.get_or_none((SafetyCheckToken.id == token_id) & (SafetyCheckToken.connection == connection))
-    if token is None:
-        abort(404)
+    token = get_object_or_404(SafetyCheckToken, SafetyCheckToken.id == token_id, SafetyCheckToken.connection == connection)
     try:
         tokens.revoke(token, actor=current_user)
     except tokens.TokenError as exc:
@@ -231,5 +207,5 @@ def revoke_token(org_id, token_id):
 
 
 nav.register("Compliance", "compliance.summary")
-nav.register("Rating systems", "compliance.rating_systems", roles=EDITORS)
-nav.register("Sign In App tokens", "compliance.token_list", roles=EDITORS)
+nav.register("Rating systems", "compliance.rating_systems")
+nav.register("Sign In App tokens", "compliance.token_list")

@@ -10,7 +10,7 @@ from store.models import Profile
 from sync import duplicates, merge
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import page_of
 
 bp = Blueprint("duplicates", __name__, url_prefix="/organisations/<int:org_id>/duplicates")
@@ -40,13 +40,12 @@ def index(org_id):
     page.items = duplicates.suggestions(org, page.items)
     return render_template(
         "duplicates/index.html", org=org, page=page, suggestions=page.items,
-        can_merge=current_user.role in ("support", "admin"),
     )
 
 
 @bp.post("/merge")
 @login_required
-@require_role("support", "admin")
+@allowed("merge")
 def bulk_merge(org_id):
     org = organisation_or_404(org_id)
     pairs = _pairs(org, request.form.getlist("pair"))

@@ -4,14 +4,14 @@ An integrated profile deleted in Central Record puts its member here. Everyone w
 organisation reads the list (a page at a time, searched by member name or id); only support restores an entry, after which the member imports again on
 the next run.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from store.models import Exclusion
 from sync import links
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404, record_or_404
 from .paging import paginate
 
 bp = Blueprint("exclusions", __name__, url_prefix="/organisations/<int:org_id>/exclusions")
@@ -35,18 +35,15 @@ def index(org_id):
     page = paginate(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()))
     return render_template(
         "exclusions/index.html", org=org, restored=restored, search=search, page=page, exclusions=page.items,
-        can_restore=current_user.role == "support",
     )
 
 
 @bp.post("/<int:exclusion_id>/restore")
 @login_required
-@require_role("support")
+@allowed("restore_exclusion")
 def restore(org_id, exclusion_id):
     org = organisation_or_404(org_id)
-    exclusion = Exclusion.get_or_none((Exclusion.id == exclusion_id) & (Exclusion.organisation == org))
-    if exclusion is None:
-        abort(404)
+    exclusion = record_or_404(Exclusion, exclusion_id, org)
     try:
         links.restore_exclusion(exclusion, current_user)
     except links.ActionRefused as refusal:

@@ -5,11 +5,9 @@ from flask_login import current_user, login_required
 from sync import fields
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 
 bp = Blueprint("fields", __name__, url_prefix="/organisations/<int:org_id>/field-mapping")
-
-EDITORS = ("admin", "support")
 
 
 @bp.route("/")
@@ -21,7 +19,6 @@ def index(org_id):
         org=org,
         mappings=fields.in_force(org),
         invalid=fields.field_map(org).invalid,
-        can_edit=current_user.role in EDITORS,
         sia_fields=fields.SIA_FIELDS,
         scr_targets=fields.SCR_TARGETS,
         scr_sources=fields.SCR_SOURCES,
@@ -30,7 +27,7 @@ def index(org_id):
 
 @bp.route("/", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_fields")
 def add(org_id):
     org = organisation_or_404(org_id)
     direction = request.form.get("direction", "")
@@ -52,7 +49,7 @@ def add(org_id):
 
 @bp.route("/remove", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_fields")
 def remove(org_id):
     org = organisation_or_404(org_id)
     try:

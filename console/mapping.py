@@ -3,8 +3,9 @@
 Admins and support edit; viewers read. Validation and preview are htmx endpoints that answer with
 the fragment they replace, so typing a rule shows its error (with the caret) or its effect at once.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 from jinja2_fragments.flask import render_block
 
 from rules import RuleError
@@ -13,16 +14,10 @@ from store.search import search_terms
 from sync import mapping
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404, record_or_404
+from .paging import render_list
 
 bp = Blueprint("mapping", __name__, url_prefix="/organisations/<int:org_id>/rules")
-
-EDITORS = ("admin", "support")
-
-
-def _rule_or_404(org, rule_id):
-    rule = MappingRule.get_or_none((MappingRule.id == rule_id) & (MappingRule.organisation == org))
-    return rule or abort(404)
 
 
 def _profile_types(org):
@@ -35,7 +30,7 @@ def _candidate(org):
         (ProfileType.id == request.form.get("profile_type", type=int)) & (ProfileType.organisation == org)
     )
     rule_id = request.form.get("rule_id", type=int)
-    rule = _rule_or_404(org, rule_id) if rule_id else MappingRule(organisation=org, position=10**6)
+    rule = record_or_404(MappingRule, rule_id, org) if rule_id else MappingRule(organisation=org, position=10**6)
     rule.expression = request.form.get("expression", "")
     rule.profile_type = profile_type or (rule.profile_type if rule_id else None)
     return rule
@@ -68,7 +63,6 @@ def _page_context(org):
         "rules": rules,
         "preview": preview,
         "preview_error": error,
-        "can_edit": current_user.role in EDITORS,
         "groups": list(SiaGroup.synced_for(org)),
     }
 
@@ -83,10 +77,10 @@ def index(org_id):
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:rule_id>/edit", methods=["GET", "POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def edit(org_id, rule_id=None):
     org = organisation_or_404(org_id)
-    rule = _rule_or_404(org, rule_id) if rule_id else None
+    rule = record_or_404(MappingRule, rule_id, org) if rule_id else None
     if request.method == "POST":
         expression = request.form.get("expression", "")
         try:
@@ -128,7 +122,7 @@ def _edit_page(org, rule, expression, error=None):
 
 @bp.route("/validate", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def validate(org_id):
     org = organisation_or_404(org_id)
     expression = request.form.get("expression", "")
@@ -143,7 +137,7 @@ def validate(org_id):
 
 @bp.route("/preview", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def preview(org_id):
     org = organisation_or_404(org_id)
     candidate = _candidate(org)
@@ -161,19 +155,19 @@ def preview(org_id):
 
 @bp.route("/<int:rule_id>/move", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def move(org_id, rule_id):
     org = organisation_or_404(org_id)
-    mapping.move_rule(_rule_or_404(org, rule_id), -1 if request.form.get("direction") == "up" else 1, current_user)
+    mapping.move_rule(record_or_404(MappingRule, rule_id, org), -1 if request.form.get("direction") == "up" else 1, current_user)
     return redirect(url_for(".index", org_id=org.id), code=303)
 
 
 @bp.route("/<int:rule_id>/enabled", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def toggle(org_id, rule_id):
     org = organisation_or_404(org_id)
-    rule = _rule_or_404(org, rule_id)
+    rule = record_or_404(MappingRule, rule_id, org)
     try:
         mapping.set_enabled(rule, request.form.get("enabled") == "1", current_user, request.form.get("version", type=int))
     except mapping.RuleChangeRefused as exc:
@@ -183,17 +177,17 @@ def toggle(org_id, rule_id):
 
 @bp.route("/<int:rule_id>/delete", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def delete(org_id, rule_id):
     org = organisation_or_404(org_id)
-    mapping.delete_rule(_rule_or_404(org, rule_id), current_user)
+    mapping.delete_rule(record_or_404(MappingRule, rule_id, org), current_user)
     flash("Rule deleted.", "success")
     return redirect(url_for(".index", org_id=org.id), code=303)
 
 
 @bp.route("/apply-type-changes", methods=["POST"])
 @login_required
-@require_role(*EDITORS)
+@allowed("edit_rules")
 def apply_type_changes(org_id):
     org = organisation_or_404(org_id)
     try:
@@ -223,13 +217,12 @@ def explain(org_id):
     chosen = None
     member_id = request.args.get("member", type=int)
     if member_id:
-        chosen = SiaMember.get_or_none((SiaMember.id == member_id) & SiaMember.group.in_(list(groups) or [0])) or abort(404)
+        chosen = get_object_or_404(SiaMember, SiaMember.id == member_id, SiaMember.group.in_(list(groups) or [0]))
     traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)
-    context = dict(org=org, q=q, search_notice=searched.notice, candidates=candidates, chosen=chosen, traced=traced,
-                   winner=winner)
-    if request.headers.get("HX-Request") == "true":
-        return render_block("mapping/explain.html", "explain_results", **context)
-    return render_template("mapping/explain.html", **context)
+    return render_list(
+        "mapping/explain.html", "explain_results", org=org, q=q, search_notice=searched.notice, candidates=candidates,
+        chosen=chosen, traced=traced, winner=winner,
+    )
 
 
 nav.register("Mapping rules", "mapping.index")

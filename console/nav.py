@@ -1,12 +1,16 @@
 """The console's navigation, built from the pages that exist.
 
 Each blueprint registers its own entries, so the menu grows with the console and never links to a
-page that is not there. Organisation pages take the organisation id from the page being shown.
+page that is not there. Organisation pages take the organisation id from the page being shown. An
+entry shows to the people the page's own `@allowed` action lets in (store/policy.py; "view" when the
+page has none), so the menu and the page cannot disagree.
 """
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_login import current_user
+
+from .access import can
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,6 @@ class NavEntry:
     label: str
     endpoint: str
     per_organisation: bool
-    roles: tuple
 
 
 _ENTRIES = []
@@ -47,10 +50,15 @@ def _position(entry):
     return ORDER.index(entry.label) if entry.label in ORDER else len(ORDER)
 
 
-def register(label, endpoint, *, per_organisation=True, roles=("support", "admin", "viewer")):
+def register(label, endpoint, *, per_organisation=True):
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
-        _ENTRIES.append(NavEntry(label, endpoint, per_organisation, tuple(roles)))
+        _ENTRIES.append(NavEntry(label, endpoint, per_organisation))
         _ENTRIES.sort(key=_position)
+
+
+def action_of(endpoint):
+    """The policy action a page's view is `@allowed` for: "view" for a page every signed-in user reads."""
+    return getattr(current_app.view_functions[endpoint], "action", "view")
 
 
 def current_organisation_id():
@@ -67,7 +75,7 @@ def entries():
     org_id = current_organisation_id()
     site, school = [], []
     for entry in _ENTRIES:
-        if current_user.role not in entry.roles:
+        if not can(action_of(entry.endpoint)):
             continue
         if entry.per_organisation:
             if org_id is None:

@@ -3,7 +3,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from peewee import fn
 
-from store.models import Exclusion, Link, Notification, Organisation, Profile, SyncRun
+from store import policy
+from store.models import Exclusion, Link, Notification, Profile, SyncRun
 
 from . import nav
 from .access import organisation_or_404
@@ -41,7 +42,7 @@ def _summaries(organisations):
 @bp.route("/")
 @login_required
 def index():
-    organisations = list(Organisation.visible_to(current_user))
+    organisations = list(policy.visible_organisations(current_user))
     return render_template("overview/index.html", organisations=organisations, summaries=_summaries(organisations))
 
 

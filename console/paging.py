@@ -1,12 +1,15 @@
 """Server-side pagination and the one-template-per-fragment habit shared by every console list.
 
-A list page is one template whose `results` block is the table: a full request renders the page, an
-htmx request (search as you type, next page) renders only that block.
+A list page is one template whose `results` block is the inside of its `<div id="results">`: a full
+request renders the page, an htmx request aimed at that element (search as you type, next page)
+renders only the block, which htmx swaps into it. Every fragment of a page is rendered this one way:
+the block named like the element it fills (`relink_members` fills `#relink-members`).
 """
 import math
 from dataclasses import dataclass
 
-from flask import render_template, request
+from flask import render_template
+from htmx_flask import request
 from jinja2_fragments.flask import render_block
 from peewee import prefetch
 
@@ -59,8 +62,10 @@ def page_of(items, number=None, per_page=PER_PAGE):
     return Page(items[(number - 1) * per_page:number * per_page], number, per_page, len(items))
 
 
-def render_list(template, block="results", **context):
-    """The whole page, or only its `block` when htmx asks for it."""
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == block:
-        return render_block(template, block, **context)
+def render_list(template, block="results", *, block_template=None, **context):
+    """The whole page, or only its `block` when htmx asks to fill the element the block fills.
+
+    `block_template` is the template that holds the block when the page includes it from another."""
+    if request.htmx and request.htmx.target == block.replace("_", "-"):
+        return render_block(block_template or template, block, **context)
     return render_template(template, **context)

@@ -9,9 +9,8 @@ overwritten.
 """
 import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 
 from compliance import readiness as readiness_service
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
@@ -19,27 +18,18 @@ from store.search import search_terms
 from sync import links, merge
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, can, organisation_or_404, record_or_404
 from .paging import PER_PAGE, paginate, render_list
 
 bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
 
-ADMINS = ("support", "admin")
-SUPPORT = ("support",)
 STATUSES = {"active": "Active", "deleted": "Deleted", "merged": "Merged", "all": "All"}
 LINKED = {"": "Linked or not", "linked": "Linked to Sign In App", "unlinked": "Not linked"}
 
 
-def profile_or_404(org, profile_id):
-    profile = Profile.get_or_none((Profile.id == profile_id) & (Profile.organisation == org))
-    if profile is None:
-        abort(404)
-    return profile
-
-
 def _profile_as_seen(org, profile_id, field="version"):
     """The profile at the version the form was drawn from, so a change made meanwhile is refused."""
-    profile = profile_or_404(org, profile_id)
+    profile = record_or_404(Profile, profile_id, org)
     profile.version = request.form.get(field, profile.version, type=int)
     return profile
 
@@ -94,11 +84,11 @@ def index(org_id):
 @login_required
 def show(org_id, profile_id):
     org = organisation_or_404(org_id)
-    profile = profile_or_404(org, profile_id)
+    profile = record_or_404(Profile, profile_id, org)
     today = datetime.date.today()
     member_search = request.args.get("member_q", "").strip()
     active_link = Link.active_for_profile(profile)
-    relinkable = current_user.role in SUPPORT and active_link is None and profile.status == "active"
+    relinkable = can("relink") and active_link is None and profile.status == "active"
     context = {
         "org": org,
         "profile": profile,
@@ -109,23 +99,18 @@ def show(org_id, profile_id):
         "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
         "offers": links.offered_members(profile, member_search) if relinkable else [],
         "member_search": member_search,
-        "can_admin": current_user.role in ADMINS,
-        "can_support": current_user.role in SUPPORT,
         "readiness": readiness_service.readiness_of(profile, today),
         "checks": readiness_service.check_records_of(profile, today),
         "check_types": CheckType.of_organisation(org),
-        "can_edit": current_user.role in ADMINS,
         "errors": {},
         "form": {},
     }
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "relink-members":
-        return render_block("profiles/_actions.html", "relink_members", **context)
-    return render_template("profiles/show.html", **context)
+    return render_list("profiles/show.html", "relink_members", block_template="profiles/_actions.html", **context)
 
 
 @bp.post("/profiles/<int:profile_id>/decouple")
 @login_required
-@require_role(*ADMINS)
+@allowed("decouple")
 def decouple(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -144,7 +129,7 @@ def decouple(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/delete")
 @login_required
-@require_role(*ADMINS)
+@allowed("delete_profile")
 def delete(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -159,7 +144,7 @@ def delete(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/restore")
 @login_required
-@require_role(*SUPPORT)
+@allowed("restore_profile")
 def restore(org_id, profile_id):
     profile = _profile_as_seen(organisation_or_404(org_id), profile_id)
     try:
@@ -177,7 +162,7 @@ def restore(org_id, profile_id):
 
 @bp.post("/profiles/<int:profile_id>/relink")
 @login_required
-@require_role(*SUPPORT)
+@allowed("relink")
 def relink(org_id, profile_id):
     org = organisation_or_404(org_id)
     profile = _profile_as_seen(org, profile_id)
@@ -196,7 +181,7 @@ def relink(org_id, profile_id):
 
 @bp.route("/profiles/<int:profile_id>/merge", methods=["GET", "POST"])
 @login_required
-@require_role(*ADMINS)
+@allowed("merge")
 def merge_with(org_id, profile_id):
     org = organisation_or_404(org_id)
     if request.method == "POST":
@@ -210,7 +195,7 @@ def merge_with(org_id, profile_id):
             return redirect(url_for(".merge_with", org_id=org.id, profile_id=kept.id, removed=removed.id), 303)
         flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
         return _back(kept)
-    kept = profile_or_404(org, profile_id)
+    kept = record_or_404(Profile, profile_id, org)
     removed_id = request.args.get("removed", type=int)
     if removed_id is None:
         search = request.args.get("q", "").strip()
@@ -218,7 +203,7 @@ def merge_with(org_id, profile_id):
         candidates = _matching_profiles(org, terms.words, "active", 0, "").where(Profile.id != kept.id).limit(PER_PAGE)
         return render_template("profiles/merge_pick.html", org=org, kept=kept, search=search, search_notice=terms.notice,
                                candidates=candidates)
-    removed = profile_or_404(org, removed_id)
+    removed = record_or_404(Profile, removed_id, org)
     return render_template(
         "profiles/merge.html", org=org, kept=kept, removed=removed, rows=merge.comparison(kept, removed),
         kept_linked=Link.active_for_profile(kept), removed_linked=Link.active_for_profile(removed),
@@ -227,12 +212,10 @@ def merge_with(org_id, profile_id):
 
 @bp.post("/merges/<int:merge_id>/undo")
 @login_required
-@require_role(*ADMINS)
+@allowed("merge")
 def undo_merge(org_id, merge_id):
     org = organisation_or_404(org_id)
-    record = MergeRecord.get_or_none((MergeRecord.id == merge_id) & (MergeRecord.organisation == org))
-    if record is None:
-        abort(404)
+    record = record_or_404(MergeRecord, merge_id, org)
     try:
         merge.undo_merge(record, current_user)
     except links.ActionRefused as refusal:

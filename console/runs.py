@@ -4,7 +4,7 @@ and "Run import now".
 Everyone who may see the organisation reads these pages; starting an import is for admins and support.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
@@ -13,7 +13,7 @@ from sync import leavers, plan, purge, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
 from . import csvfile, nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404, record_or_404
 from .paging import paginate
 
 bp = Blueprint("runs", __name__, url_prefix="/organisations/<int:org_id>/sync/runs")
@@ -24,14 +24,7 @@ PROBLEMS_SHOWN = 500
 
 
 def _run_or_404(org, run_id):
-    run = SyncRun.get_or_none((SyncRun.id == run_id) & (SyncRun.organisation == org) & SyncRun.kind.in_(KINDS))
-    if run is None:
-        abort(404)
-    return run
-
-
-def _may_start():
-    return current_user.role in ("support", "admin")
+    return record_or_404(SyncRun, run_id, org, SyncRun.kind.in_(KINDS))
 
 
 @bp.route("")
@@ -39,20 +32,20 @@ def _may_start():
 def index(org_id):
     org = organisation_or_404(org_id)
     return render_template(
-        "runs/index.html", org=org, page=paginate(runs.runs_of(org, KINDS)), labels=runs.KIND_LABELS, may_start=_may_start()
+        "runs/index.html", org=org, page=paginate(runs.runs_of(org, KINDS)), labels=runs.KIND_LABELS
     )
 
 
 @bp.route("/import", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def start_import(org_id):
     org = organisation_or_404(org_id)
     try:
         run = sia_import.start_import(current_app._get_current_object(), org, actor=current_user)
     except AlreadyRunning as error:
         flash(f"The import was not started: {error}.", "error")
-        return redirect(url_for(".index", org_id=org.id))
+        return redirect(url_for(".index", org_id=org.id), 303)
     return redirect(url_for(".show", org_id=org.id, run_id=run.id), code=303)
 
 

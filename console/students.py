@@ -9,7 +9,7 @@ import re
 import tempfile
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from connectors.sims import SimsFileError, file_sha256
@@ -19,7 +19,7 @@ from sync import students
 from sync.lease import AlreadyRunning
 
 from . import csvfile, nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404, record_or_404
 from .paging import paginate, render_list
 
 bp = Blueprint("students", __name__, url_prefix="/organisations/<int:org_id>/students")
@@ -81,15 +81,12 @@ def index(org_id):
 @login_required
 def student(org_id, student_id):
     org = organisation_or_404(org_id)
-    record = Student.get_or_none((Student.id == student_id) & (Student.organisation == org))
-    if record is None:
-        abort(404)
-    return render_template("students/student.html", org=org, student=record)
+    return render_template("students/student.html", org=org, student=record_or_404(Student, student_id, org))
 
 
 @bp.route("/upload", methods=["GET", "POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def upload(org_id):
     org = organisation_or_404(org_id)
     if request.method == "GET":
@@ -122,25 +119,25 @@ def upload(org_id):
 
 @bp.route("/import", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def import_upload(org_id):
     org = organisation_or_404(org_id)
     path = _upload_path(org, request.form.get("upload", ""))
     if path is None:
         flash("That upload is no longer available. Upload the export again.", "error")
-        return redirect(url_for(".upload", org_id=org.id))
+        return redirect(url_for(".upload", org_id=org.id), 303)
     try:
         result = students.import_file(
             org, path, actor=current_user, trigger="console", file_name=request.form.get("file_name") or None
         )
     except AlreadyRunning as error:
         flash(f"Not imported: {error}.", "error")
-        return redirect(url_for(".runs", org_id=org.id))
+        return redirect(url_for(".runs", org_id=org.id), 303)
     except BaseException:
         _forget_upload(org, path)
         raise
     _forget_upload(org, path, result.run)
-    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
+    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id), 303)
 
 
 @bp.route("/runs")
@@ -151,10 +148,7 @@ def runs(org_id):
 
 
 def _run_or_404(org, run_id):
-    run = SyncRun.get_or_none((SyncRun.id == run_id) & (SyncRun.organisation == org) & (SyncRun.kind == students.KIND))
-    if run is None:
-        abort(404)
-    return run
+    return record_or_404(SyncRun, run_id, org, SyncRun.kind == students.KIND)
 
 
 @bp.route("/runs/<int:run_id>")
@@ -169,7 +163,7 @@ def run(org_id, run_id):
         run=sims_run,
         problems=list(problems.limit(RUN_PROBLEMS_SHOWN)),
         problem_count=problems.count(),
-        may_confirm=students.may_confirm(sims_run) and current_user.role in ("support", "admin"),
+        may_confirm=students.may_confirm(sims_run),
     )
 
 
@@ -183,7 +177,7 @@ def problems_csv(org_id, run_id):
 
 @bp.route("/runs/<int:run_id>/confirm", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("import")
 def confirm(org_id, run_id):
     org = organisation_or_404(org_id)
     sims_run = _run_or_404(org, run_id)
@@ -192,12 +186,12 @@ def confirm(org_id, run_id):
         result = students.confirm_halted_run(sims_run, actor=current_user)
     except (students.CannotConfirm, AlreadyRunning) as error:
         flash(str(error), "error")
-        return redirect(url_for(".run", org_id=org.id, run_id=sims_run.id))
+        return redirect(url_for(".run", org_id=org.id, run_id=sims_run.id), 303)
     except BaseException:
         _forget_upload(org, path)
         raise
     _forget_upload(org, path, result.run)
-    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id))
+    return redirect(url_for(".run", org_id=org.id, run_id=result.run.id), 303)
 
 
 nav.register("Students", "students.index")

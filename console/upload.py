@@ -12,7 +12,7 @@ from sync import push
 from sync.lease import AlreadyRunning
 
 from . import nav
-from .access import organisation_or_404, require_role
+from .access import allowed, organisation_or_404
 from .paging import paginate
 
 bp = Blueprint("upload", __name__, url_prefix="/organisations/<int:org_id>/sync/upload")
@@ -35,20 +35,19 @@ def index(org_id):
     page = paginate(push.unintegrated(org, [t.id for t in chosen]))
     return render_template(
         "upload/index.html", org=org, types=types, chosen=chosen, groups=groups, group=group, page=page,
-        may_push=current_user.role in ("support", "admin"),
     )
 
 
 @bp.route("", methods=["POST"])
 @login_required
-@require_role("support", "admin")
+@allowed("push")
 def push_all(org_id):
     org = organisation_or_404(org_id)
     types, chosen, groups, group = _choices(org)
     back = url_for(".index", org_id=org.id, type=[t.name for t in chosen], group=request.values.get("group"))
     if group is None:
         flash("Choose the Sign In App group to push to.", "error")
-        return redirect(back)
+        return redirect(back, 303)
     try:
         run = push.start_push(
             current_app._get_current_object(), org, group_id=group.sia_id, type_names=[t.name for t in chosen],
@@ -56,7 +55,7 @@ def push_all(org_id):
         )
     except (push.PushRefused, AlreadyRunning) as error:
         flash(f"Nothing was pushed: {error}", "error")
-        return redirect(back)
+        return redirect(back, 303)
     return redirect(url_for("runs.show", org_id=org.id, run_id=run.id), code=303)
 
 

@@ -1,11 +1,12 @@
 """Users (support only): console accounts, their roles and the organisations they may see."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from store.models import Organisation, User, UserOrganisation
 
 from . import nav
-from .access import require_role
+from .access import allowed
 from .accounts import AccountError, create_user, reset_password, update_user
 from .paging import paginate, render_list
 
@@ -24,7 +25,7 @@ def _form_values():
 
 @bp.route("/")
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def index():
     query = User.select().order_by(User.email)
     q = request.args.get("q", "").strip()
@@ -36,7 +37,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def new():
     organisations = list(Organisation.select().order_by(Organisation.name))
     values = {"email": "", "name": "", "role": "admin", "organisation_ids": [], "active": True}
@@ -55,9 +56,9 @@ def new():
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def edit(user_id):
-    user = User.get_or_none(User.id == user_id) or abort(404)
+    user = get_object_or_404(User, User.id == user_id)
     organisations = list(Organisation.select().order_by(Organisation.name))
     if request.method == "POST":
         values = _form_values()
@@ -88,11 +89,11 @@ def edit(user_id):
 
 @bp.route("/<int:user_id>/reset-password", methods=["POST"])
 @login_required
-@require_role("support")
+@allowed("manage_users")
 def reset(user_id):
-    user = User.get_or_none(User.id == user_id) or abort(404)
+    user = get_object_or_404(User, User.id == user_id)
     password = reset_password(user, actor=current_user)
     return render_template("users/created.html", user=user, password=password, reset=True)
 
 
-nav.register("Users", "users.index", per_organisation=False, roles=("support",))
+nav.register("Users", "users.index", per_organisation=False)

@@ -17,9 +17,17 @@ from .ui import ui_bp
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 
+def _runner(db):
+    return Runner(db or database.obj, directory=MIGRATIONS, table_name="sandbox_migration")
+
+
 def migrate(db=None, target=None):
     """Bring the sandbox tables up to date in place; returns the names of the migrations applied."""
-    return Runner(db or database.obj, directory=MIGRATIONS, table_name="sandbox_migration").up(target)
+    return _runner(db).up(target)
 
 
-__all__ = ["api_bp", "ui_bp", "migrate", "MIGRATIONS", "API_PATH"]
+def migration_status(db=None):
+    return _runner(db).status()
+
+
+__all__ = ["api_bp", "ui_bp", "migrate", "migration_status", "MIGRATIONS", "API_PATH"]

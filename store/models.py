@@ -66,13 +66,6 @@ class Organisation(BaseModel):
         """The value of setting `key` in an organisation's `settings` (its default when not set)."""
         return (settings or {}).get(key, ORGANISATION_DEFAULTS[key])
 
-    @classmethod
-    def visible_to(cls, user):
-        query = cls.select().order_by(cls.name)
-        if user.role == "support":
-            return query
-        return query.join(UserOrganisation).where(UserOrganisation.user == user)
-
 
 def new_session_token():
     return secrets.token_urlsafe(16)
@@ -110,11 +103,6 @@ class User(BaseModel):
         """Sign the user out everywhere: every session cookie issued so far stops working."""
         self.session_token = new_session_token()
         User.update(session_token=self.session_token).where(User.id == self.id).execute()
-
-    def organisation_ids(self):
-        if self.role == "support":
-            return None
-        return {uo.organisation_id for uo in self.memberships}
 
 
 class UserOrganisation(BaseModel):

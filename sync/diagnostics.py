@@ -9,9 +9,10 @@ Sign In App members in the mirror (the shadows of its connection), its exclusion
 portal users (asked of Sign In App at diagnose time: the mirror never keeps them). Records that belong
 together — a profile and the members it was ever linked to, a member and its exclusion, records with the
 same email or the same name — make one `Person`. Each person gets every `Cause` that applies, drawn from
-the troubleshooting help page, each naming the record and carrying its `Fix`: a console action (an
-endpoint, its arguments and the roles that may use it) or, when the fix is in Sign In App, the words of
-what to change there. A person with no cause is syncing normally.
+the troubleshooting help page, each naming the record and carrying its `Fix`: an action in Central Record
+named by its intent (`INTENTS`: "restore_exclusion", "relink"…) and the records it acts on, which the
+console turns into its own form or link and the permission policy says who may take; or, when the fix
+is in Sign In App, the words of what to change there. A person with no cause is syncing normally.
 
 Reads only; a bounded number of queries per person found, never the whole organisation.
 """
@@ -25,6 +26,7 @@ from compliance.readiness import rating_systems_of, readiness_in_enabled_systems
 from connectors.sia import Member, SiaError, client_for
 from connectors.sia.client import connection_label
 from rules import RuleError
+from store import policy
 from store.models import (
     Exclusion,
     Link,
@@ -43,39 +45,52 @@ from .links import can_restore, previous_member
 from .mapping import explain_member
 
 MATCHES_PER_KIND = 25  # records of each kind a search looks at: a diagnosis is about one person
-EVERYONE = ("support", "admin", "viewer")
-ADMINS = ("support", "admin")
-SUPPORT = ("support",)
 PORTAL_USERS_TIMEOUT = 5.0  # seconds
 HEALTHY = "Syncing normally; green shield shown when ready."
 
 
+# What each fix does in Central Record, and the policy action (store/policy.py) a person needs to do it.
+INTENTS = {
+    "open_profile": "view",  # subject: profile_id
+    "relink": "relink",  # subject: profile_id, version, member_id, restore_exclusion
+    "restore_profile": "restore_profile",  # subject: profile_id, version
+    "restore_exclusion": "restore_exclusion",  # subject: exclusion_id
+    "run_import": "import",
+    "edit_rules": "edit_rules",
+    "merge": "merge",  # subject: kept_id, removed_id
+    "push": "push",
+}
+
+
 @dataclass(frozen=True)
 class Fix:
-    """What to do about a cause: a console action (`endpoint` with `args`, a POST when `form` is given,
-    for `roles`), or only `text` when the fix is in Sign In App. `text` is also what a person who may
-    not use the action reads instead."""
+    """What to do about a cause: an action in Central Record (`intent`, one of INTENTS, on the records
+    named in `subject`), or only `text` when the fix is in Sign In App. `text` is also what a person who
+    may not take the action reads instead."""
 
     label: str
     text: str = ""
-    endpoint: str | None = None
-    args: dict = field(default_factory=dict)
-    form: dict | None = None  # hidden fields of the POST; None for a link
-    roles: tuple = EVERYONE
+    intent: str | None = None
+    subject: dict = field(default_factory=dict)
     confirm: str = ""
     in_sign_in_app: bool = False  # the fix is made in Sign In App, not in Central Record
 
-    @property
-    def method(self):
-        return "get" if self.form is None else "post"
+    def __post_init__(self):
+        if self.intent is not None and self.intent not in INTENTS:
+            raise ValueError(f"unknown fix intent '{self.intent}': add it to INTENTS and to the console's FIX_ROUTES")
 
-    def allows(self, role):
-        return self.endpoint is not None and role in self.roles
+    @property
+    def roles(self):
+        """The roles that may take the action (none when the fix is not an action in Central Record)."""
+        return policy.roles_for(INTENTS[self.intent]) if self.intent else ()
+
+    def allows(self, user):
+        return self.intent is not None and policy.may(user, INTENTS[self.intent])
 
     def to_dict(self):
         return {
-            "label": self.label, "text": self.text, "endpoint": self.endpoint, "args": self.args,
-            "method": self.method, "form": self.form, "roles": list(self.roles), "in_sign_in_app": self.in_sign_in_app,
+            "label": self.label, "text": self.text, "intent": self.intent, "subject": self.subject,
+            "roles": list(self.roles), "in_sign_in_app": self.in_sign_in_app,
         }
 
 
@@ -361,9 +376,6 @@ class _Context:
         self.ever_imported = imports.where(SyncRun.status == "succeeded").exists()
         self.synced_groups = list(SiaGroup.synced_for(organisation).order_by(SiaGroup.name))
 
-    def org_args(self, **args):
-        return {"org_id": self.organisation.id, **args}
-
     def is_synced(self, group):
         return group.organisation_id == self.organisation.id and group.type == "returning" and group.gone_at is None
 
@@ -385,18 +397,15 @@ def _profile_label(p):
 
 
 def _open_profile(ctx, profile, label="Open the profile", text=""):
-    return Fix(label, text, "profiles.show", ctx.org_args(profile_id=profile.id))
+    return Fix(label, text, "open_profile", {"profile_id": profile.id})
 
 
 def _relink_fix(ctx, profile, member, excluded=False):
-    form = {"member": member.id, "version": profile.version}
-    if excluded:
-        form["restore_exclusion"] = "yes"
     return Fix(
         f"Re-link to {member.display_name} ({member.sia_id})",
         f"Ask Tether support to re-link {_profile_label(profile)} to Sign In App member {member.display_name} "
         f"({member.sia_id}).",
-        "profiles.relink", ctx.org_args(profile_id=profile.id), form, SUPPORT,
+        "relink", {"profile_id": profile.id, "version": profile.version, "member_id": member.id, "restore_exclusion": excluded},
         f"Link {profile.name} to Sign In App member {member.display_name} ({member.sia_id})?"
         + (" Its exclusion is restored in the same step." if excluded else ""),
     )
@@ -424,7 +433,7 @@ def _organisation_causes(ctx, person):
             "last_import_failed", "The last import failed",
             f"The Sign In App import of {run.started_at:%d %b %Y %H:%M} (run {run.id}) failed: {run.error}",
             Fix("Run the import again", "Fix what the error says, then ask an admin to run the import again.",
-                "runs.start_import", ctx.org_args(), {}, ADMINS),
+                "run_import"),
         ))
     if not org.setting("safety_check_enabled"):
         person.add(Cause(
@@ -545,7 +554,7 @@ def _link_broken_fix(ctx, m, member_links, exclusion):
             f"Restore {_profile_label(last)}",
             f"Ask Tether support to restore {_profile_label(last)} (deleted profiles can be restored within 90 days), "
             "then re-link it to this member.",
-            "profiles.restore", ctx.org_args(profile_id=last.id), {"version": last.version}, SUPPORT,
+            "restore_profile", {"profile_id": last.id, "version": last.version},
             f"Restore {last.name}? It becomes active again; then re-link it to the member, restoring the exclusion "
             "in the same step.",
         )
@@ -561,8 +570,7 @@ def _import_causes(ctx, person, m):
         person.add(Cause(
             "no_rule_matched", "A mapping rule is not valid",
             f"{_member_label(m)} could not be matched: a mapping rule does not compile ({error.message}).",
-            Fix("Correct the mapping rules", "Ask an admin to correct the mapping rules.", "mapping.index",
-                ctx.org_args(), None, ADMINS),
+            Fix("Correct the mapping rules", "Ask an admin to correct the mapping rules.", "edit_rules"),
         ))
         return
     if winner is None:
@@ -571,7 +579,7 @@ def _import_causes(ctx, person, m):
             f"{_member_label(m)} matches no enabled mapping rule of {ctx.organisation.name} "
             f"({len(traced)} rule{'s' if len(traced) != 1 else ''} tried), so it is not imported.",
             Fix("Edit the mapping rules", "Ask an admin to add a mapping rule for this member's group or role.",
-                "mapping.index", ctx.org_args(), None, ADMINS),
+                "edit_rules"),
             tuple(traced),
         ))
         return
@@ -582,7 +590,7 @@ def _import_causes(ctx, person, m):
         f"{_member_label(m)} was not imported by the last import ({ctx.last_import.started_at:%d %b %Y %H:%M}). "
         f"The rule “{winner.expression}” maps it to {winner.profile_type.name}, so the next import creates its profile.",
         Fix("Run the import now", "Ask an admin to run the import, or wait for the next scheduled one.",
-            "runs.start_import", ctx.org_args(), {}, ADMINS),
+            "run_import"),
     ))
 
 
@@ -594,7 +602,7 @@ def _exclusion_cause(ctx, person, exclusion):
         "never imported.",
         Fix("Restore the exclusion",
             f"Contact Tether support with the name {exclusion.display_name} to have the exclusion restored.",
-            "exclusions.restore", ctx.org_args(exclusion_id=exclusion.id), {}, SUPPORT,
+            "restore_exclusion", {"exclusion_id": exclusion.id},
             f"Restore {exclusion.display_name}? The member imports again on the next run, as a new profile unless "
             "you re-link it."),
     ))
@@ -605,12 +613,12 @@ def _profile_causes(ctx, person, p):
         person.add(Cause(
             "profile_merged", "Merged into another profile",
             f"{_profile_label(p)} was merged into profile {p.merged_into_id}: that profile carries the link now.",
-            Fix("Open the profile it was merged into", "", "profiles.show", ctx.org_args(profile_id=p.merged_into_id)),
+            Fix("Open the profile it was merged into", "", "open_profile", {"profile_id": p.merged_into_id}),
         ))
         return
     if p.status == "deleted":
         fix = (Fix("Restore the profile", "Ask Tether support to restore it (within 90 days of its deletion).",
-                   "profiles.restore", ctx.org_args(profile_id=p.id), {"version": p.version}, SUPPORT,
+                   "restore_profile", {"profile_id": p.id, "version": p.version},
                    f"Restore {p.name}? It becomes active again, without its link: re-link it afterwards.")
                if can_restore(p) else
                Fix("Create the profile again", "It was deleted more than 90 days ago and cannot be restored."))
@@ -663,7 +671,7 @@ def _profile_causes(ctx, person, p):
             f"{_profile_label(p)} has no Sign In App member: nobody in the Repeat groups linked to "
             f"{ctx.organisation.name} (read: {read}) has this name or email.",
             Fix("Push the profile to Sign In App", "Ask an admin to push it from the Sign In App upload page, or add "
-                "the person to a linked Repeat group in Sign In App.", "upload.index", ctx.org_args(), None, ADMINS),
+                "the person to a linked Repeat group in Sign In App.", "push"),
         ))
 
 
@@ -698,13 +706,13 @@ def _duplicate_cause(ctx, a, b, linked, by):
     if a.id in linked and b.id in linked:
         fix = Fix("Decouple the wrong one, then merge",
                   "Both profiles are linked to Sign In App members, so they cannot be merged: decouple the wrong one "
-                  "first (or keep both if the person has two roles).", "profiles.show", ctx.org_args(profile_id=b.id))
+                  "first (or keep both if the person has two roles).", "open_profile", {"profile_id": b.id})
     else:
         # The school's own (unlinked) profile is kept; the link moves to it.
         kept, removed = (a, b) if b.id in linked or (a.id not in linked and a.id < b.id) else (b, a)
         fix = Fix(f"Merge {_profile_label(removed)} into {_profile_label(kept)}",
                   "Ask an admin to merge the two profiles (never delete the duplicate).",
-                  "profiles.merge_with", ctx.org_args(profile_id=kept.id, removed=removed.id), None, ADMINS)
+                  "merge", {"kept_id": kept.id, "removed_id": removed.id})
     return Cause("duplicate", "A duplicate profile exists", detail + " Merge them: deleting one breaks the link.", fix)
 
 
@@ -754,7 +762,7 @@ def _diagnose_person(ctx, person):
             "never_imported", "Never imported",
             f"No Sign In App import of {ctx.organisation.name} has succeeded yet: profiles do not appear "
             "automatically on first setup.",
-            Fix("Run the import now", "Ask an admin to run the import.", "runs.start_import", ctx.org_args(), {}, ADMINS),
+            Fix("Run the import now", "Ask an admin to run the import.", "run_import"),
         ))
     for m in person.members:
         _member_causes(ctx, person, m)

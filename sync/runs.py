@@ -11,7 +11,6 @@ works. A run that ends on an unexpected exception is marked failed before the ex
 every failure leaves a notification for the organisation and an audit event.
 `start` does the same for a run that carries on in another thread (the console's "run now").
 """
-import gc
 import threading
 import time
 from contextlib import ExitStack, contextmanager
@@ -192,54 +191,18 @@ def _begin(stack, organisation, kind, actor, trigger, dry_run, details):
     return RunTracker(run, held)
 
 
-_collector = threading.Lock()
-_collector_pausers = 0
-_collector_was_enabled = True
-
-
-@contextmanager
-def collector_paused():
-    """Python's cyclic garbage collector off for the block (a run).
-
-    A run makes a few objects per member and nearly none in cycles, so reference counting frees them;
-    with the collector on, those tens of thousands of allocations set off collections that walk every
-    object of the process again and again, about an eighth of an unchanged rerun. The switch is
-    process-wide, so pauses are counted: the collector is back when the last overlapping run ends, and
-    then collects whatever cycles were made meanwhile.
-    """
-    global _collector_pausers, _collector_was_enabled
-    with _collector:
-        if _collector_pausers == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_pausers += 1
-    try:
-        yield
-    finally:
-        with _collector:
-            _collector_pausers -= 1
-            if _collector_pausers == 0 and _collector_was_enabled:
-                gc.enable()
-
-
 class _Guard:
-    """Close a run that ends on an unexpected exception as failed, with the error in words; pause the
-    garbage collector while the run works."""
+    """Close a run that ends on an unexpected exception as failed, with the error in words."""
 
     def __init__(self, tracker):
         self.tracker = tracker
-        self._paused = collector_paused()
 
     def __enter__(self):
-        self._paused.__enter__()
         return self.tracker
 
     def __exit__(self, kind, error, traceback):
-        try:
-            if error is not None and self.tracker.result is None:
-                self.tracker.fail(stopped_message(self.tracker.run.kind, error))
-        finally:
-            self._paused.__exit__(None, None, None)
+        if error is not None and self.tracker.result is None:
+            self.tracker.fail(stopped_message(self.tracker.run.kind, error))
         return False
 
 

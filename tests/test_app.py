@@ -1,5 +1,8 @@
 """The application factory and its configuration."""
+import json
 import os
+import pathlib
+import re
 
 from app import create_app
 
@@ -43,3 +46,38 @@ def test_tether_help_lists_the_commands(runner):
     assert result.exit_code == 0
     for command in ("db", "users", "demo", "rules"):
         assert command in result.output
+
+
+def test_db_status_shows_pending_migrations_on_a_new_database_and_applied_after_migrate(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from app import cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setenv("TETHER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("TETHER_SCHEDULER", raising=False)
+    runner = CliRunner()
+
+    def status():
+        answer = runner.invoke(cli, ["db", "status", "--json"])
+        assert answer.exit_code == 0, answer.output
+        return {(m["set"], m["name"]): m["applied"] for m in json.loads(answer.stdout)["migrations"]}
+
+    before = status()
+    assert {label for label, _ in before} == {"tether", "sandbox"}
+    assert not any(before.values())
+    assert "pending: run `tether db migrate`" in runner.invoke(cli, ["db", "status"]).stderr
+    refused = runner.invoke(cli, ["demo", "seed"])
+    assert refused.exit_code == 2 and "run `tether db migrate` first" in refused.stderr
+    migrated = runner.invoke(cli, ["db", "migrate"])
+    assert migrated.exit_code == 0 and "0001_initial" in migrated.stdout and "0001_sandbox" in migrated.stdout
+    after = status()
+    assert after.keys() == before.keys() and all(after.values())
+    assert runner.invoke(cli, ["db", "migrate"]).stdout == "schema is up to date\n"
+
+
+def test_connectors_know_no_flask():
+    """DESIGN §1: connectors/ sit below the app; the app hands them what they need (serve_sandbox_from)."""
+    root = pathlib.Path(__file__).resolve().parents[1] / "connectors"
+    flask_imports = [str(path) for path in root.rglob("*.py") if re.search(r"^\s*(from|import) flask", path.read_text(), re.M)]
+    assert not flask_imports

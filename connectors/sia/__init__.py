@@ -7,6 +7,7 @@ from .client import (
     SiaRejected,
     SiaUnreachable,
     client_for,
+    serve_sandbox_from,
 )
 from .protocol import Group, Member, PortalUser, SiaSource
 
@@ -22,4 +23,5 @@ __all__ = [
     "SiaSource",
     "SiaUnreachable",
     "client_for",
+    "serve_sandbox_from",
 ]

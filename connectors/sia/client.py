@@ -7,14 +7,14 @@ Every failure is a `SiaError` whose message says what happened, to which connect
 what a support engineer can do next.
 
 `client_for(connection)` picks the transport: the network for a real connection, or the sandbox
-mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox` connection.
+mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox` connection. This
+module knows no Flask: the app that mounts the sandbox hands itself over with `serve_sandbox_from(app)`.
 """
 import http.cookiejar
 import time
 
 import httpx
 import orjson
-from flask import current_app, has_app_context
 
 from .protocol import Group, Member, PortalUser
 
@@ -22,6 +22,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each retry; three retries after the first attempt
 SANDBOX_BASE_URL = "http://sandbox.internal/sandbox/client-api/v1"
 CONNECTION_SETTINGS = "Settings → Sign In App → Connection"
+
+_sandbox_app = None  # the WSGI app that mounts the sandbox in this process, if one does
 
 
 class SiaError(Exception):
@@ -280,17 +282,23 @@ def connection_label(connection):
     return f"Sign In App ({owner.name})" if owner is not None else "Sign In App"
 
 
+def serve_sandbox_from(wsgi_app):
+    """Reach `sandbox` connections in-process through `wsgi_app`, the app that mounts the sandbox."""
+    global _sandbox_app
+    _sandbox_app = wsgi_app
+
+
 def client_for(connection, wsgi_app=None, **options):
-    """A `SiaClient` for a SiaConnection: over the network, or in-process for the sandbox."""
+    """A `SiaClient` for a SiaConnection: over the network, or in-process for the sandbox (through
+    `wsgi_app`, else the app that `serve_sandbox_from` named)."""
     label = connection_label(connection)
     if connection.kind == "sandbox":
+        wsgi_app = wsgi_app or _sandbox_app
         if wsgi_app is None:
-            if not has_app_context():
-                raise SiaError(
-                    f"Connection '{label}' is the Sign In App sandbox, which runs inside Tether: "
-                    "use it within the Tether app (CLI, job or request), or pass the app."
-                )
-            wsgi_app = current_app._get_current_object()
+            raise SiaError(
+                f"Connection '{label}' is the Sign In App sandbox, which runs inside Tether: no Tether app in "
+                "this process mounts it. Use it within the Tether app (CLI, job or request), or pass the app."
+            )
         transport = httpx.WSGITransport(app=wsgi_app)
         return SiaClient(
             SANDBOX_BASE_URL, connection.api_key, connection.api_secret, name=label, transport=transport, **options

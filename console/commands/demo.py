@@ -1,7 +1,5 @@
 """`tether demo seed [--force]`: seed the demo trust (demo.trust) on both sides of the integration, print the logins."""
-import json
 import secrets
-import sys
 
 import click
 from flask import current_app
@@ -9,6 +7,8 @@ from flask.cli import AppGroup
 
 from console.instance import kept_secret
 from demo import trust as demo_trust
+
+from .common import AS_JSON, connected, echo_json, stop
 
 
 def demo_password(app):
@@ -33,16 +33,16 @@ demo = AppGroup("demo", help="The demo trust: two schools and their Sign In App 
 
 @demo.command("seed")
 @click.option("--force", is_flag=True, help="Delete every Tether and sandbox record first, then seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
+@AS_JSON
 def seed(force, as_json):
     """Create the demo trust, its schools, profiles and checks, and the Sign In App sandbox."""
-    try:
-        summary = demo_trust.seed(force=force, password=demo_password(current_app))
-    except demo_trust.DemoAlreadySeeded as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    with connected():
+        try:
+            summary = demo_trust.seed(force=force, password=demo_password(current_app))
+        except demo_trust.DemoAlreadySeeded as exc:
+            stop(str(exc), code=1)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        echo_json(summary)
         return
     counts = summary["counts"]
     click.echo(f"Seeded the demo trust {demo_trust.TRUST_NAME}:")

@@ -3,15 +3,14 @@
 The same answer as the console's Diagnostics page (`sync.diagnostics.diagnose`). Exit 0 when everyone
 found syncs normally, 1 when a cause was found or nobody matches, 2 for bad input.
 """
-import json
 import sys
 
 import click
 from flask.cli import with_appcontext
 
-import store
-from store.models import Organisation
 from sync import diagnostics
+
+from .common import AS_JSON, ORG, connected, echo_json, organisation_or_stop, stop
 
 
 def _records(person):
@@ -26,7 +25,7 @@ def _records(person):
 def _where(fix):
     if fix.in_sign_in_app:
         return " (in Sign In App)"
-    if fix.endpoint:
+    if fix.intent:
         return f" (console, for {'/'.join(fix.roles)})"
     return ""
 
@@ -51,23 +50,19 @@ def _print(diagnosis):
 
 
 @click.command("diagnose")
-@click.option("--org", "org_id", type=int, required=True, help="The organisation's id.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@ORG
+@AS_JSON
 @click.argument("query")
 @with_appcontext
 def diagnose_command(org_id, as_json, query):
     """Why isn't the person matching QUERY (name or email) syncing, or getting the green shield?"""
-    with store.database.connection_context():
-        organisation = Organisation.get_or_none(Organisation.id == org_id)
-        if organisation is None:
-            click.echo(f"error: no organisation with id {org_id}; see the console's overview for ids.", err=True)
-            sys.exit(2)
+    with connected():
+        organisation = organisation_or_stop(org_id)
         if not query.strip():
-            click.echo("error: give a name or email to look for.", err=True)
-            sys.exit(2)
+            stop("give a name or email to look for.")
         diagnosis = diagnostics.diagnose(organisation, query, other_schools=True)
         if as_json:
-            click.echo(json.dumps(diagnosis.to_dict(), indent=2, default=str))
+            echo_json(diagnosis.to_dict())
         else:
             _print(diagnosis)
     sys.exit(0 if diagnosis.people and all(person.healthy for person in diagnosis.people) else 1)

@@ -3,16 +3,15 @@
 Exit codes: 0 every organisation's run succeeded, 1 one failed, halted or was already running, 2 bad
 input (an unknown job or organisation).
 """
-import json
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-import store
 from jobs import registry
-from store.models import Organisation
+
+from .common import AS_JSON, connected, echo_json, organisation_or_stop, stop
 
 jobs = AppGroup("jobs", help="The scheduled jobs: list them, run one now.")
 
@@ -27,21 +26,17 @@ def list_command():
 @jobs.command("run")
 @click.argument("name")
 @click.option("--org", "org_id", type=int, help="Only this organisation (jobs that run per organisation).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
+@AS_JSON
 def run_command(name, org_id, as_json):
     """Run the job NAME now, as the scheduler would (actor `cli`)."""
-    with store.database.connection_context():
-        organisation = None
-        if org_id is not None:
-            organisation = Organisation.get_or_none(Organisation.id == org_id)
-            if organisation is None:
-                _stop(f"no organisation with id {org_id}; see the console's overview for ids.")
+    with connected():
+        organisation = organisation_or_stop(org_id) if org_id is not None else None
         try:
             outcomes = registry.get(name).run(current_app._get_current_object(), organisation, actor="cli", trigger="cli")
         except registry.JobRefused as error:
-            _stop(str(error))
+            stop(str(error))
     if as_json:
-        click.echo(json.dumps({"job": name, "outcomes": [outcome.to_dict() for outcome in outcomes]}, indent=2))
+        echo_json({"job": name, "outcomes": [outcome.to_dict() for outcome in outcomes]})
     else:
         if not outcomes:
             click.echo(f"{name}: nothing to do.")
@@ -55,8 +50,3 @@ def run_command(name, org_id, as_json):
         click.echo(f"error: organisation {outcome.organisation_id}: {outcome.status}: {outcome.message}", err=True)
     if troubled:
         sys.exit(1)
-
-
-def _stop(message):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)

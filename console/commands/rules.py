@@ -7,6 +7,8 @@ import click
 
 from rules import RuleError, compile_rule
 
+from .common import stop
+
 MEMBER_EXAMPLE = '{"group": "Staff", "role": "Teacher of Maths"}'
 
 
@@ -49,10 +51,10 @@ def explain(expression: str, member_json: str, as_json: bool):
     try:
         member = json.loads(member_json)
     except json.JSONDecodeError as error:
-        _stop(f"--member is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}); "
+        stop(f"--member is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}); "
               f"give an object such as '{MEMBER_EXAMPLE}'")
     if not isinstance(member, dict):
-        _stop(f"--member must be a JSON object such as '{MEMBER_EXAMPLE}'")
+        stop(f"--member must be a JSON object such as '{MEMBER_EXAMPLE}'")
     explanation = rule.explain(member)
     click.echo(json.dumps(explanation.to_dict()) if as_json else explanation.render())
     sys.exit(0 if explanation.matched else 1)
@@ -61,9 +63,4 @@ def explain(expression: str, member_json: str, as_json: bool):
 def _fail(error: RuleError, as_json: bool):
     if as_json:
         click.echo(json.dumps({"valid": False, "error": error.to_dict()}))
-    _stop(str(error))
-
-
-def _stop(message: str):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    stop(str(error))

@@ -7,12 +7,9 @@ from flask.cli import AppGroup, with_appcontext
 
 import store
 from compliance import decision, tokens
-from store.models import Organisation, SafetyCheckToken, SiaConnection
+from store.models import SafetyCheckToken, SiaConnection
 
-
-def _fail(message, code=2):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+from .common import connected, organisation_or_stop, stop
 
 
 @click.command("safety-check")
@@ -27,17 +24,15 @@ def safety_check_command(org_id, member_id, group_id):
     notification is created (`notify` says whether Sign In App's call would create one). Exit 0 when
     the member would be allowed in, 1 when rejected, 2 for bad input.
     """
-    with store.database.connection_context():
-        organisation = Organisation.get_or_none(Organisation.id == org_id)
-        if organisation is None:
-            _fail(f"no organisation with id {org_id}; see the console's overview for ids.")
+    with connected():
+        organisation = organisation_or_stop(org_id)
         connection = SiaConnection.for_organisation(organisation)
         if connection is None:
-            _fail(f"{organisation.name} (id {org_id}) has no Sign In App connection; set one up first.")
+            stop(f"{organisation.name} (id {org_id}) has no Sign In App connection; set one up first.")
         try:
             answer = decision.check_sign_in(connection, member_id, group_id, notify=False)
         except decision.UnknownGroup as exc:
-            _fail(str(exc))
+            stop(str(exc))
     click.echo(json.dumps(answer, indent=2))
     sys.exit(0 if answer["decision"] == "allow" else 1)
 
@@ -48,7 +43,7 @@ token_commands = AppGroup("tokens", help="Safety-check tokens: the bearer tokens
 def _connection(connection_id):
     connection = SiaConnection.get_or_none(SiaConnection.id == connection_id)
     if connection is None:
-        _fail(f"no Sign In App connection with id {connection_id}; `tether tokens list` shows the ids.")
+        stop(f"no Sign In App connection with id {connection_id}; `tether tokens list` shows the ids.")
     return connection
 
 
@@ -58,7 +53,7 @@ def _connection(connection_id):
 @click.option("--json", "as_json", is_flag=True, help="Print {id, prefix, token} as JSON.")
 def create_command(connection_id, name, as_json):
     """Create a token and print its secret (shown this once only)."""
-    with store.database.connection_context(), store.database.atomic():
+    with connected(), store.database.atomic():
         token, secret = tokens.create(_connection(connection_id), actor="cli", name=name)
     if as_json:
         click.echo(json.dumps({"id": token.id, "prefix": token.prefix, "token": secret}))
@@ -72,14 +67,14 @@ def create_command(connection_id, name, as_json):
 @click.option("--reason", default="", help="Why, for the audit log.")
 def revoke_command(token_id, reason):
     """Revoke a token: Sign In App gets 401 with it from now on."""
-    with store.database.connection_context(), store.database.atomic():
+    with connected(), store.database.atomic():
         token = SafetyCheckToken.get_or_none(SafetyCheckToken.id == token_id)
         if token is None:
-            _fail(f"no token with id {token_id}; `tether tokens list` shows the ids.")
+            stop(f"no token with id {token_id}; `tether tokens list` shows the ids.")
         try:
             tokens.revoke(token, actor="cli", reason=reason)
         except tokens.TokenError as exc:
-            _fail(str(exc), code=1)
+            stop(str(exc), code=1)
     click.echo(f"revoked token {token_id} ({token.prefix}…)")
 
 
@@ -87,7 +82,7 @@ def revoke_command(token_id, reason):
 @click.option("--connection", "connection_id", type=int, default=None, help="Only this SIA connection's tokens.")
 def list_command(connection_id):
     """List tokens: id, connection, prefix, status, last use."""
-    with store.database.connection_context():
+    with connected():
         query = SafetyCheckToken.select().order_by(SafetyCheckToken.id)
         if connection_id is not None:
             query = query.where(SafetyCheckToken.connection == _connection(connection_id))

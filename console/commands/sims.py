@@ -2,20 +2,20 @@
 
 Exit codes: 0 success, 1 halted (or another import of the organisation is running, or the run
 failed), 2 bad input (a file that cannot be read, an unknown organisation). With `--json` the one
-JSON document goes to stdout and nothing else does; errors always go to stderr.
+JSON document goes to stdout and nothing else does; errors and the records' problems go to stderr,
+as `tether sync` prints them.
 """
-import json
 import os
 import sys
 
 import click
 from flask.cli import AppGroup
 
-import store
 from connectors.sims import FORMATS, SimsFileError
-from store.models import Organisation
 from sync import students
 from sync.lease import AlreadyRunning
+
+from .common import AS_JSON, connected, echo_json, echo_problems, organisation_or_stop, stop
 
 sims = AppGroup("sims", help="SIMS students: preview and import a CommandReporter XML or Tether JSON export.")
 
@@ -24,7 +24,6 @@ FORMAT = click.option(
     "--format", "file_format", type=click.Choice(FORMATS), default="auto", show_default=True,
     help="The export's format; auto recognises XML and JSON from the file.",
 )
-AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 
 
 @sims.command("preview")
@@ -34,19 +33,19 @@ AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON d
 @AS_JSON
 def preview_command(file, file_format, org_id, as_json):
     """Show what importing FILE would write, changing nothing."""
-    with store.database.connection_context():
-        organisation = _organisation(org_id) if org_id is not None else None
+    with connected():
+        organisation = organisation_or_stop(org_id) if org_id is not None else None
         try:
             plan = students.preview_file(file, organisation, file_format)
         except SimsFileError as error:
-            _stop(f"{file}: {error}")
+            stop(f"{file}: {error}")
     problems = [problem.to_dict() for problem in plan.problems]
     if as_json:
-        click.echo(json.dumps({"students": plan.rows, "problems": problems}, indent=2))
+        echo_json({"students": plan.rows, "problems": problems})
         return
     for row in plan.rows:
         click.echo(f"{row['person_id']:<10} {row['username'] or '':<36} {row['forename']} {row['surname']}")
-    _echo_problems(problems)
+    echo_problems(problems)
     click.echo(f"{len(plan.rows)} students would be imported, {plan.failed} records would fail.")
 
 
@@ -59,8 +58,8 @@ def preview_command(file, file_format, org_id, as_json):
 @AS_JSON
 def import_command(file, org_id, file_format, dry_run, confirm_disable, as_json):
     """Import FILE into the organisation's students. Exit 0 done, 1 halted, 2 bad input."""
-    with store.database.connection_context():
-        organisation = _organisation(org_id)
+    with connected():
+        organisation = organisation_or_stop(org_id)
         show_progress = not as_json and sys.stderr.isatty()
         with click.progressbar(
             length=os.path.getsize(file), label="Reading export", file=sys.stderr, hidden=not show_progress
@@ -71,13 +70,12 @@ def import_command(file, org_id, file_format, dry_run, confirm_disable, as_json)
                     confirm_disable=confirm_disable, progress=lambda done, total: bar.update(done - bar.pos),
                 )
             except AlreadyRunning as error:
-                click.echo(f"error: {error}", err=True)
-                sys.exit(1)
+                stop(str(error), code=1)
     outcome = result.to_dict()
     if as_json:
-        click.echo(json.dumps(outcome, indent=2))
+        echo_json(outcome)
     else:
-        _echo_problems(outcome["problems"])
+        echo_problems(outcome["problems"])
         counts = outcome["counts"]
         click.echo(
             f"Run {result.run.id} {result.status}{' (dry run: nothing was changed)' if dry_run else ''}: "
@@ -88,19 +86,3 @@ def import_command(file, org_id, file_format, dry_run, confirm_disable, as_json)
         click.echo(f"error: {result.message}" if result.status == "failed" else result.message, err=True)
         sys.exit(2 if result.bad_file else 1)
 
-
-def _organisation(org_id):
-    organisation = Organisation.get_or_none(Organisation.id == org_id)
-    if organisation is None:
-        _stop(f"no organisation with id {org_id}; see the console's overview for ids.")
-    return organisation
-
-
-def _echo_problems(problems):
-    for problem in problems:
-        click.echo(f"{problem['external_id'] or '-':<10} {problem['code']:<17} {problem['message']}")
-
-
-def _stop(message):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)

@@ -4,21 +4,17 @@ Exit codes: 0 the run succeeded, 1 it failed or another run of the organisation 
 input (an unknown organisation, group or profile type). With `--json` one JSON document goes to stdout
 and nothing else does; a progress bar shows on a terminal otherwise; errors always go to stderr.
 """
-import json
 import sys
 
 import click
 from flask.cli import AppGroup
 
-import store
-from store.models import Organisation
 from sync import plan, push, sia_import
 from sync.lease import AlreadyRunning
 
-sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
+from .common import AS_JSON, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
 
-AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-ORG = click.option("--org", "org_id", type=int, required=True, help="The organisation's id.")
+sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
 
 
 @sync.command("sia")
@@ -27,8 +23,8 @@ ORG = click.option("--org", "org_id", type=int, required=True, help="The organis
 @AS_JSON
 def import_command(org_id, dry_run, as_json):
     """Import the organisation's Sign In App members. Exit 0 done, 1 failed or busy, 2 bad input."""
-    with store.database.connection_context():
-        organisation = _organisation(org_id)
+    with connected():
+        organisation = organisation_or_stop(org_id)
         with _progress(as_json, "Importing") as report:
             result = _or_busy(lambda: sia_import.import_organisation(
                 organisation, actor="cli", trigger="cli", dry_run=dry_run, progress=report
@@ -38,11 +34,11 @@ def import_command(org_id, dry_run, as_json):
     if dry_run:
         outcome["decisions"] = decisions
     if as_json:
-        click.echo(json.dumps(outcome, indent=2))
+        echo_json(outcome)
     else:
         for decision in decisions:
             click.echo(f"{decision['sia_member_id']:<8} {decision['situation']:<10} {decision['name']}: {decision['reason']}")
-        _echo_problems(result.problems)
+        echo_problems(problem.to_dict() for problem in result.problems)
         counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in plan.SITUATIONS)
         click.echo(f"Run {result.run.id} {result.status}{' (dry run: nothing was changed)' if dry_run else ''}: {counts}.")
     _exit(result)
@@ -55,8 +51,8 @@ def import_command(org_id, dry_run, as_json):
 @AS_JSON
 def push_command(org_id, group_id, type_names, as_json):
     """Create a Sign In App member for each unintegrated profile of the types, and link it."""
-    with store.database.connection_context():
-        organisation = _organisation(org_id)
+    with connected():
+        organisation = organisation_or_stop(org_id)
         with _progress(as_json, "Pushing") as report:
             try:
                 result = _or_busy(lambda: push.push_all(
@@ -64,11 +60,11 @@ def push_command(org_id, group_id, type_names, as_json):
                     progress=report,
                 ))
             except push.PushRefused as error:
-                _stop(str(error))
+                stop(str(error))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        echo_json(result.to_dict())
     else:
-        _echo_problems(result.problems)
+        echo_problems(problem.to_dict() for problem in result.problems)
         counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in push.COUNTS)
         click.echo(f"Run {result.run.id} {result.status}: {counts}.")
     _exit(result)
@@ -98,28 +94,9 @@ def _or_busy(call):
     try:
         return call()
     except AlreadyRunning as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+        stop(str(error), code=1)
 
 
 def _exit(result):
     if result.status != "succeeded":
-        click.echo(f"error: {result.message}", err=True)
-        sys.exit(1)
-
-
-def _organisation(org_id):
-    organisation = Organisation.get_or_none(Organisation.id == org_id)
-    if organisation is None:
-        _stop(f"no organisation with id {org_id}; see the console's overview for ids.")
-    return organisation
-
-
-def _echo_problems(problems):
-    for problem in problems:
-        click.echo(f"{problem.external_id or '-':<10} {problem.code:<18} {problem.message}", err=True)
-
-
-def _stop(message):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+        stop(result.message, code=1)

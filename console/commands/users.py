@@ -1,12 +1,11 @@
 """`tether users`: console accounts for support staff and school admins."""
-import sys
-
 import click
 from flask.cli import AppGroup
 
-import store
 from console.accounts import AccountError, create_user
 from store.models import User
+
+from .common import connected, stop
 
 users = AppGroup("users", help="Console users: create accounts.")
 
@@ -19,10 +18,9 @@ users = AppGroup("users", help="Console users: create accounts.")
 @click.option("--password", default=None, help="Generated and printed when not given.")
 def create_command(email, role, org_ids, name, password):
     """Create a console user."""
-    with store.database.connection_context():
+    with connected():
         try:
             user, given = create_user(email, role, org_ids, name=name, password=password, actor="cli")
         except AccountError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            stop(str(exc))
     click.echo(f"created {role} {user.email}" + (f" with password {given}" if password is None else ""))

@@ -202,7 +202,8 @@ def test_sandbox_connection_refuses_bad_credentials_in_process(app, owner):
     assert "'Northgate SIA'" in str(raised.value)
 
 
-def test_sandbox_connection_outside_the_app_says_why_it_cannot_connect(db, owner):
+def test_sandbox_connection_outside_the_app_says_why_it_cannot_connect(db, owner, monkeypatch):
+    monkeypatch.setattr("connectors.sia.client._sandbox_app", None)  # as in a process that built no app
     trust = Trust.create(name="Northgate")
     connection = SiaConnection.create(trust=trust, base_url="ignored", api_key="k", api_secret="s", kind="sandbox")
     with pytest.raises(SiaError, match="runs inside Tether"):

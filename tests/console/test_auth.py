@@ -26,7 +26,7 @@ def test_pages_require_sign_in(client, schools):
 
 def test_sign_in_shows_the_overview(client, schools):
     response = client.login("admin1@school.test")
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get("/").get_data(as_text=True)
     assert "School One" in page
     assert AuditEvent.select().where(AuditEvent.action == "login").count() == 1
@@ -41,7 +41,7 @@ def test_wrong_email_and_wrong_password_get_the_same_answer(client, schools):
 
 
 def test_email_is_matched_without_regard_to_case(client, schools):
-    assert client.login("Admin1@School.TEST").status_code == 302
+    assert client.login("Admin1@School.TEST").status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_sign_in_returns_to_the_page_that_asked_for_it(client, schools):
 
 def test_sign_out_ends_the_session(client, schools):
     client.login("admin1@school.test")
-    assert client.post("/logout").status_code == 302
+    assert client.post("/logout").status_code == 303
     assert client.get("/").status_code == 302
 
 
@@ -108,7 +108,7 @@ def test_htmx_post_with_csrf_header_is_accepted(client, schools):
     client.login("admin1@school.test")
     token = client.csrf_token()
     response = client.post("/logout", csrf=False, headers={"X-CSRFToken": token, "HX-Request": "true"})
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_admin_of_school_one_gets_404_for_school_two(client, schools):

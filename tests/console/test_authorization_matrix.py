@@ -14,7 +14,12 @@ and records with school two's ids in the form or query ("foreign"). The expected
 - otherwise an answer of the action (200, 201, 302, 303 or 422), never a 500 — and a 200 never names
   the other school's records.
 
+Every redirect answering a POST is a 303 (See Other), so the page it leads to can be reloaded without
+posting again; the only 302 after a POST is the sign-in redirect for nobody signed in (flask-login's).
+
 A rule without an entry fails `test_every_url_rule_has_an_entry_in_the_matrix`: add it to `MATRIX`.
+The roles in `MATRIX` are the permission policy's (store/policy.py): each endpoint's `@allowed` action
+must let in exactly those roles, and no module outside the policy compares a role to a name.
 Every state-changing request without a CSRF token is refused with 400.
 
 The schools are built once per database; every request runs in a transaction that is rolled back,
@@ -23,6 +28,8 @@ so each one meets the same world whatever the requests before it changed.
 import datetime
 import io
 import json
+import pathlib
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +42,8 @@ import pytest
 import store
 from compliance import tokens
 from console.auth import SignedInUser
+from console.nav import action_of
+from store import policy
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -57,7 +66,7 @@ SUPPORT = frozenset({"support"})
 PUBLIC = VIEWERS | {"anonymous"}
 
 OK = frozenset({200, 201, 302, 303, 422})
-TO_SIGN_IN = "302 to /login"
+TO_SIGN_IN = "redirect to /login"
 
 # Endpoints that authenticate otherwise (the sandbox stands in for Sign In App) or serve files.
 UNCHECKED_ENDPOINTS = {"static", "vendor"}
@@ -208,7 +217,7 @@ MATRIX = {
         get=VIEWERS, query=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=200
     ),
     "upload.push_all": Access(
-        post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=302
+        post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=303
     ),
     "users.index": Access(get=SUPPORT),
     "users.new": Access(
@@ -431,7 +440,7 @@ def _expected(world, access, method, role, rule, target):
 
 
 def _answer(response):
-    if response.status_code == 302 and urlparse(response.headers["Location"]).path == "/login":
+    if response.status_code in (302, 303) and urlparse(response.headers["Location"]).path == "/login":
         return TO_SIGN_IN
     return response.status_code
 
@@ -445,6 +454,13 @@ def _request(world, access, method, role, rule, target):
         return client.get(path, query_string=query)
     data = {**(access.form(school) if access.form else {}), "csrf_token": client.token}
     return client.open(path, method=method, query_string=query, data=data)
+
+
+def _redirects_a_post_without_303(method, role, response):
+    """A POST answered by a redirect other than 303, besides flask-login's 302 for nobody signed in."""
+    if method != "POST" or response.status_code not in (301, 302, 307, 308):
+        return False
+    return role != "anonymous" or _answer(response) != TO_SIGN_IN
 
 
 def _names_the_other_school(world, role, response):
@@ -488,6 +504,8 @@ def test_each_role_gets_the_expected_answer_and_no_other_schools_names(world, en
                 answer = _answer(response)
                 if answer not in (expected if isinstance(expected, frozenset) else {expected}):
                     wrong.append(f"{method} {rule.rule} as {role} on {target}: {answer}, expected {expected}")
+                elif _redirects_a_post_without_303(method, role, response):
+                    wrong.append(f"{method} {rule.rule} as {role} on {target}: {response.status_code}, redirect with 303")
                 elif answer == 200 and _names_the_other_school(world, role, response):
                     wrong.append(f"{method} {rule.rule} as {role} on {target}: the page names the other school")
     assert not wrong, "\n".join(wrong)
@@ -516,3 +534,43 @@ def test_the_safety_check_api_never_lets_a_signed_in_user_in(world):
         "/api/v1/safety-check", json={"member_id": world.one.member.sia_id, "group_id": world.one.group.sia_id}, csrf=False
     )
     assert response.status_code == 401 and response.is_json
+
+
+def test_each_endpoint_lets_in_the_roles_its_policy_action_names(world):
+    wrong = []
+    with world.app.app_context():
+        for endpoint, access in MATRIX.items():
+            for method in sorted(access.methods):
+                expected = access.roles(method)
+                if access.token_only or "anonymous" in expected:
+                    continue
+                action = action_of(endpoint)
+                if set(policy.roles_for(action)) != expected:
+                    wrong.append(f"{method} {endpoint}: @allowed({action!r}) lets in {list(policy.roles_for(action))}, "
+                                 f"the matrix expects {sorted(expected)}")
+    assert not wrong, "\n".join(wrong)
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLE_NAMES = r"['\"](?:support|admin|viewer)['\"]"
+# A role compared with a name or a list of names, or a tuple of role names (the old `EDITORS = ("admin",
+# "support")`, `require_role("support")`, `nav.register(roles=…)`).
+ROLE_COMPARISONS = re.compile(
+    rf"\brole\s*(?:==|!=)\s*{ROLE_NAMES}|{ROLE_NAMES}\s*(?:==|!=)\s*[\w.]*\brole\b"
+    rf"|\brole\s+(?:not\s+)?in\s*(?:[(\[{{]\s*{ROLE_NAMES}|[A-Z_]{{3,}}\b)"
+    rf"|\(\s*{ROLE_NAMES}\s*,"
+)
+# The roles there are, and the users table's CHECK constraint on them: lists that decide nothing.
+ROLE_LISTS = ("ROLES = (", "Check(")
+
+
+def test_no_module_outside_the_policy_compares_a_role_to_a_name():
+    sources = [p for folder in ("console", "sync", "compliance", "jobs", "store", "connectors")
+               for p in (ROOT / folder).rglob("*.py")] + [ROOT / "app.py"] + list((ROOT / "console").rglob("*.html"))
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources if path != ROOT / "store" / "policy.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ROLE_COMPARISONS.search(line) and not any(allowed in line for allowed in ROLE_LISTS)
+    ]
+    assert not found, "ask store.policy (may, roles_for, sees_every_organisation) instead:\n" + "\n".join(found)

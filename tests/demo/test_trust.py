@@ -8,6 +8,7 @@ from connectors.sia import client_for
 from console.commands.demo import demo as demo_cli
 from demo import trust as demo
 from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser
+from store import policy
 from store.models import (
     CheckRecord,
     CheckType,
@@ -118,8 +119,8 @@ def test_logins_are_support_and_an_admin_per_school(seeded):
     ]
     admin = User.get(User.email == "admin@school-one.test")
     assert check_password_hash(admin.password_hash, "demo-pass")
-    assert admin.organisation_ids() == {1}
-    assert User.get(User.email == "admin@school-two.test").organisation_ids() == {2}
+    assert policy.organisation_ids(admin) == {1}
+    assert policy.organisation_ids(User.get(User.email == "admin@school-two.test")) == {2}
     assert User.get(User.email == "support@tether.test").role == "support"
 
 

@@ -33,7 +33,7 @@ def test_diagnose_names_an_unlinked_group_as_the_cause(school):
     found = person(school.org, "bob")
     unlinked = cause(found, "group_not_linked")
     assert "Office is not linked to Hill School" in unlinked.detail
-    assert unlinked.fix.endpoint is None and "Manage > Groups > Office > Integrations" in unlinked.fix.text
+    assert unlinked.fix.intent is None and "Manage > Groups > Office > Integrations" in unlinked.fix.text
 
 
 def test_diagnose_names_a_standard_group_as_the_cause(school):
@@ -70,7 +70,7 @@ def test_diagnose_names_no_matching_rule_with_the_explain_trace(school):
     [(rule, explanation)] = unmatched.trace
     assert rule.expression == "group == Staff" and explanation.matched is False
     assert "Office" in explanation.render()
-    assert unmatched.fix.endpoint == "mapping.index" and unmatched.fix.roles == ("support", "admin")
+    assert unmatched.fix.intent == "edit_rules" and unmatched.fix.roles == ("support", "admin")
     assert unmatched.to_dict()["trace"][0]["matched"] is False
 
 
@@ -78,7 +78,7 @@ def test_diagnose_names_a_member_the_imports_have_not_reached_yet(school):
     f.member(school.staff, "Nia New", email="nia@hill.test")
     found = person(school.org, "nia")
     pending = cause(found, "never_imported")
-    assert "maps it to Teaching Staff" in pending.detail and pending.fix.endpoint == "runs.start_import"
+    assert "maps it to Teaching Staff" in pending.detail and pending.fix.intent == "run_import"
 
 
 def test_diagnose_names_an_organisation_never_imported(db):
@@ -105,8 +105,8 @@ def test_diagnose_names_the_exclusion_and_offers_support_its_restore(school):
     found = person(school.org, "ada")
     excluded = cause(found, "excluded")
     assert "Sign In App member" in excluded.detail and "second profile" in excluded.detail
-    assert excluded.fix.endpoint == "exclusions.restore" and excluded.fix.args["exclusion_id"] == exclusion.id
-    assert excluded.fix.roles == ("support",) and excluded.fix.method == "post"
+    assert excluded.fix.intent == "restore_exclusion" and excluded.fix.subject == {"exclusion_id": exclusion.id}
+    assert excluded.fix.roles == ("support",)
     assert {"profile_deleted", "link_broken"} <= codes(found)
     assert "its member put on the exclusion list" in cause(found, "profile_deleted").detail
 
@@ -132,7 +132,7 @@ def test_diagnose_offers_to_relink_a_returned_leaver_to_the_previous_member(scho
     found = person(school.org, "ada")
     returned = cause(found, "leaver")
     assert "removing the date does not re-link it" in returned.detail
-    assert returned.fix.endpoint == "profiles.relink" and returned.fix.form["member"] == school.member.id
+    assert returned.fix.intent == "relink" and returned.fix.subject["member_id"] == school.member.id
     assert returned.fix.roles == ("support",)
 
 
@@ -141,9 +141,11 @@ def test_diagnose_names_a_decoupled_profile_and_offers_to_relink_it(school):
     found = person(school.org, "ada")
     decoupled = cause(found, "decoupled")
     assert "was decoupled from its Sign In App member" in decoupled.detail
-    assert decoupled.fix.endpoint == "profiles.relink"
-    assert decoupled.fix.args == {"org_id": school.org.id, "profile_id": school.ada.id}
-    assert decoupled.fix.form == {"member": school.member.id, "version": fresh(school.ada).version}
+    assert decoupled.fix.intent == "relink"
+    assert decoupled.fix.subject == {
+        "profile_id": school.ada.id, "version": fresh(school.ada).version, "member_id": school.member.id,
+        "restore_exclusion": False,
+    }
 
 
 def test_diagnose_names_a_duplicate_and_offers_to_merge_it_into_the_schools_profile(school):
@@ -151,8 +153,8 @@ def test_diagnose_names_a_duplicate_and_offers_to_merge_it_into_the_schools_prof
     found = person(school.org, "ada")
     duplicate = cause(found, "duplicate")
     assert "have the same email" in duplicate.detail
-    assert duplicate.fix.endpoint == "profiles.merge_with"
-    assert duplicate.fix.args == {"org_id": school.org.id, "profile_id": own.id, "removed": school.ada.id}
+    assert duplicate.fix.intent == "merge"
+    assert duplicate.fix.subject == {"kept_id": own.id, "removed_id": school.ada.id}
 
 
 def test_diagnose_finds_a_duplicate_the_search_did_not_match(school):
@@ -202,7 +204,7 @@ def test_diagnose_names_what_is_missing_when_not_ready(school):
     school.record.delete_instance()
     not_ready = cause(person(school.org, "ada"), "not_ready")
     assert "School Ready: missing Enhanced DBS" in not_ready.detail
-    assert not_ready.fix.endpoint == "profiles.show"
+    assert not_ready.fix.intent == "open_profile"
 
 
 def test_diagnose_names_what_has_expired_when_not_ready(school):
@@ -225,19 +227,19 @@ def test_diagnose_names_a_broken_link_with_the_message_sign_in_app_shows(school)
     assert UNAVAILABLE_MESSAGE in broken.detail
     answer = decision.check_sign_in(school.conn, school.member.sia_id, school.staff.sia_id, notify=False)
     assert answer["message"] == UNAVAILABLE_MESSAGE
-    assert broken.fix.endpoint == "profiles.relink" and broken.fix.form["member"] == school.member.id
+    assert broken.fix.intent == "relink" and broken.fix.subject["member_id"] == school.member.id
 
 
 def test_diagnose_offers_support_the_restore_of_a_deleted_profile(school):
     links.delete_profile(school.ada, "admin@hill.test")
     deleted = cause(person(school.org, "ada"), "profile_deleted")
-    assert deleted.fix.endpoint == "profiles.restore" and deleted.fix.roles == ("support",)
+    assert deleted.fix.intent == "restore_profile" and deleted.fix.roles == ("support",)
 
 
 def test_diagnose_names_a_profile_with_no_member_in_the_linked_groups(school):
     f.profile(school.org, "Grace", "Hopper", email="grace@hill.test")
     missing = cause(person(school.org, "grace"), "not_in_sign_in_app")
-    assert "(read: Staff)" in missing.detail and missing.fix.endpoint == "upload.index"
+    assert "(read: Staff)" in missing.detail and missing.fix.intent == "push"
 
 
 def test_diagnose_names_an_organisation_without_a_sign_in_app_connection(db):

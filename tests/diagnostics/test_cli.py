@@ -18,7 +18,7 @@ def test_diagnose_json_gives_every_cause_with_its_fix(runner, school):
     answer = json.loads(result.stdout)
     [person] = answer["people"]
     decoupled = next(c for c in person["causes"] if c["code"] == "decoupled")
-    assert decoupled["fix"]["endpoint"] == "profiles.relink" and decoupled["fix"]["method"] == "post"
+    assert decoupled["fix"]["intent"] == "relink" and decoupled["fix"]["roles"] == ["support"]
     assert person["profiles"][0]["id"] == school.ada.id and person["members"][0]["sia_id"] == school.member.sia_id
 
 

@@ -1,8 +1,11 @@
 """The diagnostics page: every role reads its own organisation's, 404 for another's, htmx gets the results only,
 and a fix shows as a button only to whoever may use it."""
 import pytest
+from flask import url_for
 
-from sync import links
+from console.diagnostics import FIX_ROUTES
+from store import policy
+from sync import diagnostics, links
 from tests import factories as f
 
 from .helpers import build_school, set_group
@@ -102,3 +105,16 @@ def test_the_explain_trace_shows_for_a_member_no_rule_takes(client, hill):
     assert "Why each mapping rule does not match" in answer and "<code>group == Staff</code>" in answer
     assert "Edit the mapping rules</a>" not in answer  # a viewer cannot edit rules: told who can
     assert "Ask an admin to add a mapping rule" in answer
+
+
+def test_every_fix_the_engine_can_name_has_a_console_form_that_exists(app):
+    assert set(FIX_ROUTES) == set(diagnostics.INTENTS)
+    subject = {"profile_id": 1, "version": 1, "member_id": 1, "restore_exclusion": True, "exclusion_id": 1,
+               "kept_id": 1, "removed_id": 2}
+    with app.test_request_context():
+        for intent, action in diagnostics.INTENTS.items():
+            route = FIX_ROUTES[intent]
+            assert action in policy.ACTIONS, f"{intent} needs '{action}', which the policy does not name"
+            rules = [r for r in app.url_map.iter_rules() if r.endpoint == route.endpoint]
+            assert rules and any(route.method.upper() in r.methods for r in rules), f"{intent}: {route.endpoint}"
+            assert url_for(route.endpoint, org_id=1, **route.args(subject)).startswith("/organisations/1/")

@@ -29,6 +29,14 @@ def test_preview_prints_what_an_import_would_write_as_json_and_changes_nothing(r
     assert not Student.select().exists()
 
 
+def test_preview_prints_the_students_on_stdout_and_their_problems_on_stderr_as_sync_does(runner, school, tmp_path):
+    path = x.write_xml(tmp_path, [x.pupil("1"), x.pupil("2", forename=None)])
+    result = invoke(runner, "preview", path, "--org", school.id)
+    assert result.exit_code == 0, result.output
+    assert "missing_forename" in result.stderr and "missing_forename" not in result.stdout
+    assert "1 students would be imported, 1 records would fail." in result.stdout
+
+
 def test_preview_without_an_organisation_uses_a_new_organisations_defaults(runner, db, tmp_path):
     path = x.write_json(tmp_path, [x.pupil("1", gender="Male")])
     result = invoke(runner, "preview", path, "--format", "json", "--json")

@@ -41,7 +41,7 @@ def test_admin_uploads_an_export_sees_the_preview_then_imports_it(console, schoo
     assert "Amélie" in page and "missing_email" in page and "create 1, update 0" in page
     assert not Student.select().exists()
     imported = import_upload(console, school, page)
-    assert imported.status_code == 302
+    assert imported.status_code == 303
     run_page = console.get(imported.headers["Location"]).get_data(as_text=True)
     assert "succeeded" in run_page and "Download the 1 problems as CSV" in run_page
     assert Student.select().count() == 1
@@ -142,7 +142,7 @@ def test_admin_confirms_a_halted_run_from_its_page(console, school, import_pupil
     page = console.get(f"/organisations/{school.id}/students/runs/{halted.run.id}").get_data(as_text=True)
     assert "would disable 5 of 10" in page and "Confirm: import and disable 5 students" in page
     response = console.post(f"/organisations/{school.id}/students/runs/{halted.run.id}/confirm")
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert SyncRun.get_by_id(halted.run.id).details["confirmed_by_run"]
     assert Student.select().where(Student.enabled == False).count() == 5  # noqa: E712
 

@@ -1,6 +1,5 @@
 """Crash safety, one run at a time, and a Sign In App that is down, slow or refuses the credentials."""
 import datetime
-import gc
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import store
 from connectors.sia import SiaClient, client_for
 from sandbox.models import SandboxMember
 from store.models import Exclusion, Profile, SyncRun
-from sync import push, runs, sia_import
+from sync import push, sia_import
 from sync.lease import AlreadyRunning
 from tests import factories
 from tests.connectors.conftest import Faults
@@ -234,36 +233,3 @@ def test_school_without_a_connection_fails_the_run_saying_what_to_do(ctx):
     result = sia_import.import_organisation(org, actor="test")
     assert result.status == "failed"
     assert "has no Sign In App connection" in result.message and "Settings → Sign In App → Connection" in result.message
-
-
-def test_the_garbage_collector_is_paused_during_a_run_and_back_after_it(school, ctx):
-    seen = []
-    assert import_once(ctx, school, progress=lambda done, total: seen.append(gc.isenabled())).status == "succeeded"
-    assert seen and not any(seen)
-    assert gc.isenabled()
-
-
-def test_the_garbage_collector_is_back_after_a_run_that_crashed(school, ctx):
-    with pytest.raises(Crash):
-        import_once(ctx, school, progress=crash_at(0))
-    assert gc.isenabled()
-
-
-def test_the_garbage_collector_comes_back_only_when_the_last_overlapping_run_ends():
-    first, second = runs.collector_paused(), runs.collector_paused()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert not gc.isenabled()
-    second.__exit__(None, None, None)
-    assert gc.isenabled()
-
-
-def test_a_process_that_turned_the_collector_off_itself_keeps_it_off_after_a_run():
-    gc.disable()
-    try:
-        with runs.collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
