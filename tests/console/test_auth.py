@@ -51,7 +51,7 @@ def test_email_is_matched_without_regard_to_case(client, schools):
 )
 def test_sign_in_goes_home_instead_of_off_site_or_to_a_broken_next(client, schools, next_url):
     response = client.post(f"/login?next={next_url}", data={"email": "admin1@school.test", "password": "password"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"] == "/"
 
 
@@ -94,7 +94,7 @@ def test_session_cookie_copied_before_a_password_reset_is_refused_after_it(app, 
     assert copied.get("/").status_code == 302
     assert client.get("/").status_code == 302
     new_password = re.search(r'<code class="secret">([^<]+)</code>', page).group(1)
-    assert client.login("admin1@school.test", new_password).status_code == 302
+    assert client.login("admin1@school.test", new_password).status_code == 303
     assert client.get("/").status_code == 200
 
 
@@ -168,7 +168,7 @@ def test_failed_sign_ins_to_one_account_pause_it_with_429_and_retry_after(client
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     page = refused.get_data(as_text=True)
     assert "Too many sign-in attempts" in page and "Try again in a minute" in page
-    assert client.login("admin2@school.test").status_code == 302
+    assert client.login("admin2@school.test").status_code == 303
 
 
 def test_failed_sign_ins_from_one_address_pause_every_account(client, schools):
@@ -177,12 +177,12 @@ def test_failed_sign_ins_from_one_address_pause_every_account(client, schools):
     assert client.login("admin1@school.test").status_code == 429
     other_address = client.post("/login", data={"email": "admin1@school.test", "password": "password"},
                                 environ_base={"REMOTE_ADDR": "192.0.2.7"})
-    assert other_address.status_code == 302
+    assert other_address.status_code == 303
 
 
 def test_successful_sign_ins_are_not_counted(client, schools):
     for _ in range(12):
-        assert client.login("admin1@school.test").status_code == 302
+        assert client.login("admin1@school.test").status_code == 303
         client.post("/logout")
 
 
@@ -201,7 +201,7 @@ def _app_from_environment(db, monkeypatch, **environment):
 def test_session_cookie_is_secure_when_the_environment_says_so(db, monkeypatch, schools, setting, secure):
     app = _app_from_environment(db, monkeypatch, **({"SESSION_COOKIE_SECURE": setting} if setting else {}))
     response = app.test_client().login("admin1@school.test")
-    assert response.status_code == 302
+    assert response.status_code == 303
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert ("; Secure" in cookie) is secure
 
