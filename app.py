@@ -10,10 +10,26 @@ import sys
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from werkzeug.routing import IntegerConverter
 
 import store
+from store.ids import MAX_ID
 
 DEFAULT_PORT = 5000
+# A trust's SIMS export can run to tens of MB; every upload fits under this (TETHER_MAX_UPLOAD_MB).
+DEFAULT_MAX_UPLOAD_MB = 64
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: ASCII digits naming an id in 1..2^63-1. Any other number is no page
+    (404) rather than a query the database refuses (PostgreSQL: 'bigint out of range')."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _env_flag(name, default):
@@ -46,6 +62,7 @@ def create_app(test_config=None):
         TETHER_SCHEDULER=_env_flag("TETHER_SCHEDULER", True),
         TETHER_DEMO_PASSWORD=os.environ.get("TETHER_DEMO_PASSWORD"),
         TETHER_SIMS_DROP=os.environ.get("TETHER_SIMS_DROP") or os.path.join(app.instance_path, "sims-drop"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("TETHER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
         AUTO_MIGRATE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -84,6 +101,7 @@ def create_app(test_config=None):
     from console import init_app as init_console
     from jobs.scheduler import init_app as init_scheduler
 
+    app.url_map.converters["int"] = IdConverter  # before any blueprint's routes are registered
     init_console(app)
     init_scheduler(app)
     return app

@@ -83,12 +83,3 @@ def bind(url):
 def is_postgres():
     return isinstance(database.obj, PostgresqlDatabase)
 
-
-def close_all(db):
-    """Close every connection, pooled ones too (a SQLite file is complete on disk only then)."""
-    from . import direct
-
-    db.close()
-    if hasattr(db, "close_all"):
-        db.close_all()
-    direct.close(db)
