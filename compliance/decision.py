@@ -173,9 +173,18 @@ _TOKEN_SIGN_IN = Prepared(
 )
 
 
+_NOTIFICATION_FIELDS = ("organisation", "kind", "subject", "message", "at")
+_INSERT_NOTIFICATIONS = {}  # number of rows -> the Prepared insert of that many notifications
+
+
 def _insert_notifications(rows):
-    """Insert notifications (dicts of Notification's fields) in one statement, so in one transaction."""
-    Notification.insert_many(rows).execute()
+    """Insert notifications (dicts of `_NOTIFICATION_FIELDS`, as stored) in one statement."""
+    count = len(rows)
+    insert = _INSERT_NOTIFICATIONS.get(count)
+    if insert is None:
+        placeholders = [{name: param(f"{name}_{i}") for name in _NOTIFICATION_FIELDS} for i in range(count)]
+        insert = _INSERT_NOTIFICATIONS.setdefault(count, Prepared(lambda: Notification.insert_many(placeholders)))
+    insert.execute(**{f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _NOTIFICATION_FIELDS})
 
 
 # Every reject and allow-when-not-ready is committed before its answer goes back; those of concurrent
@@ -280,7 +289,7 @@ def _notify(organisation_id, group_name, decision, name, detail):
         "kind": "safety_reject" if refused else "safety_warning",
         "subject": f"Sign-in refused: {name}" if refused else f"Signed in without meeting the entry criteria: {name}",
         "message": f"{detail} {outcome} to group {group_name} at {datetime.datetime.now():%d %b %Y %H:%M}.",
-        "at": now(),
+        "at": Notification.at.db_value(now()),
     })
 
 

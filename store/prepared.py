@@ -2,8 +2,9 @@
 
 Generating the SQL of the safety check's one query (a token, a group, a member, a link, a profile and
 its check records, joined) costs peewee more than SQLite or PostgreSQL take to run it; at the morning
-rush that would be most of each sign-in's work. A `Prepared` query is an ordinary peewee select in
-which `param(name)` stands where a value goes. Its SQL and parameters come from `query.sql()` once per
+rush that would be most of each sign-in's work, and so would an insert's for the notifications it
+writes. A `Prepared` query is an ordinary peewee select (or insert) in which `param(name)` stands where
+a value goes. Its SQL and parameters come from `query.sql()` once per
 database; each run sends that SQL through `Database.execute_sql` with the values in the placeholders'
 places, and reads every row as a dict by column name (alias each selected column), each field's value
 converted by the field's own `python_value`, as peewee's `.dicts()` would give it. A column that is not
@@ -12,7 +13,7 @@ a field (a subquery, a function, a cast) comes back as the driver gives it.
 import threading
 import weakref
 
-from peewee import Alias, Field, Value
+from peewee import Alias, Field, Select, Value
 
 from .db import database
 
@@ -37,7 +38,7 @@ def _converter(column):
 
 
 class Prepared:
-    """The select `build()` returns (a function, so it is built for whichever database is bound)."""
+    """The query `build()` returns (a function, so it is built for whichever database is bound)."""
 
     def __init__(self, build):
         self._build = build
@@ -50,14 +51,22 @@ class Prepared:
             with self._lock:
                 query = self._build()
                 sql, params = query.sql()
-                built = self._built[db] = (sql, params, [_converter(column) for column in query.selected_columns])
+                columns = query.selected_columns if isinstance(query, Select) else []
+                built = self._built[db] = (sql, params, [_converter(column) for column in columns])
         return built
+
+    def _run(self, values):
+        db = database.obj
+        sql, params, converters = self._built_for(db)
+        return db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params]), converters
+
+    def execute(self, **values):
+        """Run the query (an insert) with these values."""
+        self._run(values)
 
     def rows(self, **values):
         """Every row, as {column name: Python value}."""
-        db = database.obj
-        sql, params, converters = self._built_for(db)
-        cursor = db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params])
+        cursor, converters = self._run(values)
         names = [column[0] for column in cursor.description]
         return [
             {
