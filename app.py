@@ -39,6 +39,13 @@ def _env_flag(name, default):
     return value.strip().lower() in ("1", "on", "true", "yes")
 
 
+def _max_upload_mb():
+    raw = os.environ.get("TETHER_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB)).strip()
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise SystemExit(f"TETHER_MAX_UPLOAD_MB must be a whole number of megabytes, e.g. 64; it is {raw!r}.")
+    return int(raw)
+
+
 def _secret_key(instance_path):
     """SECRET_KEY from the environment, else one generated once and kept in instance/."""
     from console.instance import kept_secret
@@ -62,7 +69,7 @@ def create_app(test_config=None):
         TETHER_SCHEDULER=_env_flag("TETHER_SCHEDULER", True),
         TETHER_DEMO_PASSWORD=os.environ.get("TETHER_DEMO_PASSWORD"),
         TETHER_SIMS_DROP=os.environ.get("TETHER_SIMS_DROP") or os.path.join(app.instance_path, "sims-drop"),
-        MAX_CONTENT_LENGTH=int(os.environ.get("TETHER_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=_max_upload_mb() * 1024 * 1024,
         AUTO_MIGRATE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -23,7 +23,7 @@ of a mandatory system); a group whose choice leaves no enabled system has nothin
 import datetime
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, NodeList, fn
+from peewee import JOIN, SQL, Alias, NodeList, fn
 
 from store.group_commit import GroupCommit
 from store.models import (
@@ -115,8 +115,8 @@ def _sign_in_columns():
         Profile.surname.alias("surname"),
         Profile.status.alias("profile_status"),
         Profile.leaving_date.alias("leaving_date"),
-        compliance_revision().alias("compliance_revision"),
-        records_of(Profile.id).alias("check_records"),
+        Alias(compliance_revision(), "compliance_revision"),
+        Alias(records_of(Profile.id), "check_records"),
     )
 
 

@@ -26,6 +26,13 @@ def parse_id(value, field):
     else:
         number = None
     if number is None or not 1 <= number <= MAX_ID:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise InvalidId(field, f"The {field} must be a whole number from 1 to {MAX_ID}, e.g. 1234; got {shown}.")
+        raise InvalidId(field, f"The {field} must be a whole number from 1 to {MAX_ID}, e.g. 1234; got {_shown(value)}.")
     return number
+
+
+def _shown(value):
+    """`value` for a message: cut short, and a huge number by its size (`repr` refuses over 4,300 digits)."""
+    if type(value) is int and value.bit_length() > 64:
+        return f"a number of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -6,9 +6,9 @@ rush that would be most of each sign-in's work, and so would an insert's for the
 writes. A `Prepared` query is an ordinary peewee select (or insert) in which `param(name)` stands where
 a value goes. Its SQL and parameters come from `query.sql()` once per
 database; each run sends that SQL through `Database.execute_sql` with the values in the placeholders'
-places, and reads every row as a dict by column name (alias each selected column), each field's value
-converted by the field's own `python_value`, as peewee's `.dicts()` would give it. A column that is not
-a field (a subquery, a function, a cast) comes back as the driver gives it.
+places, and reads every row as a dict by the selected columns' aliases (every column has one), each
+field's value converted by the field's own `python_value`, as peewee's `.dicts()` would give it. A
+column that is not a field (a subquery, a function, a cast) comes back as the driver gives it.
 """
 import threading
 import weakref
@@ -31,10 +31,13 @@ def param(name):
     return Value(_Placeholder(name), converter=False)
 
 
-def _converter(column):
-    """The field's `python_value` for a field, aliased or not; None (the driver's value) for the rest."""
-    field = column.node if isinstance(column, Alias) else column
-    return field.python_value if isinstance(field, Field) else None
+def _named(column):
+    """(name, converter) of a selected column: its alias, and the field's `python_value` for a field (None,
+    the driver's value, for anything else)."""
+    if not isinstance(column, Alias):
+        raise ValueError(f"Name every column of a prepared query with .alias(name), e.g. {column}.alias('...').")
+    field = column.unalias()
+    return column.name, field.python_value if isinstance(field, Field) else None
 
 
 class Prepared:
@@ -42,7 +45,7 @@ class Prepared:
 
     def __init__(self, build):
         self._build = build
-        self._built = weakref.WeakKeyDictionary()  # database -> (sql, params, converters)
+        self._built = weakref.WeakKeyDictionary()  # database -> (sql, params, [(name, converter)])
         self._lock = threading.Lock()
 
     def _built_for(self, db):
@@ -52,13 +55,13 @@ class Prepared:
                 query = self._build()
                 sql, params = query.sql()
                 columns = query.selected_columns if isinstance(query, Select) else []
-                built = self._built[db] = (sql, params, [_converter(column) for column in columns])
+                built = self._built[db] = (sql, params, [_named(column) for column in columns])
         return built
 
     def _run(self, values):
         db = database.obj
-        sql, params, converters = self._built_for(db)
-        return db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params]), converters
+        sql, params, columns = self._built_for(db)
+        return db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params]), columns
 
     def execute(self, **values):
         """Run the query (an insert) with these values."""
@@ -66,13 +69,9 @@ class Prepared:
 
     def rows(self, **values):
         """Every row, as {column name: Python value}."""
-        cursor, converters = self._run(values)
-        names = [column[0] for column in cursor.description]
+        cursor, columns = self._run(values)
         return [
-            {
-                name: value if convert is None or value is None else convert(value)
-                for name, convert, value in zip(names, converters, row)
-            }
+            {name: value if convert is None or value is None else convert(value) for (name, convert), value in zip(columns, row)}
             for row in cursor.fetchall()
         ]
 

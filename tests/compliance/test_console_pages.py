@@ -262,3 +262,15 @@ def test_an_upload_over_the_size_limit_is_refused_in_words(app, client, schools)
     assert response.status_code == 413
     page = response.get_data(as_text=True)
     assert "larger than the 1 MB allowed here" in page and "Upload a smaller file" in page
+
+
+def test_the_upload_limit_is_64_mb_unless_tether_max_upload_mb_says_otherwise(app, monkeypatch):
+    from app import create_app
+
+    config = {"TESTING": True, "DATABASE": app.config["DATABASE"], "AUTO_MIGRATE": False, "SECRET_KEY": "test", "TETHER_SCHEDULER": False}
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024 * 1024
+    monkeypatch.setenv("TETHER_MAX_UPLOAD_MB", "200")
+    assert create_app(config).config["MAX_CONTENT_LENGTH"] == 200 * 1024 * 1024
+    monkeypatch.setenv("TETHER_MAX_UPLOAD_MB", "lots")
+    with pytest.raises(SystemExit, match="TETHER_MAX_UPLOAD_MB must be a whole number of megabytes"):
+        create_app(config)
