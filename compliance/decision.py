@@ -96,7 +96,8 @@ def _unindexed(column):
 # A sign-in is one row, read by name: the group, its organisation, the member signing in with its link
 # to a profile of that organisation (the active one, else the one severed last), the profile's check
 # records, and the revision of the rating systems and requirements, which are kept in memory between
-# sign-ins (readiness.enabled_requirements). Its SQL is generated once (see store.prepared).
+# sign-ins (readiness.enabled_requirements). Its SQL is generated once, and on SQLite the row travels
+# packed as one JSON object (see store.prepared).
 def _sign_in_columns():
     return (
         SiaGroup.id.alias("group_pk"),
@@ -157,7 +158,8 @@ _SIGN_IN = Prepared(
         SiaGroup.select(*_sign_in_columns()).where(
             (SiaGroup.connection == param("connection")) & (SiaGroup.sia_id == param("group"))
         )
-    )
+    ),
+    packed=True,
 )
 # Sign In App's: the live token and its connection, then that connection's sign-in (NULLs for a group
 # it does not have) — one query, and so one read of the database, per call of the API.
@@ -169,7 +171,8 @@ _TOKEN_SIGN_IN = Prepared(
             SafetyCheckToken, SiaGroup, JOIN.LEFT_OUTER,
             on=(SiaGroup.connection == SafetyCheckToken.connection) & (SiaGroup.sia_id == param("group")),
         )
-    )
+    ),
+    packed=True,
 )
 
 

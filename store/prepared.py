@@ -9,13 +9,20 @@ database; each run sends that SQL through `Database.execute_sql` with the values
 places, and reads every row as a dict by the selected columns' aliases (every column has one), each
 field's value converted by the field's own `python_value`, as peewee's `.dicts()` would give it. A
 column that is not a field (a subquery, a function, a cast) comes back as the driver gives it.
+
+`packed=True`, on SQLite: each row travels as one JSON object of its columns by name, read back into
+the same dict. Python 3.11's sqlite3 module lets go of the GIL around the reading of every column of a
+row, and under concurrent requests each hand-over of the GIL to another thread costs more than the read
+itself: for the sign-in's row of two dozen columns, one column instead is worth a fifth of the safety
+check's throughput (bench/safety_bench.py). PostgreSQL's rows are read as they are.
 """
 import threading
 import weakref
 
-from peewee import Alias, Field, Select, Value
+import orjson
+from peewee import Alias, Field, Select, Value, fn
 
-from .db import database
+from .db import database, is_postgres
 
 
 class _Placeholder:
@@ -43,9 +50,10 @@ def _named(column):
 class Prepared:
     """The query `build()` returns (a function, so it is built for whichever database is bound)."""
 
-    def __init__(self, build):
+    def __init__(self, build, *, packed=False):
         self._build = build
-        self._built = weakref.WeakKeyDictionary()  # database -> (sql, params, [(name, converter)])
+        self._packed = packed
+        self._built = weakref.WeakKeyDictionary()  # database -> (sql, params, [(name, converter)], packed)
         self._lock = threading.Lock()
 
     def _built_for(self, db):
@@ -53,15 +61,20 @@ class Prepared:
         if built is None:
             with self._lock:
                 query = self._build()
+                columns = [_named(column) for column in query.selected_columns] if isinstance(query, Select) else []
+                packed = self._packed and not is_postgres()
+                if packed:
+                    named = [part for column in query.selected_columns for part in (Value(column.name), column.unalias())]
+                    query = query.select(fn.json_object(*named))
                 sql, params = query.sql()
-                columns = query.selected_columns if isinstance(query, Select) else []
-                built = self._built[db] = (sql, params, [_named(column) for column in columns])
+                built = self._built[db] = (sql, params, columns, packed)
         return built
 
     def _run(self, values):
         db = database.obj
-        sql, params, columns = self._built_for(db)
-        return db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params]), columns
+        sql, params, columns, packed = self._built_for(db)
+        cursor = db.execute_sql(sql, [values[p.name] if isinstance(p, _Placeholder) else p for p in params])
+        return cursor, columns, packed
 
     def execute(self, **values):
         """Run the query (an insert) with these values."""
@@ -69,10 +82,15 @@ class Prepared:
 
     def rows(self, **values):
         """Every row, as {column name: Python value}."""
-        cursor, columns = self._run(values)
+        cursor, columns, packed = self._run(values)
+        if packed:
+            by_name = [orjson.loads(row[0]) for row in cursor.fetchall()]
+        else:
+            names = [name for name, _ in columns]
+            by_name = [dict(zip(names, row)) for row in cursor.fetchall()]
         return [
-            {name: value if convert is None or value is None else convert(value) for (name, convert), value in zip(columns, row)}
-            for row in cursor.fetchall()
+            {name: row[name] if convert is None or row[name] is None else convert(row[name]) for name, convert in columns}
+            for row in by_name
         ]
 
     def first(self, **values):

@@ -68,7 +68,7 @@ def _every_kind_of_column(group):
     )
 
 
-def test_a_prepared_query_reads_the_same_rows_as_peewee_for_each_run_s_own_values(school):
+def test_a_prepared_query_packed_or_not_reads_the_same_rows_as_peewee_for_each_run_s_own_values(school):
     school.group.name = 'Staff "A" — Ünïcode'
     school.group.settings = {"big": 2**70, "nested": {"quote": 'say "hi"', "list": [1, None]}}
     school.group.save()
@@ -80,13 +80,14 @@ def test_a_prepared_query_reads_the_same_rows_as_peewee_for_each_run_s_own_value
     Link.create(profile=severed, sia_member=other, organisation=school.org, severed_at=datetime.datetime(2024, 5, 6, 7, 8, 9, 123456))
     second = f.group(school.connection, school.org, name="Visitors")
     Link.create(profile=f.profile(school.org, "Alan", "Turing"), sia_member=f.member(second, name="Alan Turing"), organisation=school.org)
-    prepared = Prepared(lambda: _every_kind_of_column(param("group")))
-    for group in (school.group, second, school.group):
-        assert prepared.rows(group=group.id) == list(_every_kind_of_column(group.id).dicts())
-    rows = prepared.rows(group=school.group.id)
-    assert [row["forename"] for row in rows] == ["Ada", "Grace"]
-    assert type(rows[0]["settings"]["big"]) is int and rows[1]["personal_fields"]["score"] == float("inf")
-    assert rows[1]["severed_at"] == datetime.datetime(2024, 5, 6, 7, 8, 9, 123456) and rows[1]["archived"] is True
+    for packed in (False, True):
+        prepared = Prepared(lambda: _every_kind_of_column(param("group")), packed=packed)
+        for group in (school.group, second, school.group):
+            assert prepared.rows(group=group.id) == list(_every_kind_of_column(group.id).dicts())
+        rows = prepared.rows(group=school.group.id)
+        assert [row["forename"] for row in rows] == ["Ada", "Grace"]
+        assert type(rows[0]["settings"]["big"]) is int and rows[1]["personal_fields"]["score"] == float("inf")
+        assert rows[1]["severed_at"] == datetime.datetime(2024, 5, 6, 7, 8, 9, 123456) and rows[1]["archived"] is True
 
 
 def test_rating_systems_are_answered_in_the_order_the_database_sorts_them(school):
