@@ -13,10 +13,26 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import store
+from store.ids import MAX_ID
 
 DEFAULT_PORT = 5000
+# A trust's SIMS export can run to tens of MB; every upload fits under this (TETHER_MAX_UPLOAD_MB).
+DEFAULT_MAX_UPLOAD_MB = 64
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: ASCII digits naming an id in 1..2^63-1. Any other number is no page
+    (404) rather than a query the database refuses (PostgreSQL: 'bigint out of range')."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 FLAG_VALUES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
@@ -39,6 +55,13 @@ def _env_count(name, default, most):
     if value not in {str(n) for n in range(most + 1)}:
         raise ValueError(f"{name}={value!r} is not a whole number from 0 to {most}.")
     return int(value)
+
+
+def _max_upload_mb():
+    raw = os.environ.get("TETHER_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB)).strip()
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise SystemExit(f"TETHER_MAX_UPLOAD_MB must be a whole number of megabytes, e.g. 64; it is {raw!r}.")
+    return int(raw)
 
 
 def _secret_key(instance_path):
@@ -65,6 +88,7 @@ def create_app(test_config=None, *, migrate=None):
         TETHER_SCHEDULER=_env_flag("TETHER_SCHEDULER", True),
         TETHER_DEMO_PASSWORD=os.environ.get("TETHER_DEMO_PASSWORD"),
         TETHER_SIMS_DROP=os.environ.get("TETHER_SIMS_DROP") or os.path.join(app.instance_path, "sims-drop"),
+        MAX_CONTENT_LENGTH=_max_upload_mb() * 1024 * 1024,
         AUTO_MIGRATE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -119,6 +143,7 @@ def create_app(test_config=None, *, migrate=None):
     from console import init_app as init_console
     from jobs.scheduler import init_app as init_scheduler
 
+    app.url_map.converters["int"] = IdConverter  # before any blueprint's routes are registered
     init_console(app)
     init_scheduler(app)
     return app

@@ -1,18 +1,22 @@
-"""Benchmark for the safety check (issue 5): the morning rush against a trivial JSON endpoint.
+"""Benchmark for the safety check: the morning rush against a trivial JSON endpoint, in the same run.
 
-Run from the repository root:  .venv/bin/python -m bench.safety_bench [--rounds 15] [--seconds 2] [--clients 20]
+Run from the repository root:
+    .venv/bin/python -m bench.safety_bench                                   # SQLite, waitress
+    .venv/bin/python -m bench.safety_bench --database-url postgresql://…     # PostgreSQL, gunicorn -w 2
+Options: [--rounds 15] [--seconds 2] [--clients 20]; the URL must name an empty PostgreSQL database.
 
-Builds its own data in a temporary SQLite database: the demo trust (`demo.trust.seed`), then what the
-sync would make of it — the mirror of every linked group with its Sign In App settings, the member
-shadows, and a link from each member to the profile with the same email — and a safety-check token.
-The app is served by waitress on 127.0.0.1 in a subprocess. In the same run, 20 concurrent clients
-(threads, keep-alive connections) call `POST /api/v1/safety-check` for random members of the linked
-groups, and `GET /api/v1/ping`, in alternating rounds (many short ones, so that a change in what the
-machine gives the run falls on both alike; each pair's ratio is printed too). On a shared 2-core VM what
-the machine gives drifts over seconds: with 6 rounds of 5 s one run's ratio landed anywhere in 0.56–0.66,
-with 15 rounds of 2 s (the same 30 s of each) three runs in a row gave 0.63. Prints p50/p99 latency and throughput of both
-and the ratio; the goal is the safety check at >= 60 % of ping's throughput with no errors (exit 1
-otherwise). Reject and allow-when-not-ready answers write their Notification, as in production.
+Builds its own data: the demo trust (`demo.trust.seed`), then what the sync would make of it — the
+mirror of every linked group with its Sign In App settings, the member shadows, and a link from each
+member to the profile with the same email — and a safety-check token. On SQLite (a temporary file) the
+app is served by waitress (8 threads) in a subprocess, as `python app.py` serves it; on PostgreSQL by
+gunicorn with 2 worker processes of 8 threads each, as a hosted Tether runs (README, "Running for many
+schools"). In the same run, 20 concurrent clients (threads, keep-alive connections) call
+`POST /api/v1/safety-check` for random members of the linked groups, and `GET /api/v1/ping`, in
+alternating rounds (many short ones, so that a change in what a shared VM gives the run falls on both
+alike; each pair's ratio is printed too). Prints p50/p99 latency and throughput of both and the ratio;
+the goal is the safety check at >= 0.55 of ping's throughput on SQLite and >= 0.65 on PostgreSQL, with
+no errors (exit 1 otherwise). Reject and allow-when-not-ready answers write their Notification, as in
+production.
 """
 import argparse
 import http.client
@@ -30,7 +34,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GOAL = 0.60
+GOALS = {"SQLite": 0.55, "PostgreSQL": 0.65}
+GUNICORN_WORKERS = 2
 
 
 def _app(database_url, instance):
@@ -87,6 +92,22 @@ def serve(database_url, instance, port, threads):
     app = _app(database_url, instance)
     app.config["AUTO_MIGRATE"] = False
     waitress.serve(app, host="127.0.0.1", port=port, threads=threads, connection_limit=200, channel_timeout=30)
+
+
+def _start_server(database_url, instance, port, threads, postgres):
+    """The app in a subprocess: gunicorn's worker processes on PostgreSQL, waitress's threads on SQLite."""
+    if not postgres:
+        command = [sys.executable, "-m", "bench.safety_bench", "--threads", str(threads), "--serve", database_url, instance, str(port)]
+        return subprocess.Popen(command, cwd=ROOT)
+    environment = {
+        **os.environ, "DATABASE_URL": database_url, "TETHER_INSTANCE_PATH": instance, "SECRET_KEY": "bench",
+        "TETHER_SCHEDULER": "off",
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(GUNICORN_WORKERS), "--worker-class", "gthread",
+        "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=environment)
 
 
 def _free_port():
@@ -197,7 +218,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each measured round (default 2)")
     parser.add_argument("--rounds", type=int, default=15, help="alternating rounds per endpoint (default 15)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
+    parser.add_argument("--threads", type=int, default=8, help="server threads (waitress), or threads per gunicorn worker (default 8)")
     parser.add_argument(
         "--database-url", help="an empty PostgreSQL database to run on (default: a temporary SQLite file)"
     )
@@ -215,10 +236,8 @@ def main():
     print(f"data: demo trust, {len(calls)} members of linked groups ({linked} linked to profiles)")
 
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.safety_bench", "--threads", str(args.threads), "--serve", database_url, workdir, str(port)],
-        cwd=ROOT,
-    )
+    postgres = database_url.startswith("postgres")
+    server = _start_server(database_url, workdir, port, args.threads, postgres)
     try:
         _wait_until_up(port, server)
         safety = _safety(secret, calls)
@@ -233,15 +252,17 @@ def main():
         server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    print(f"{kind}; waitress on 127.0.0.1 ({args.threads} threads), {args.clients} clients, {args.rounds} x {args.seconds:g} s each:")
+    kind = "PostgreSQL" if postgres else "SQLite"
+    served = f"gunicorn, {GUNICORN_WORKERS} workers x {args.threads} threads" if postgres else f"waitress, {args.threads} threads"
+    print(f"{kind}; {served} on 127.0.0.1, {args.clients} clients, {args.rounds} x {args.seconds:g} s each:")
     ping_rate, ping_errors = _summary("GET ping", ping_rounds)
     safety_rate, safety_errors = _summary("safety check", safety_rounds)
     pairs = [len(s.latencies) / s.elapsed / (len(p.latencies) / p.elapsed) for p, s in zip(ping_rounds, safety_rounds)]
     print("each round's ratio: " + " ".join(f"{r:.2f}" for r in pairs))
     ratio = safety_rate / ping_rate
-    ok = ratio >= GOAL and not ping_errors and not safety_errors
-    print(f"safety check / ping throughput: {ratio:.2f} (goal >= {GOAL:.2f}, no errors): {'met' if ok else 'NOT met'}")
+    goal = GOALS[kind]
+    ok = ratio >= goal and not ping_errors and not safety_errors
+    print(f"{kind}: safety check / ping throughput: {ratio:.2f} (goal >= {goal:.2f}, no errors): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
 

@@ -5,5 +5,5 @@
 - `compliance.tokens`: the bearer tokens, one set per SIA connection, that the API accepts;
 - `compliance.records`: changing check records and rating systems (each change writes its audit event).
 
-The sign-in's queries are `store.prepared` queries: their SQL is built once (the morning-rush hot path).
+A sign-in is one query (`store.prepared`: its SQL generated once), its row read by column name.
 """

@@ -23,7 +23,7 @@ of a mandatory system); a group whose choice leaves no enabled system has nothin
 import datetime
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, NodeList, fn
+from peewee import JOIN, SQL, Alias, NodeList, fn
 
 from store.group_commit import GroupCommit
 from store.models import (
@@ -36,10 +36,10 @@ from store.models import (
     SiaMember,
     now,
 )
-from store.prepared import Prepared, Slot
+from store.prepared import Prepared, param
 
 from . import tokens
-from .readiness import compliance_revision, enabled_requirements, readiness_in, records_of
+from .readiness import compliance_revision, enabled_requirements, readiness_in, record_facts_of_json, records_of
 
 UNAVAILABLE_MESSAGE = (
     "We were unable to get this member's information from Central Record, "
@@ -93,17 +93,31 @@ def _unindexed(column):
     return NodeList((SQL("+"), column), glue="")
 
 
-# The queries of every sign-in, prepared once (see store.prepared), each reading only the columns
-# it needs. A sign-in is one row: the group, its organisation, the member signing in with its link to
-# a profile of that organisation (the active one, else the one severed last), the profile's check
+# A sign-in is one row, read by name: the group, its organisation, the member signing in with its link
+# to a profile of that organisation (the active one, else the one severed last), the profile's check
 # records, and the revision of the rating systems and requirements, which are kept in memory between
-# sign-ins (readiness.enabled_requirements).
+# sign-ins (readiness.enabled_requirements). Its SQL is generated once, and on SQLite the row travels
+# packed as one JSON object (see store.prepared).
 def _sign_in_columns():
     return (
-        SiaGroup.id, SiaGroup.name, SiaGroup.settings, Organisation.id, Organisation.name, Organisation.settings,
-        SiaMember.id, SiaMember.personal_fields, Link.id, Link.severed_at, Link.sever_reason,
-        Profile.profile_type, Profile.forename, Profile.surname, Profile.status, Profile.leaving_date,
-        compliance_revision(), records_of(Profile.id),
+        SiaGroup.id.alias("group_pk"),
+        SiaGroup.name.alias("group_name"),
+        SiaGroup.settings.alias("group_settings"),
+        Organisation.id.alias("organisation_id"),
+        Organisation.name.alias("organisation_name"),
+        Organisation.settings.alias("organisation_settings"),
+        SiaMember.id.alias("member_pk"),
+        SiaMember.personal_fields.alias("personal_fields"),
+        Link.id.alias("link_id"),
+        Link.severed_at.alias("severed_at"),
+        Link.sever_reason.alias("sever_reason"),
+        Profile.profile_type.alias("profile_type_id"),
+        Profile.forename.alias("forename"),
+        Profile.surname.alias("surname"),
+        Profile.status.alias("profile_status"),
+        Profile.leaving_date.alias("leaving_date"),
+        Alias(compliance_revision(), "compliance_revision"),
+        Alias(records_of(Profile.id), "check_records"),
     )
 
 
@@ -113,7 +127,7 @@ def _sign_in(query):
         query.join_from(SiaGroup, Organisation, JOIN.LEFT_OUTER, on=(SiaGroup.organisation == Organisation.id))
         .join_from(
             SiaGroup, SiaMember, JOIN.LEFT_OUTER,
-            on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == Slot("member")),
+            on=(SiaMember.connection == SiaGroup.connection) & (SiaMember.sia_id == param("member")),
         )
         .join(Link, JOIN.LEFT_OUTER, on=(Link.id == _link_of_member()))
         .join(Profile, JOIN.LEFT_OUTER, on=(Link.profile == Profile.id))
@@ -142,7 +156,7 @@ def _link_of_member():
 _SIGN_IN = Prepared(
     lambda: _sign_in(
         SiaGroup.select(*_sign_in_columns()).where(
-            (SiaGroup.connection == Slot("connection")) & (SiaGroup.sia_id == Slot("group"))
+            (SiaGroup.connection == param("connection")) & (SiaGroup.sia_id == param("group"))
         )
     ),
     packed=True,
@@ -151,31 +165,28 @@ _SIGN_IN = Prepared(
 # it does not have) — one query, and so one read of the database, per call of the API.
 _TOKEN_SIGN_IN = Prepared(
     lambda: _sign_in(
-        tokens.live_token(SafetyCheckToken.select(*tokens.token_columns(), *_sign_in_columns())).join_from(
+        tokens.live_token(
+            SafetyCheckToken.select(*tokens.token_columns(), *_sign_in_columns()), param("token_hash")
+        ).join_from(
             SafetyCheckToken, SiaGroup, JOIN.LEFT_OUTER,
-            on=(SiaGroup.connection == SafetyCheckToken.connection) & (SiaGroup.sia_id == Slot("group")),
+            on=(SiaGroup.connection == SafetyCheckToken.connection) & (SiaGroup.sia_id == param("group")),
         )
     ),
     packed=True,
 )
-_TOKEN_COLUMNS = len(tokens.token_columns())
+
+
 _NOTIFICATION_FIELDS = ("organisation", "kind", "subject", "message", "at")
-_INSERT_NOTIFICATIONS = {}  # rows -> the Prepared insert of that many notifications
+_INSERT_NOTIFICATIONS = {}  # number of rows -> the Prepared insert of that many notifications
 
 
 def _insert_notifications(rows):
-    """Insert notifications (dicts of `_NOTIFICATION_FIELDS`) in one statement, so in one transaction."""
+    """Insert notifications (dicts of `_NOTIFICATION_FIELDS`, as stored) in one statement."""
     count = len(rows)
     insert = _INSERT_NOTIFICATIONS.get(count)
     if insert is None:
-        insert = _INSERT_NOTIFICATIONS.setdefault(
-            count,
-            Prepared(
-                lambda: Notification.insert_many(
-                    [{name: Slot(f"{name}_{i}") for name in _NOTIFICATION_FIELDS} for i in range(count)]
-                )
-            ),
-        )
+        placeholders = [{name: param(f"{name}_{i}") for name in _NOTIFICATION_FIELDS} for i in range(count)]
+        insert = _INSERT_NOTIFICATIONS.setdefault(count, Prepared(lambda: Notification.insert_many(placeholders)))
     insert.execute(**{f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _NOTIFICATION_FIELDS})
 
 
@@ -215,31 +226,27 @@ class GroupSettings(NamedTuple):
         return self.rating_check == "all" or rating_system.id in self.selected or rating_system.mandatory
 
 
-def _linked_profile(member_id, organisation_name, member_values, on):
-    """(name, profile type id, reason) of the profile the member signs in as: the profile type is None
-    when Central Record cannot answer for the member, and `reason` then says why, for the school's
-    notification."""
-    (
-        member_pk, personal_fields, link_id, severed_at, sever_reason,
-        profile_type_id, forename, surname, status, leaving_date,
-    ) = member_values
-    if member_pk is None:
+def _linked_profile(member_id, row, on):
+    """(name, profile type id, reason) of the profile the member signs in as, from a sign-in's `row`: the
+    profile type is None when Central Record cannot answer for the member, and `reason` then says why,
+    for the school's notification."""
+    if row["member_pk"] is None:
         name = f"Sign In App member {member_id}"
         return name, None, f"{name} has not been imported into Central Record."
-    name = SiaMember.display_name_of(member_id, personal_fields)
-    if link_id is None:
-        return name, None, f"{name} is not linked to a profile of {organisation_name}."
-    profile_name = Profile.name_of(forename, surname)
-    if severed_at is not None:
+    name = SiaMember.display_name_of(member_id, row["personal_fields"])
+    if row["link_id"] is None:
+        return name, None, f"{name} is not linked to a profile of {row['organisation_name']}."
+    profile_name = Profile.name_of(row["forename"], row["surname"])
+    if row["severed_at"] is not None:
         return name, None, (
-            f"{name}'s link to the profile of {profile_name} was severed ({sever_reason or 'no reason given'}) "
-            f"on {severed_at:%d %b %Y}."
+            f"{name}'s link to the profile of {profile_name} was severed ({row['sever_reason'] or 'no reason given'}) "
+            f"on {row['severed_at']:%d %b %Y}."
         )
-    if status != "active":
-        return name, None, f"{name} is linked to the profile of {profile_name}, which is {status}."
-    if Profile.left_by(leaving_date, on):
-        return name, None, f"{profile_name} is a leaver from {leaving_date:%d %b %Y}."
-    return profile_name, profile_type_id, ""
+    if row["profile_status"] != "active":
+        return name, None, f"{name} is linked to the profile of {profile_name}, which is {row['profile_status']}."
+    if Profile.left_by(row["leaving_date"], on):
+        return name, None, f"{profile_name} is a leaver from {row['leaving_date']:%d %b %Y}."
+    return profile_name, row["profile_type_id"], ""
 
 
 def _summarise(readiness):
@@ -312,8 +319,8 @@ def check_sign_in_with_token(secret, member_id, group_id, *, on=None):
     row = None if token_hash is None else _TOKEN_SIGN_IN.first(token_hash=token_hash, group=group_id, member=member_id)
     if row is None:
         return None, None
-    token = tokens.token_of(row[:_TOKEN_COLUMNS])
-    sign_in = row[_TOKEN_COLUMNS:] if row[_TOKEN_COLUMNS] is not None else None  # NULLs: no such group
+    token = tokens.token_of(row)
+    sign_in = row if row["group_pk"] is not None else None  # NULLs: the connection has no such group
     return token, _answer_sign_in(token.connection, member_id, group_id, sign_in, on, notify=True)
 
 
@@ -324,16 +331,16 @@ def _answer_sign_in(connection, member_id, group_id, row, on, notify):
             f"Central Record has no group {group_id} for the Sign In App connection {connection.name!r}. "
             "Link the group to an organisation in Sign In App and run an import, then try again."
         )
-    _, group_name, group_settings, organisation_id, organisation_name, organisation_settings = row[:6]
-    revision, records = row[-2:]
-    settings = GroupSettings.of_settings(group_settings)
-    check_enabled = organisation_id is not None and Organisation.setting_in(organisation_settings, "safety_check_enabled")
+    group_name, organisation_id, organisation_name = row["group_name"], row["organisation_id"], row["organisation_name"]
+    settings = GroupSettings.of_settings(row["group_settings"])
+    check_enabled = organisation_id is not None and Organisation.setting_in(row["organisation_settings"], "safety_check_enabled")
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
     name, profile_type_id, reason, readiness = "", None, "", []
     if checked:
-        requirements = enabled_requirements(organisation_id, revision)
-        name, profile_type_id, reason = _linked_profile(member_id, organisation_name, row[6:-2], on)
+        requirements = enabled_requirements(organisation_id, row["compliance_revision"])
+        name, profile_type_id, reason = _linked_profile(member_id, row, on)
         if profile_type_id is not None:
+            records = record_facts_of_json(row["check_records"])
             readiness = [
                 r for r in readiness_in(requirements, profile_type_id, records, on)
                 if settings.checks(r.rating_system)

@@ -8,20 +8,26 @@ A check expires *on* its expiry date: it counts up to the day before and not on 
 expiry date is the record's own `expires_on` when set, else its completion date plus the check type's
 `validity_months` (month-end aware: 31 January + 1 month = 28 or 29 February), else never.
 
-The pure part (`add_months`, `expiry_of`, `check_standing`, `assess`) works on plain values; the loaders
-(`readiness_of`, `organisation_readiness`, `expiring_checks`) read the store in a fixed, small number
-of queries, whatever the number of requirements or profiles.
+The pure part (`add_months`, `expiry_of`, `record_standing`, `check_standing`, `assess`) works on plain
+values; the loaders (`readiness_of`, `organisation_readiness`, `expiring_checks`) read the store in a
+fixed, small number of queries, whatever the number of requirements or profiles.
+
+The safety check keeps each organisation's enabled rating systems and requirements in memory
+(`enabled_requirements`), read from the tables in `REQUIREMENT_SOURCES`; the database's triggers move
+the store's 'compliance' revision on at every change to those tables, and the copy with it.
 """
 import calendar
 import datetime
+import json
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from store.db import database
+from peewee import SQL, fn
+
+from store.db import database, is_postgres
 from store.models import CheckRecord, CheckType, Profile, RatingRequirement, RatingSystem, StoreRevision
-from store.prepared import Prepared, Slot, json_rows, partial
 
 EXPIRING_SOON_DAYS = 30
 
@@ -55,6 +61,30 @@ class RecordFacts(NamedTuple):
     not_required: bool
     record_id: int | None = None
 
+    @classmethod
+    def of(cls, row):
+        """The facts of a check record read as a dict of `RECORD_COLUMNS`' names."""
+        return cls(row["check_type_id"], row["completed_on"], row["expires_on"], bool(row["not_required"]), row["id"])
+
+
+def record_standing(record, validity_months, on):
+    """How one check record stands on `on`, as (state, expiry): VALID when it counts (marked not
+    required, or completed on or before `on`, and not expired), EXPIRED when its expiry is `on` or
+    earlier, None when it does not count yet (not completed by then). `expiry` is None for never.
+
+    The one rule of whether a record counts: the readiness of a profile and its list of checks both ask it.
+    """
+    expiry = expiry_of(record.completed_on, record.expires_on, record.not_required, validity_months)
+    if not record.not_required and (record.completed_on is None or record.completed_on > on):
+        return None, expiry
+    if expiry is not None and expiry <= on:
+        return EXPIRED, expiry
+    return VALID, expiry
+
+
+def _expires_within(expiry, on, days):
+    return expiry is not None and expiry <= on + datetime.timedelta(days=days)
+
 
 class CheckStanding(NamedTuple):
     """One required check on one date: valid, missing or expired, and when the counting record expires."""
@@ -66,7 +96,7 @@ class CheckStanding(NamedTuple):
     record_id: int | None = None
 
     def expires_within(self, on, days):
-        return self.state == VALID and self.expires_on is not None and self.expires_on <= on + datetime.timedelta(days=days)
+        return self.state == VALID and _expires_within(self.expires_on, on, days)
 
 
 def check_standing(check_type_id, name, validity_months, records, on):
@@ -77,14 +107,11 @@ def check_standing(check_type_id, name, validity_months, records, on):
     """
     best, expired = None, None
     for record in records:
-        if not record.not_required and (record.completed_on is None or record.completed_on > on):
-            continue
-        expiry = expiry_of(record.completed_on, record.expires_on, record.not_required, validity_months)
-        if expiry is not None and expiry <= on:
+        state, expiry = record_standing(record, validity_months, on)
+        if state == EXPIRED:
             if expired is None or expiry > expired[0]:
                 expired = (expiry, record)
-            continue
-        if best is None or best[0] is not None and (expiry is None or expiry > best[0]):
+        elif state == VALID and (best is None or best[0] is not None and (expiry is None or expiry > best[0])):
             best = (expiry, record)
     if best is not None:
         return CheckStanding(check_type_id, name, VALID, best[0], best[1].record_id)
@@ -146,14 +173,26 @@ def assess(
     return Readiness(rating_system, ready, tuple(checks), soon_days, on)
 
 
+# What readiness reads of a check record, by name: `RecordFacts.of` reads a row of these.
+RECORD_COLUMNS = {
+    "id": CheckRecord.id,
+    "check_type_id": CheckRecord.check_type,
+    "completed_on": CheckRecord.completed_on,
+    "expires_on": CheckRecord.expires_on,
+    "not_required": CheckRecord.not_required,
+}
+
+
+def _record_rows(where, *more):
+    """The check records `where` selects, as dicts of `RECORD_COLUMNS` (and `more`, aliased) by name."""
+    columns = [column.alias(name) for name, column in RECORD_COLUMNS.items()]
+    return CheckRecord.select(*columns, *more).where(where).dicts()
+
+
 def _records_by_profile(profile_ids):
     grouped = defaultdict(lambda: defaultdict(list))
-    query = CheckRecord.select(
-        CheckRecord.id, CheckRecord.profile, CheckRecord.check_type, CheckRecord.completed_on,
-        CheckRecord.expires_on, CheckRecord.not_required,
-    ).where(CheckRecord.profile.in_(profile_ids))
-    for record_id, profile_id, type_id, completed_on, expires_on, not_required in query.tuples():
-        grouped[profile_id][type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    for row in _record_rows(CheckRecord.profile.in_(profile_ids), CheckRecord.profile.alias("profile_id")):
+        grouped[row["profile_id"]][row["check_type_id"]].append(RecordFacts.of(row))
     return grouped
 
 
@@ -178,30 +217,16 @@ def _requirements(systems, profile_type_ids):
     return required
 
 
-# What a check record is read as, for `records_by_type`: (id, check type id, completed on, expires on,
-# not required).
-_RECORD_COLUMNS = (
-    CheckRecord.id, CheckRecord.check_type, CheckRecord.completed_on, CheckRecord.expires_on, CheckRecord.not_required,
-)
-
-
-def records_by_type(rows):
-    """{check type id: [RecordFacts]} of check records read as `_RECORD_COLUMNS`."""
+def records_by_type(records):
+    """{check type id: [RecordFacts]} of `records` (RecordFacts)."""
     by_type = defaultdict(list)
-    for record_id, type_id, completed_on, expires_on, not_required in rows:
-        by_type[type_id].append(RecordFacts(type_id, completed_on, expires_on, not_required, record_id))
+    for record in records:
+        by_type[record.check_type_id].append(record)
     return by_type
 
 
-# One profile's requirements and records, for its profile page.
-_REQUIREMENTS_OF_TYPE = Prepared(
-    lambda: RatingRequirement.select(
-        RatingRequirement.rating_system, CheckType.id, CheckType.name, CheckType.validity_months
-    )
-    .join(CheckType)
-    .where(RatingRequirement.profile_type == Slot("profile_type"))
-)
-_RECORDS_OF_PROFILE = Prepared(lambda: CheckRecord.select(*_RECORD_COLUMNS).where(CheckRecord.profile == Slot("profile")))
+def _records_of_profile(profile_id):
+    return [RecordFacts.of(row) for row in _record_rows(CheckRecord.profile == profile_id)]
 
 
 class Requirements(NamedTuple):
@@ -215,36 +240,48 @@ class Requirements(NamedTuple):
         return [(system, self.required.get((system.id, profile_type_id), ())) for system in self.systems]
 
 
+# The tables `enabled_requirements` reads. Each must have triggers that move the 'compliance' revision
+# on at every insert, update and delete (migration 0005 made them for these three); a table added here
+# needs a migration adding its triggers (tests/compliance/test_requirements_in_memory.py checks both).
+REQUIREMENT_SOURCES = (RatingSystem, RatingRequirement, CheckType)
+
+
 def compliance_revision():
-    """A scalar subquery: the store's revision of rating systems, requirements and check types (migration
-    0005), for `enabled_requirements`. Select it in the query that reads what the requirements apply to."""
+    """A scalar subquery: the store's revision of `REQUIREMENT_SOURCES` (migration 0005), for
+    `enabled_requirements`. Select it in the query that reads what the requirements apply to."""
     return StoreRevision.select(StoreRevision.revision).where(StoreRevision.name == "compliance")
 
 
-_REVISION = Prepared(compliance_revision)
-_ENABLED_SYSTEMS = Prepared(
-    lambda: RatingSystem.select()
-    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
-    .order_by(RatingSystem.position, RatingSystem.name)
-)
-_ENABLED_REQUIREMENTS = Prepared(
-    lambda: RatingRequirement.select(
-        RatingRequirement.rating_system, RatingRequirement.profile_type, CheckType.id, CheckType.name,
-        CheckType.validity_months,
-    )
-    .join(CheckType)
-    .join_from(RatingRequirement, RatingSystem)
-    .where((RatingSystem.organisation == Slot("organisation")) & (RatingSystem.enabled == True))  # noqa: E712
-    .order_by(CheckType.name)
-)
-_SYSTEM_FIELDS = tuple(field.name for field in RatingSystem._meta.sorted_fields)
 # database -> {organisation id: (revision, Requirements)}: each process's copy, per database.
 _REQUIREMENTS = weakref.WeakKeyDictionary()
 
 
 def _current_revision():
-    row = _REVISION.first()
-    return row[0] if row else None
+    return compliance_revision().scalar()
+
+
+def _read_requirements(organisation_id):
+    enabled = (RatingSystem.organisation == organisation_id) & (RatingSystem.enabled == True)  # noqa: E712
+    systems = tuple(RatingSystem.select().where(enabled).order_by(RatingSystem.position, RatingSystem.name))
+    rows = (
+        RatingRequirement.select(
+            RatingRequirement.rating_system.alias("rating_system_id"),
+            RatingRequirement.profile_type.alias("profile_type_id"),
+            CheckType.id.alias("check_type_id"),
+            CheckType.name.alias("name"),
+            CheckType.validity_months.alias("validity_months"),
+        )
+        .join(CheckType)
+        .join_from(RatingRequirement, RatingSystem)
+        .where(enabled)
+        .dicts()
+    )
+    required = defaultdict(list)
+    for row in rows:
+        required[(row["rating_system_id"], row["profile_type_id"])].append(
+            (row["check_type_id"], row["name"], row["validity_months"])
+        )
+    return Requirements(systems, {key: tuple(sorted(value, key=_by_name)) for key, value in required.items()})
 
 
 def enabled_requirements(organisation_id, revision):
@@ -259,13 +296,7 @@ def enabled_requirements(organisation_id, revision):
     if revision is not None and copy is not None and copy[0] == revision:
         return copy[1]
     before = _current_revision()
-    systems = tuple(
-        partial(RatingSystem, **dict(zip(_SYSTEM_FIELDS, row))) for row in _ENABLED_SYSTEMS.rows(organisation=organisation_id)
-    )
-    required = defaultdict(list)
-    for system_id, type_id, check_type_id, name, validity in _ENABLED_REQUIREMENTS.rows(organisation=organisation_id):
-        required[(system_id, type_id)].append((check_type_id, name, validity))
-    requirements = Requirements(systems, {key: tuple(sorted(value, key=_by_name)) for key, value in required.items()})
+    requirements = _read_requirements(organisation_id)
     # Kept only when nothing changed while reading (and it is the revision the caller saw, or newer).
     if before is not None and before == _current_revision():
         kept[organisation_id] = (before, requirements)
@@ -273,15 +304,32 @@ def enabled_requirements(organisation_id, revision):
 
 
 def records_of(profile):
-    """A scalar subquery of every check record of `profile` (a column of the enclosing query) as one
-    value (`prepared.json_rows`), for `readiness_in`: (record id, check type id, completed on, expires on,
-    not required)."""
-    return CheckRecord.select(json_rows(*_RECORD_COLUMNS)).where(CheckRecord.profile == profile)
+    """A scalar subquery: every check record of `profile` (a column of the enclosing query) as one JSON
+    array of objects named as `RECORD_COLUMNS`, read back by `record_facts_of_json`: a sign-in reads a
+    profile's records in its one query."""
+    pairs = []
+    for name, column in RECORD_COLUMNS.items():
+        pairs += [SQL(f"'{name}'"), column]
+    if is_postgres():  # json_agg of no rows is NULL
+        rows = fn.COALESCE(fn.json_agg(fn.json_build_object(*pairs)), SQL("'[]'::json"))
+    else:
+        rows = fn.json_group_array(fn.json_object(*pairs))
+    return CheckRecord.select(rows).where(CheckRecord.profile == profile)
+
+
+def record_facts_of_json(value):
+    """The RecordFacts of a `records_of` value: JSON text from SQLite, already a list from psycopg."""
+    rows = json.loads(value) if isinstance(value, str) else value
+    date = CheckRecord.completed_on.python_value  # ISO text, as both databases write a date in JSON
+    return [
+        RecordFacts(row["check_type_id"], date(row["completed_on"]), date(row["expires_on"]), bool(row["not_required"]), row["id"])
+        for row in rows
+    ]
 
 
 def readiness_in(requirements, profile_type_id, records, on=None, soon_days=EXPIRING_SOON_DAYS):
-    """Readiness in each of `requirements`' systems of a profile of `profile_type_id` with `records` (rows
-    of `records_of`), in the systems' order."""
+    """Readiness in each of `requirements`' systems of a profile of `profile_type_id` with `records`
+    (RecordFacts), in the systems' order."""
     on = on or datetime.date.today()
     by_type = records_by_type(records)
     standings = {}
@@ -294,7 +342,7 @@ def readiness_in(requirements, profile_type_id, records, on=None, soon_days=EXPI
 def readiness_in_enabled_systems(profile, on=None, soon_days=EXPIRING_SOON_DAYS):
     """The profile's readiness in every enabled rating system of its organisation."""
     requirements = enabled_requirements(profile.organisation_id, _current_revision())
-    return readiness_in(requirements, profile.profile_type_id, _RECORDS_OF_PROFILE.rows(profile=profile.id), on, soon_days)
+    return readiness_in(requirements, profile.profile_type_id, _records_of_profile(profile.id), on, soon_days)
 
 
 def rating_systems_of(organisation_id, *, enabled_only=False):
@@ -309,9 +357,14 @@ def readiness_of(profile, on=None, systems=None, soon_days=EXPIRING_SOON_DAYS):
     on = on or datetime.date.today()
     systems = rating_systems_of(profile.organisation_id) if systems is None else list(systems)
     required = defaultdict(list)
-    for system_id, check_type_id, name, validity in _REQUIREMENTS_OF_TYPE.rows(profile_type=profile.profile_type_id):
+    query = (
+        RatingRequirement.select(RatingRequirement.rating_system, CheckType.id, CheckType.name, CheckType.validity_months)
+        .join(CheckType)
+        .where(RatingRequirement.profile_type == profile.profile_type_id)
+    )
+    for system_id, check_type_id, name, validity in query.tuples():
         required[system_id].append((check_type_id, name, validity))
-    records = records_by_type(_RECORDS_OF_PROFILE.rows(profile=profile.id))
+    records = records_by_type(_records_of_profile(profile.id))
     return [assess(s, required[s.id], records, on, soon_days) for s in systems]
 
 
@@ -378,16 +431,16 @@ def check_records_of(profile, today):
         .order_by(CheckType.name, CheckRecord.completed_on.desc(nulls="LAST"))
     )
     for record in query:
-        expiry = expiry_of(
-            record.completed_on, record.expires_on, record.not_required, record.check_type.validity_months
-        )
-        if record.not_required and (expiry is None or expiry > today):
-            state = "not required"
-        elif expiry is not None and expiry <= today:
-            state = "expired"
-        elif expiry is not None and expiry <= today + datetime.timedelta(days=EXPIRING_SOON_DAYS):
-            state = "expires soon"
+        state, expiry = record_standing(record, record.check_type.validity_months, today)
+        if state is None:
+            shown = "not completed"
+        elif state == EXPIRED:
+            shown = "expired"
+        elif record.not_required:
+            shown = "not required"
+        elif _expires_within(expiry, today, EXPIRING_SOON_DAYS):
+            shown = "expires soon"
         else:
-            state = "valid"
-        rows.append({"record": record, "expires_on": expiry, "state": state})
+            shown = "valid"
+        rows.append({"record": record, "expires_on": expiry, "state": shown})
     return rows

@@ -10,8 +10,10 @@ import hashlib
 import secrets
 from typing import NamedTuple
 
+from peewee import OperationalError
+
+from store.db import database, is_postgres
 from store.models import AuditEvent, SafetyCheckToken, SiaConnection, now
-from store.prepared import Prepared, Slot
 
 SECRET_PREFIX = "tsc_"
 SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6
@@ -80,22 +82,22 @@ def hash_of(secret):
 
 
 def token_columns():
-    """What a sign-in reads of a token and its connection (read back by `token_of`)."""
+    """What a sign-in reads of a token and its connection, by name (read back by `token_of`)."""
     return (
-        SafetyCheckToken.id, SafetyCheckToken.prefix, SafetyCheckToken.last_used_at, SiaConnection.id,
-        SiaConnection.name,
+        SafetyCheckToken.id.alias("token_id"),
+        SafetyCheckToken.prefix.alias("token_prefix"),
+        SafetyCheckToken.last_used_at.alias("token_last_used_at"),
+        SiaConnection.id.alias("connection_id"),
+        SiaConnection.name.alias("connection_name"),
     )
 
 
-def live_token(select):
+def live_token(select, token_hash):
     """`select` (from SafetyCheckToken) joined to the token's connection, for the live token whose hash is
-    the `token_hash` slot: a revoked token is never found."""
+    `token_hash`: a revoked token is never found."""
     return select.join(SiaConnection).where(
-        (SafetyCheckToken.token_hash == Slot("token_hash")) & SafetyCheckToken.revoked_at.is_null()
+        (SafetyCheckToken.token_hash == token_hash) & SafetyCheckToken.revoked_at.is_null()
     )
-
-
-_LIVE_TOKEN = Prepared(lambda: live_token(SafetyCheckToken.select(*token_columns())).limit(1), packed=True)
 
 
 class ConnectionOfToken(NamedTuple):
@@ -112,14 +114,43 @@ class LiveToken(NamedTuple):
     connection: ConnectionOfToken
 
 
-def token_of(values):
-    """The `LiveToken` of a row's `token_columns()` values; notes when it was last used."""
-    token_id, prefix, last_used_at, connection_id, connection_name = values
-    moment = now()
+def _note_used(token_id, moment):
+    """Write the token's last use, unless that would wait for another writer: then leave it unwritten.
+
+    Bookkeeping must never fail or hold up a sign-in, and the next sign-in with the token writes it
+    again. On SQLite the statement runs with the connection's busy timeout at zero, so a database
+    another connection is writing to refuses it at once (instead of after the timeout, with an error)
+    and it is skipped. On PostgreSQL the row is updated only if it can be locked at once (`SKIP LOCKED`:
+    a token being revoked meanwhile is left alone). Inside a transaction the write simply joins it.
+    """
+    update = SafetyCheckToken.update(last_used_at=moment)
+    if is_postgres():
+        free = SafetyCheckToken.select(SafetyCheckToken.id).where(SafetyCheckToken.id == token_id)
+        update.where(SafetyCheckToken.id.in_(free.for_update("FOR UPDATE SKIP LOCKED"))).execute()
+        return
+    update = update.where(SafetyCheckToken.id == token_id)
+    db = database.obj
+    if db.in_transaction():
+        update.execute()
+        return
+    timeout = db.pragma("busy_timeout")
+    db.pragma("busy_timeout", 0)
+    try:
+        update.execute()
+    except OperationalError:  # the database is locked by another writer: skip the bookkeeping
+        pass
+    finally:
+        db.pragma("busy_timeout", timeout)
+
+
+def token_of(row):
+    """The `LiveToken` of a row read with `token_columns()`; notes when it was last used."""
+    last_used_at, moment = row["token_last_used_at"], now()
     if last_used_at is None or moment - last_used_at >= LAST_USED_RESOLUTION:
-        SafetyCheckToken.update(last_used_at=moment).where(SafetyCheckToken.id == token_id).execute()
+        _note_used(row["token_id"], moment)
         last_used_at = moment
-    return LiveToken(token_id, prefix, last_used_at, ConnectionOfToken(connection_id, connection_name))
+    connection = ConnectionOfToken(row["connection_id"], row["connection_name"])
+    return LiveToken(row["token_id"], row["token_prefix"], last_used_at, connection)
 
 
 def authenticate(secret):
@@ -131,5 +162,5 @@ def authenticate(secret):
     token_hash = hash_of(secret)
     if token_hash is None:
         return None
-    row = _LIVE_TOKEN.first(token_hash=token_hash)
+    row = live_token(SafetyCheckToken.select(*token_columns()), token_hash).dicts().first()
     return None if row is None else token_of(row)

@@ -2,13 +2,17 @@
 
 Sign In App calls the safety check at sign-in with a bearer token Tether issued for its connection
 (`Authorization: Bearer tsc_…`). No session, no CSRF token: the blueprint is exempt from CSRF and
-every answer is JSON — 401 without a valid token, 422 for a body that is not `{member_id, group_id}`,
-404 for a group the token's connection does not have, else the §6 answer.
+every answer is JSON — 401 without a valid token, 413 for a body over `SIGN_IN_MAX_BODY`, 422 for a
+body that is not `{member_id, group_id}` with ids in 1..2^63-1, 404 for a group the token's connection
+does not have, else the §6 answer.
 """
+import json
+
 import orjson
 from flask import Blueprint, current_app, jsonify, request
 
 from compliance import decision, tokens
+from store.ids import InvalidId, parse_id
 
 from .extensions import csrf
 
@@ -25,22 +29,23 @@ def _error(status, message, **extra):
     return jsonify(message=message, **extra), status
 
 
-# A sign-in's body is a few dozen bytes; one this small is read straight from the server's input.
-SMALL_BODY = 4096
+# A sign-in's body is a few dozen bytes: a larger one is refused (413) before it is read.
+SIGN_IN_MAX_BODY = 8 * 1024
+
+
+def _json_integer(digits):
+    """A JSON integer, but left as its digits when longer than any id: `int()` refuses more than 4,300
+    digits, and `parse_id` refuses the digits with a message naming the field."""
+    return int(digits) if len(digits) <= 20 else digits
 
 
 def _json_body():
-    """The request's JSON body, or None when it is not JSON (what `request.get_json(silent=True)` gives)."""
+    """The request's JSON body, or None when it is not JSON."""
     if not request.is_json:
         return None
-    length, limit = request.content_length, current_app.config.get("MAX_CONTENT_LENGTH")
-    if length is not None and length <= SMALL_BODY and (limit is None or length <= limit):
-        data = request.environ["wsgi.input"].read(length)
-    else:  # werkzeug's stream: chunked bodies, the app's MAX_CONTENT_LENGTH
-        data = request.get_data(cache=False)
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
+        return json.loads(request.get_data(cache=False), parse_int=_json_integer)
+    except ValueError:
         return None
 
 
@@ -55,13 +60,14 @@ def _bearer_secret():
 
 
 def _sia_id(body, name, errors):
-    value = body.get(name)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        errors[name] = [f"The {name} must be the Sign In App id, a whole number, e.g. 1234."]
+    if name not in body:
+        errors[name] = [f"Send the {name}: the Sign In App id, a whole number, e.g. 1234."]
         return None
-    return value
+    try:
+        return parse_id(body[name], name)
+    except InvalidId as exc:
+        errors[name] = [str(exc)]
+        return None
 
 
 def _unauthenticated():
@@ -87,6 +93,7 @@ def safety_check():
     secret = _bearer_secret()
     if not tokens.could_be_secret(secret):
         return _unauthenticated()
+    request.max_content_length = SIGN_IN_MAX_BODY
     member_id, group_id, problem = _sign_in_of(_json_body())
     if problem is not None:
         # The token still comes first: without a live one the answer is 401, whatever the body.

@@ -10,10 +10,7 @@ import math
 import re
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
-from peewee import fn
 from werkzeug.exceptions import HTTPException
-
-from store.prepared import Prepared, Slot
 
 from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, now
 
@@ -186,30 +183,21 @@ def _page_number():
     return int(raw)
 
 
-# The two queries of a page, their SQL built once (the sync reads every page of every synced group).
-_GROUP_SIZE = Prepared(
-    lambda: SandboxGroup.select(
-        SandboxGroup.id,
-        SandboxMember.select(fn.COUNT(SandboxMember.id)).where(SandboxMember.group == SandboxGroup.id),
-    ).where((SandboxGroup.id == Slot("group")) & (SandboxGroup.account == Slot("account")))
-)
-_PAGE = Prepared(
-    lambda: SandboxMember.select(*PAGE_COLUMNS)
-    .where(SandboxMember.group == Slot("group"))
-    .order_by(SandboxMember.id)
-    .limit(Slot("limit"))
-    .offset(Slot("offset"))
-)
-
-
 @api_bp.get(API_PATH + "/groups/<int:group_id>/members")
 def list_members(group_id):
-    found = _GROUP_SIZE.first(group=group_id, account=g.sandbox_account.id)
-    if found is None:
+    group_of_account = (SandboxGroup.id == group_id) & (SandboxGroup.account == g.sandbox_account.id)
+    if not SandboxGroup.select().where(group_of_account).exists():
         return error(404, f"No group with id {group_id} in this account.")
     page = _page_number()
-    total = found[1]
-    members = _PAGE.rows(group=group_id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    total = SandboxMember.select().where(SandboxMember.group == group_id).count()
+    members = (
+        SandboxMember.select(*PAGE_COLUMNS)
+        .where(SandboxMember.group == group_id)
+        .order_by(SandboxMember.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+        .tuples()
+    )
     last_page = max(1, math.ceil(total / PER_PAGE))
     path = request.base_url
 

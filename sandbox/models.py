@@ -9,7 +9,6 @@ import hmac
 
 from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from store.prepared import Prepared, Slot
 from store.db import BaseModel, JSONField
 
 GROUP_TYPES = ("returning", "non-returning", "delivery")
@@ -39,22 +38,13 @@ class SandboxAccount(BaseModel):
 
     @classmethod
     def authenticate(cls, key, secret):
-        """The account with this API key and secret, or None. Asked on every API request, so its query is
-        prepared once."""
+        """The account with this API key and secret, or None."""
         if not key or not secret:
             return None
-        row = _ACCOUNT_BY_KEY.first(key=key)
-        if row is None:
-            return None
-        account = cls(**dict(zip((field.name for field in cls._meta.sorted_fields), row)))
-        if not hmac.compare_digest(account.api_secret.encode(), secret.encode()):
+        account = cls.get_or_none(cls.api_key == key)
+        if account is None or not hmac.compare_digest(account.api_secret.encode(), secret.encode()):
             return None
         return account
-
-
-_ACCOUNT_BY_KEY = Prepared(
-    lambda: SandboxAccount.select(*SandboxAccount._meta.sorted_fields).where(SandboxAccount.api_key == Slot("key"))
-)
 
 
 class SandboxGroup(BaseModel):

@@ -95,12 +95,3 @@ def empty_tables(models):
         for model in models:
             model.delete().execute()
 
-
-def close_all(db):
-    """Close every connection, pooled ones too (a SQLite file is complete on disk only then)."""
-    from . import direct
-
-    db.close()
-    if hasattr(db, "close_all"):
-        db.close_all()
-    direct.close(db)

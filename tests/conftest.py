@@ -14,7 +14,6 @@ import pytest
 from flask.testing import FlaskClient
 
 import store
-from store import direct
 from store.db import open_database
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -88,7 +87,6 @@ def db(request, backend, tmp_path):
     yield database
     if not database.is_closed():
         database.close()
-    direct.close(database)  # SQLite's direct connection (store.direct), if the test opened one
 
 
 class TetherClient(FlaskClient):

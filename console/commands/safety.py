@@ -7,15 +7,32 @@ from flask.cli import AppGroup, with_appcontext
 
 import store
 from compliance import decision, tokens
-from store.models import SafetyCheckToken, SiaConnection
+from store.ids import InvalidId, parse_id
+from store.models import Organisation, SafetyCheckToken, SiaConnection
 
 from .common import connected, organisation_or_stop, stop
 
 
+class Id(click.ParamType):
+    """A record id on the command line: a whole number in 1..2^63-1 (`store.ids.parse_id`); anything else
+    is a usage error (exit 2, the message on stderr)."""
+
+    name = "id"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_id(value, param.opts[0] if param else "id")
+        except InvalidId as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ID = Id()
+
+
 @click.command("safety-check")
-@click.option("--org", "org_id", type=int, required=True, help="The organisation whose Sign In App connection asks.")
-@click.option("--member", "member_id", type=int, required=True, help="The Sign In App member id.")
-@click.option("--group", "group_id", type=int, required=True, help="The Sign In App group id the member signs in to.")
+@click.option("--org", "org_id", type=ID, required=True, help="The organisation whose Sign In App connection asks.")
+@click.option("--member", "member_id", type=ID, required=True, help="The Sign In App member id.")
+@click.option("--group", "group_id", type=ID, required=True, help="The Sign In App group id the member signs in to.")
 @with_appcontext
 def safety_check_command(org_id, member_id, group_id):
     """Print the safety check's JSON answer for a member signing in to a group.

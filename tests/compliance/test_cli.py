@@ -1,6 +1,8 @@
 """`tether safety-check` prints the API's answer; `tether tokens` creates, lists and revokes tokens."""
 import json
 
+import pytest
+
 from compliance import tokens
 from store.models import Notification, SafetyCheckToken
 
@@ -51,3 +53,14 @@ def test_tokens_create_prints_a_working_secret_and_revoke_stops_it(runner, schoo
     again = runner.invoke(args=["tokens", "revoke", "--id", str(created["id"])])
     assert again.exit_code == 1 and "already revoked" in again.output
     assert SafetyCheckToken.select().count() == 1
+
+
+@pytest.mark.parametrize("value", ["18446744073709551617", "9223372036854775808", "²", "١", "0", "-1", "1.0", "", "9" * 5000])
+def test_safety_check_refuses_anything_but_an_id_with_exit_2_naming_the_option(runner, school, value):
+    ids = {"--org": str(school.org.id), "--member": str(school.member.sia_id), "--group": str(school.group.sia_id)}
+    for option in ids:
+        args = {**ids, option: value}
+        result = runner.invoke(args=["safety-check", *[part for pair in args.items() for part in pair]])
+        assert result.exit_code == 2, (option, result.output)
+        assert f"'{option}'" in result.stderr and "whole number from 1 to 9223372036854775807" in result.stderr
+        assert result.stdout == ""

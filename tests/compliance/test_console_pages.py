@@ -239,3 +239,38 @@ def test_the_record_a_check_page_offers_the_organisations_check_types(client, sc
     page = _page(client, f"/organisations/{school.org.id}/profiles/{school.profile.id}/checks")
     assert "Record a check for Ada Lovelace" in page
     assert f'value="{school.dbs.id}"' in page and f'value="{other.dbs.id}"' not in page
+
+
+def test_an_id_beyond_64_bits_in_a_console_url_is_404(client, schools):
+    school, _ = schools
+    client.login("admin@hill.test")
+    assert client.get(f"/organisations/{school.org.id}/profiles/{school.profile.id}").status_code == 200
+    beyond = 2**64 + school.profile.id
+    for url in (
+        f"/organisations/{school.org.id}/profiles/{beyond}",
+        f"/organisations/{2**64 + school.org.id}/profiles/{school.profile.id}",
+        f"/organisations/{school.org.id}/profiles/{2**63}",
+        f"/organisations/{school.org.id}/profiles/0",
+        f"/organisations/{school.org.id}/profiles/%D9%A1",  # '١', an Arabic-Indic one
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_an_upload_over_the_size_limit_is_refused_in_words(app, client, schools):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    response = client.post("/login", data={"email": "x" * (2 * 1024 * 1024)}, csrf=False)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "larger than the 1 MB allowed here" in page and "Upload a smaller file" in page
+
+
+def test_the_upload_limit_is_64_mb_unless_tether_max_upload_mb_says_otherwise(app, monkeypatch):
+    from app import create_app
+
+    config = {"TESTING": True, "DATABASE": app.config["DATABASE"], "AUTO_MIGRATE": False, "SECRET_KEY": "test", "TETHER_SCHEDULER": False}
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024 * 1024
+    monkeypatch.setenv("TETHER_MAX_UPLOAD_MB", "200")
+    assert create_app(config).config["MAX_CONTENT_LENGTH"] == 200 * 1024 * 1024
+    monkeypatch.setenv("TETHER_MAX_UPLOAD_MB", "lots")
+    with pytest.raises(SystemExit, match="TETHER_MAX_UPLOAD_MB must be a whole number of megabytes"):
+        create_app(config)

@@ -11,6 +11,7 @@ from compliance.readiness import (
     VALID,
     RecordFacts,
     add_months,
+    check_records_of,
     check_standing,
     expiring_checks,
     organisation_readiness,
@@ -156,3 +157,13 @@ def test_expiring_checks_skip_those_already_renewed(school):
     CheckRecord.create(profile=school.profile, check_type=school.barred, completed_on=TODAY - ONE_DAY)
     expiring = expiring_checks(school.org, TODAY)
     assert [(e.profile.name, e.check_type.name) for e in expiring] == [("Grace Hopper", "Barred list")]
+
+
+def test_a_check_completed_after_the_day_counts_neither_for_readiness_nor_in_the_list_of_checks(school):
+    """One rule of whether a record counts: the profile's list of checks and its readiness agree."""
+    make_ready(school)
+    CheckRecord.update(completed_on=TODAY + ONE_DAY).where(CheckRecord.check_type == school.rtw).execute()
+    states = {row["record"].check_type.name: row["state"] for row in check_records_of(school.profile, TODAY)}
+    assert states == {"Enhanced DBS": "valid", "Right to work": "not completed"}
+    school_ready = readiness_of(school.profile, TODAY)[0]
+    assert (school_ready.rating_system.name, school_ready.missing) == ("School Ready", ["Right to work"])
