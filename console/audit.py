@@ -6,7 +6,9 @@ from flask_login import current_user, login_required
 from peewee import JOIN
 
 from store import policy
+from store.ids import as_id
 from store.models import AuditEvent, Organisation
+from store.search import search_phrase
 
 from . import nav
 from .access import organisation_or_404
@@ -29,7 +31,7 @@ def _events(org=None):
         query = query.where(AuditEvent.organisation == org)
     elif allowed is not None:
         query = query.where(AuditEvent.organisation.in_(allowed or [0]))
-    filters = {key: request.args.get(key, "").strip() for key in ("actor", "action", "subject")}
+    filters = {key: search_phrase(request.args.get(key, "")) for key in ("actor", "action", "subject")}
     if filters["actor"]:
         query = query.where(AuditEvent.actor.contains(filters["actor"]))
     if filters["action"]:
@@ -47,7 +49,7 @@ def _events(org=None):
 @bp.route("/audit")
 @login_required
 def index():
-    org_id = request.args.get("organisation", type=int)
+    org_id = request.args.get("organisation", type=as_id)
     org = organisation_or_404(org_id) if org_id else None
     events, filters = _events(org)
     return render_list(

@@ -6,6 +6,7 @@ them, one pair at a time (through the merge form, choosing values) or many at on
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from store.ids import is_id
 from store.models import Profile
 from sync import duplicates, merge
 
@@ -21,7 +22,7 @@ def _pairs(org, values):
     pairs = []
     for value in values:
         kept_id, _, removed_id = value.partition(":")
-        if not (kept_id.isdigit() and removed_id.isdigit()):
+        if not (is_id(kept_id) and is_id(removed_id)):
             abort(400)
         found = {p.id: p for p in Profile.select().where(
             (Profile.organisation == org) & Profile.id.in_([int(kept_id), int(removed_id)])

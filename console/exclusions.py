@@ -7,7 +7,9 @@ the next run.
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from store.ids import is_id
 from store.models import Exclusion
+from store.search import search_phrase
 from sync import links
 
 from . import nav
@@ -26,12 +28,12 @@ def index(org_id):
         (Exclusion.organisation == org)
         & (Exclusion.restored_at.is_null(False) if restored else Exclusion.restored_at.is_null())
     )
-    search = request.args.get("q", "").strip()
+    search = search_phrase(request.args.get("q", ""))
     if search:
-        query = query.where(
-            Exclusion.display_name.contains(search)
-            | (Exclusion.sia_member_id == (int(search) if search.isdigit() else -1))
-        )
+        matches = Exclusion.display_name.contains(search)
+        if is_id(search):
+            matches |= Exclusion.sia_member_id == int(search)
+        query = query.where(matches)
     page = paginate(query.order_by(Exclusion.created_at.desc(), Exclusion.id.desc()))
     return render_template(
         "exclusions/index.html", org=org, restored=restored, search=search, page=page, exclusions=page.items,

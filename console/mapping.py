@@ -9,6 +9,7 @@ from playhouse.flask_utils import get_object_or_404
 from jinja2_fragments.flask import render_block
 
 from rules import RuleError
+from store.ids import as_id
 from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
 from store.search import search_terms
 from sync import mapping
@@ -27,9 +28,9 @@ def _profile_types(org):
 def _candidate(org):
     """The rule being typed, as an unsaved MappingRule, from the form."""
     profile_type = ProfileType.get_or_none(
-        (ProfileType.id == request.form.get("profile_type", type=int)) & (ProfileType.organisation == org)
+        (ProfileType.id == request.form.get("profile_type", type=as_id)) & (ProfileType.organisation == org)
     )
-    rule_id = request.form.get("rule_id", type=int)
+    rule_id = request.form.get("rule_id", type=as_id)
     rule = record_or_404(MappingRule, rule_id, org) if rule_id else MappingRule(organisation=org, position=10**6)
     rule.expression = request.form.get("expression", "")
     rule.profile_type = profile_type or (rule.profile_type if rule_id else None)
@@ -85,10 +86,10 @@ def edit(org_id, rule_id=None):
         expression = request.form.get("expression", "")
         try:
             if rule is None:
-                mapping.create_rule(org, request.form.get("profile_type", type=int), expression, current_user)
+                mapping.create_rule(org, request.form.get("profile_type", type=as_id), expression, current_user)
             else:
                 mapping.update_rule(
-                    rule, request.form.get("profile_type", type=int), expression, current_user, request.form.get("version", type=int)
+                    rule, request.form.get("profile_type", type=as_id), expression, current_user, request.form.get("version", type=as_id)
                 )
         except RuleError as exc:
             return _edit_page(org, rule, expression, error=exc), 422
@@ -113,7 +114,7 @@ def _edit_page(org, rule, expression, error=None):
         rule=rule,
         expression=expression,
         profile_types=_profile_types(org),
-        selected_type=request.form.get("profile_type", type=int) or (rule.profile_type_id if rule else None),
+        selected_type=request.form.get("profile_type", type=as_id) or (rule.profile_type_id if rule else None),
         error=error,
         warnings=warnings,
         canonical=canonical,
@@ -169,7 +170,7 @@ def toggle(org_id, rule_id):
     org = organisation_or_404(org_id)
     rule = record_or_404(MappingRule, rule_id, org)
     try:
-        mapping.set_enabled(rule, request.form.get("enabled") == "1", current_user, request.form.get("version", type=int))
+        mapping.set_enabled(rule, request.form.get("enabled") == "1", current_user, request.form.get("version", type=as_id))
     except mapping.RuleChangeRefused as exc:
         flash(str(exc).capitalize() + ".", "error")
     return redirect(url_for(".index", org_id=org.id), code=303)
@@ -215,7 +216,7 @@ def explain(org_id):
             .limit(20)
         )
     chosen = None
-    member_id = request.args.get("member", type=int)
+    member_id = request.args.get("member", type=as_id)
     if member_id:
         chosen = get_object_or_404(SiaMember, SiaMember.id == member_id, SiaMember.group.in_(list(groups) or [0]))
     traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)

@@ -13,6 +13,8 @@ from htmx_flask import request
 from jinja2_fragments.flask import render_block
 from peewee import prefetch
 
+from store.ids import as_id
+
 PER_PAGE = 50
 
 
@@ -37,10 +39,13 @@ class Page:
 
 
 def page_number():
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    """The `page` asked for: a whole number from 1; anything else is page 1."""
+    return request.args.get("page", 1, type=as_id)
+
+
+def _within(number, total, per_page):
+    """`number`, or the last page when it is beyond it (so no offset outgrows what a database counts)."""
+    return min(number, max(1, math.ceil(total / per_page)))
 
 
 def paginate(query, number=None, per_page=PER_PAGE, related=()):
@@ -49,8 +54,8 @@ def paginate(query, number=None, per_page=PER_PAGE, related=()):
     `related` are the models (or queries) the page's rows show through a back-reference: they are
     read for the whole page in one query each (peewee's prefetch), not once per row.
     """
-    number = number or page_number()
     total = query.count()
+    number = _within(number or page_number(), total, per_page)
     rows = query.paginate(number, per_page)
     items = list(prefetch(rows, *related) if related else rows)
     return Page(items, number, per_page, total)
@@ -58,7 +63,7 @@ def paginate(query, number=None, per_page=PER_PAGE, related=()):
 
 def page_of(items, number=None, per_page=PER_PAGE):
     """One page of a list computed in Python (already ordered), and the total it was cut from."""
-    number = number or page_number()
+    number = _within(number or page_number(), len(items), per_page)
     return Page(items[(number - 1) * per_page:number * per_page], number, per_page, len(items))
 
 

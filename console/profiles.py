@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from compliance import readiness as readiness_service
+from store.ids import as_id
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from store.search import search_terms
 from sync import links, merge
@@ -30,7 +31,7 @@ LINKED = {"": "Linked or not", "linked": "Linked to Sign In App", "unlinked": "N
 def _profile_as_seen(org, profile_id, field="version"):
     """The profile at the version the form was drawn from, so a change made meanwhile is refused."""
     profile = record_or_404(Profile, profile_id, org)
-    profile.version = request.form.get(field, profile.version, type=int)
+    profile.version = request.form.get(field, profile.version, type=as_id)
     return profile
 
 
@@ -62,7 +63,7 @@ def index(org_id):
     filters = {
         "q": request.args.get("q", "").strip(),
         "status": request.args.get("status") if request.args.get("status") in STATUSES else "active",
-        "type": request.args.get("type", 0, type=int),
+        "type": request.args.get("type", 0, type=as_id),
         "linked": request.args.get("linked") if request.args.get("linked") in LINKED else "",
     }
     terms = search_terms(filters["q"])
@@ -166,7 +167,7 @@ def restore(org_id, profile_id):
 def relink(org_id, profile_id):
     org = organisation_or_404(org_id)
     profile = _profile_as_seen(org, profile_id)
-    member = links.member_of(org, request.form.get("member", type=int))
+    member = links.member_of(org, request.form.get("member", type=as_id))
     if member is None:
         flash("Choose the Sign In App member to link from the list.", "error")
         return _back(profile)
@@ -186,7 +187,7 @@ def merge_with(org_id, profile_id):
     org = organisation_or_404(org_id)
     if request.method == "POST":
         kept = _profile_as_seen(org, profile_id)
-        removed = _profile_as_seen(org, request.form.get("removed", type=int), field="removed_version")
+        removed = _profile_as_seen(org, request.form.get("removed", type=as_id), field="removed_version")
         choices = {field: request.form.get(f"choice_{field}") for field in merge.MERGE_FIELDS}
         try:
             merge.merge(kept, removed, current_user, {f: side for f, side in choices.items() if side})
@@ -196,7 +197,7 @@ def merge_with(org_id, profile_id):
         flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
         return _back(kept)
     kept = record_or_404(Profile, profile_id, org)
-    removed_id = request.args.get("removed", type=int)
+    removed_id = request.args.get("removed", type=as_id)
     if removed_id is None:
         search = request.args.get("q", "").strip()
         terms = search_terms(search)

@@ -7,6 +7,7 @@ background and the page moves on to the run's live progress.
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from store.ids import as_id
 from store.models import ProfileType, SiaGroup
 from sync import push
 from sync.lease import AlreadyRunning
@@ -22,7 +23,7 @@ def _choices(org):
     types = list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position, ProfileType.name))
     chosen = [t for t in types if t.name in request.values.getlist("type")]
     groups = list(SiaGroup.synced_for(org).order_by(SiaGroup.name))
-    group_id = request.values.get("group", type=int)
+    group_id = request.values.get("group", type=as_id)
     group = next((g for g in groups if g.sia_id == group_id), None)
     return types, chosen, groups, group
 

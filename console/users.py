@@ -3,7 +3,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
+from store.ids import is_id
 from store.models import Organisation, User, UserOrganisation
+from store.search import search_phrase
 
 from . import nav
 from .access import allowed
@@ -18,7 +20,7 @@ def _form_values():
         "email": request.form.get("email", "").strip(),
         "name": request.form.get("name", ""),
         "role": request.form.get("role", ""),
-        "organisation_ids": [int(i) for i in request.form.getlist("organisations") if i.isdigit()],
+        "organisation_ids": [int(i) for i in request.form.getlist("organisations") if is_id(i)],
         "active": request.form.get("active") == "on",
     }
 
@@ -28,7 +30,7 @@ def _form_values():
 @allowed("manage_users")
 def index():
     query = User.select().order_by(User.email)
-    q = request.args.get("q", "").strip()
+    q = search_phrase(request.args.get("q", ""))
     if q:
         query = query.where(User.email.contains(q) | User.name.contains(q))
     memberships = UserOrganisation.select(UserOrganisation, Organisation).join(Organisation)

@@ -36,3 +36,18 @@ def _shown(value):
         return f"a number of {value.bit_length()} bits"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def is_id(value):
+    """Whether `value` would be accepted by `parse_id` (a search box's text that may name a record)."""
+    try:
+        parse_id(value, "id")
+    except InvalidId:
+        return False
+    return True
+
+
+def as_id(value):
+    """`parse_id` for werkzeug's `request.args.get(name, type=as_id)`: a value that is not an id is the
+    default (werkzeug treats the ValueError raised as "not given")."""
+    return parse_id(value, "id")

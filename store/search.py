@@ -48,6 +48,12 @@ def search_terms(text: str) -> SearchTerms:
     )
 
 
+def search_phrase(text: str) -> str:
+    """The text of a box searched as one phrase (a name, an email, an audit subject), bounded like
+    `search_terms`: its first MAX_WORDS words, each of at most MAX_WORD_LENGTH characters."""
+    return " ".join(search_terms(text).words)
+
+
 def containing(text: str) -> NodeList:
     """A LIKE pattern matching any text that contains `text` as it is written (% and _ are not wildcards).
 

@@ -22,6 +22,7 @@ from peewee import IntegrityError
 
 from store import database
 from store.models import AuditEvent, Exclusion, Link, Profile, SiaConnection, SiaGroup, SiaMember, now
+from store.search import search_phrase
 
 from .linking import LinkConflict, create_link, sever
 
@@ -337,8 +338,9 @@ def offered_members(profile, search="", limit=OFFERED_MEMBERS):
         .order_by(SiaMember.id)
         .limit(limit)
     )
-    if search.strip():
-        query = query.where(SiaMember.id.in_(SiaMember.mentioning(search.strip()).select(SiaMember.id)))
+    search = search_phrase(search)
+    if search:
+        query = query.where(SiaMember.id.in_(SiaMember.mentioning(search).select(SiaMember.id)))
     members = ([previous] if previous else []) + [m for m in query if previous is None or m.id != previous.id]
     excluded = {
         (e.connection_id, e.sia_member_id)

@@ -14,10 +14,26 @@ from contextlib import contextmanager
 import click
 
 import store
+from store.ids import InvalidId, parse_id
 from store.models import Organisation
 
+
+class Id(click.ParamType):
+    """A record id on the command line: a whole number in 1..2^63-1 (`store.ids.parse_id`); anything else
+    is a usage error (exit 2, the message on stderr)."""
+
+    name = "id"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_id(value, param.opts[0] if param else "id")
+        except InvalidId as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ID = Id()
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-ORG = click.option("--org", "org_id", type=int, required=True, help="The organisation's id.")
+ORG = click.option("--org", "org_id", type=ID, required=True, help="The organisation's id.")
 
 
 def stop(message, code=2):

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from jobs import registry
 
-from .common import AS_JSON, connected, echo_json, organisation_or_stop, stop
+from .common import AS_JSON, ID, connected, echo_json, organisation_or_stop, stop
 
 jobs = AppGroup("jobs", help="The scheduled jobs: list them, run one now.")
 
@@ -25,7 +25,7 @@ def list_command():
 
 @jobs.command("run")
 @click.argument("name")
-@click.option("--org", "org_id", type=int, help="Only this organisation (jobs that run per organisation).")
+@click.option("--org", "org_id", type=ID, help="Only this organisation (jobs that run per organisation).")
 @AS_JSON
 def run_command(name, org_id, as_json):
     """Run the job NAME now, as the scheduler would (actor `cli`)."""

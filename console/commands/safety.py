@@ -7,26 +7,9 @@ from flask.cli import AppGroup, with_appcontext
 
 import store
 from compliance import decision, tokens
-from store.ids import InvalidId, parse_id
-from store.models import Organisation, SafetyCheckToken, SiaConnection
+from store.models import SafetyCheckToken, SiaConnection
 
-from .common import connected, organisation_or_stop, stop
-
-
-class Id(click.ParamType):
-    """A record id on the command line: a whole number in 1..2^63-1 (`store.ids.parse_id`); anything else
-    is a usage error (exit 2, the message on stderr)."""
-
-    name = "id"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_id(value, param.opts[0] if param else "id")
-        except InvalidId as exc:
-            self.fail(str(exc), param, ctx)
-
-
-ID = Id()
+from .common import ID, connected, organisation_or_stop, stop
 
 
 @click.command("safety-check")
@@ -65,7 +48,7 @@ def _connection(connection_id):
 
 
 @token_commands.command("create")
-@click.option("--connection", "connection_id", type=int, required=True, help="The SIA connection id.")
+@click.option("--connection", "connection_id", type=ID, required=True, help="The SIA connection id.")
 @click.option("--name", default="", help="Where the token is used, e.g. 'Main reception'.")
 @click.option("--json", "as_json", is_flag=True, help="Print {id, prefix, token} as JSON.")
 def create_command(connection_id, name, as_json):
@@ -80,7 +63,7 @@ def create_command(connection_id, name, as_json):
 
 
 @token_commands.command("revoke")
-@click.option("--id", "token_id", type=int, required=True, help="The token id (`tether tokens list`).")
+@click.option("--id", "token_id", type=ID, required=True, help="The token id (`tether tokens list`).")
 @click.option("--reason", default="", help="Why, for the audit log.")
 def revoke_command(token_id, reason):
     """Revoke a token: Sign In App gets 401 with it from now on."""
@@ -96,7 +79,7 @@ def revoke_command(token_id, reason):
 
 
 @token_commands.command("list")
-@click.option("--connection", "connection_id", type=int, default=None, help="Only this SIA connection's tokens.")
+@click.option("--connection", "connection_id", type=ID, default=None, help="Only this SIA connection's tokens.")
 def list_command(connection_id):
     """List tokens: id, connection, prefix, status, last use."""
     with connected():

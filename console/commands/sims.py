@@ -15,7 +15,7 @@ from connectors.sims import FORMATS, SimsFileError
 from sync import students
 from sync.lease import AlreadyRunning
 
-from .common import AS_JSON, connected, echo_json, echo_problems, organisation_or_stop, stop
+from .common import AS_JSON, ID, connected, echo_json, echo_problems, organisation_or_stop, stop
 
 sims = AppGroup("sims", help="SIMS students: preview and import a CommandReporter XML or Tether JSON export.")
 
@@ -29,7 +29,7 @@ FORMAT = click.option(
 @sims.command("preview")
 @click.argument("file", type=FILE)
 @FORMAT
-@click.option("--org", "org_id", type=int, help="Check against this organisation; a new organisation's defaults without it.")
+@click.option("--org", "org_id", type=ID, help="Check against this organisation; a new organisation's defaults without it.")
 @AS_JSON
 def preview_command(file, file_format, org_id, as_json):
     """Show what importing FILE would write, changing nothing."""
@@ -51,7 +51,7 @@ def preview_command(file, file_format, org_id, as_json):
 
 @sims.command("import")
 @click.argument("file", type=FILE)
-@click.option("--org", "org_id", type=int, required=True, help="The organisation whose students these are.")
+@click.option("--org", "org_id", type=ID, required=True, help="The organisation whose students these are.")
 @FORMAT
 @click.option("--dry-run", is_flag=True, help="Record what would happen; change no student.")
 @click.option("--confirm-disable", is_flag=True, help="Go ahead even when the run would disable more than the threshold.")

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from sync import plan, push, sia_import
 from sync.lease import AlreadyRunning
 
-from .common import AS_JSON, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
+from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
 
 sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
 
@@ -46,7 +46,7 @@ def import_command(org_id, dry_run, as_json):
 
 @sync.command("push")
 @ORG
-@click.option("--group", "group_id", type=int, required=True, help="The Sign In App group's id (a linked returning group).")
+@click.option("--group", "group_id", type=ID, required=True, help="The Sign In App group's id (a linked returning group).")
 @click.option("--type", "type_names", multiple=True, required=True, help="A profile type to push; repeat for more.")
 @AS_JSON
 def push_command(org_id, group_id, type_names, as_json):

@@ -65,3 +65,22 @@ def test_the_explain_search_answers_a_50000_character_word(client, school):
     response = client.get(f"/organisations/{school.id}/rules/explain", query_string={"q": "x" * 50_000})
     assert response.status_code == 200
     assert "Words longer than 100 characters were searched by their first 100." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text", ["x" * 50_000, "²", "١", "9" * 40])
+def test_every_other_search_box_and_page_number_answers_any_text(client, school, text):
+    f.user("support@tether.test", "support")
+    client.login("support@tether.test")
+    urls = [
+        ("/users/", {"q": text}), (f"/organisations/{school.id}/exclusions", {"q": text}),
+        ("/audit", {"actor": text, "subject": text, "organisation": text}),
+        (f"/organisations/{school.id}/profiles", {"page": text}), (f"/organisations/{school.id}/audit", {"page": text}),
+    ]
+    for url, query in urls:
+        assert client.get(url, query_string=query).status_code == 200, url
+
+
+def test_a_page_beyond_the_last_shows_the_last(client, school):
+    status, body = search(client, school, "profiles", "")
+    huge = client.get(f"/organisations/{school.id}/profiles", query_string={"page": str(2**63 - 1)})
+    assert status == huge.status_code == 200 and "Percy" in huge.get_data(as_text=True)

@@ -6,7 +6,7 @@ import store
 
 from connectors.sia import SiaRejected, client_for
 from store.models import FieldMapping, Link, Profile, SiaMember
-from sync import fields, sia_import
+from sync import fields
 
 from . import helpers
 
