@@ -157,8 +157,8 @@ class Scheduler:
         self._stop_jobs()
 
     def _add_jobs(self, background):
-        background.add_job(self.run_job, "interval", minutes=1, args=["sims_drop"], id="sims_drop",
-                           misfire_grace_time=30)
+        background.add_job(self.run_job, "interval", seconds=self.app.config.get("TETHER_SIMS_DROP_SECONDS", 60),
+                           args=["sims_drop"], id="sims_drop", misfire_grace_time=30)
         background.add_job(self.run_job, "cron", hour=1, minute=30, args=["sever_leavers"], id="sever_leavers",
                            misfire_grace_time=6 * 3600)
         background.add_job(self.run_job, "cron", hour=2, minute=30, args=["purge_deleted"], id="purge_deleted",
