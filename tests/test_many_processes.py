@@ -8,7 +8,12 @@ import time
 
 import pytest
 
-from tests.conftest import POSTGRES_URL
+import store
+from store.db import open_database
+from tests import factories
+from tests.conftest import POSTGRES_URL, _empty_postgres
+from tests.sims import exports as x
+from tests.test_scheduler_process import ROOT, free_port
 
 # Each process builds the app with the scheduler on, says once a second whether it runs the jobs,
 # and keeps going until it is stopped.
@@ -117,3 +122,40 @@ def test_app_processes_starting_together_on_an_empty_database_migrate_it_once(em
     with database.connection_context():
         applied = [row[0] for row in database.execute_sql("SELECT name FROM schema_migration ORDER BY name")]
     assert applied == sorted(set(applied)) and applied[0] == "0001_initial"
+
+
+def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(postgres_url, tmp_path):
+    """The scheduler in the processes a hosted Tether runs: whichever worker holds the lock imports it."""
+    database = open_database(postgres_url, pooled=False)
+    store.database.initialize(database)
+    with database.connection_context():
+        _empty_postgres(database)
+        organisation = factories.organisation("Leeds Academy")
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("TETHER_SCHEDULER_RETRY_SECONDS = 1\nTETHER_SIMS_DROP_SECONDS = 2\n")
+    env = {**os.environ, "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "on", "DATABASE_URL": postgres_url}
+    for name in ("TETHER_TEST_POSTGRES_URL", "TETHER_SIMS_DROP"):
+        env.pop(name, None)
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    process = subprocess.Popen([gunicorn, "-w", "2", "-b", f"127.0.0.1:{free_port()}", "app:create_app()"],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(4)  # both workers up, one holding the scheduler lock
+        folder = instance / "sims-drop" / str(organisation.id)
+        folder.mkdir(parents=True)
+        export = x.write_xml(folder, [x.pupil("1"), x.pupil("2", forename="Grace")])
+        os.utime(export, (time.time() - 60, time.time() - 60))
+
+        def runs():
+            with database.connection_context():
+                return database.execute_sql("SELECT status FROM sync_run WHERE kind = 'sims_students'").fetchall()
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not runs():
+            time.sleep(1)
+        time.sleep(6)  # three more looks at the folder by whichever worker runs the jobs
+        assert [status for (status,) in runs()] == ["succeeded"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
