@@ -1,8 +1,11 @@
 """The Sign In App client API over HTTP (DESIGN §3): `SiaClient` implements `SiaSource`.
 
-Timeouts on every call; retries with exponential backoff on 5xx answers and on timeouts and
-connection failures, never on a 4xx answer (asking again would get the same answer). Creating a
-member is not idempotent, so it is retried only when the request cannot have reached Sign In App.
+Every request sends `Accept` and `Content-Type: application/json`: without them the real API answers
+with a redirect (302). Timeouts on every call; retries with exponential backoff on 5xx answers and on
+timeouts and connection failures, never on a 4xx answer (asking again would get the same answer).
+Creating a member is not idempotent, so it is retried only when the request cannot have reached Sign
+In App. A 429 (or a 503 with `Retry-After`) is Sign In App asking us to slow down: the request is
+asked again after the time it gives, until `MAX_THROTTLED_SECONDS` have been waited in all.
 Every failure is a `SiaError` whose message says what happened, to which connection and URL, and
 what a support engineer can do next.
 
@@ -10,6 +13,8 @@ what a support engineer can do next.
 mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox` connection. This
 module knows no Flask: the app that mounts the sandbox hands itself over with `serve_sandbox_from(app)`.
 """
+import datetime
+import email.utils
 import http.cookiejar
 import time
 
@@ -20,6 +25,7 @@ from .protocol import Group, Member, PortalUser
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each retry; three retries after the first attempt
+MAX_THROTTLED_SECONDS = 60  # the most one request waits in all when Sign In App asks us to slow down
 SANDBOX_BASE_URL = "http://sandbox.internal/sandbox/client-api/v1"
 CONNECTION_SETTINGS = "Settings → Sign In App → Connection"
 
@@ -51,6 +57,10 @@ class SiaRejected(SiaError):
         self.errors = errors or {}
 
 
+class SiaThrottled(SiaError):
+    """Sign In App kept asking us to slow down (429, or 503 with Retry-After) for longer than we wait."""
+
+
 class SiaUnreachable(SiaError):
     """No usable answer after every attempt: connection failures, timeouts or server errors."""
 
@@ -69,6 +79,27 @@ def _describe_failure(exc, timeout):
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect ({exc})"
     return f"the connection failed ({type(exc).__name__}: {exc})"
+
+
+def _retry_after(response):
+    """Seconds Sign In App asks us to wait before asking again (at least 1), or None when it does not ask:
+    a 429, or a 503 with a `Retry-After` of seconds or an HTTP date."""
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isascii() and value.isdigit():
+        seconds = float(value[:6])
+    elif value:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            moment = None
+        seconds = (moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds() if moment and moment.tzinfo else 1.0
+    elif response.status_code == 429:
+        seconds = 1.0
+    else:
+        return None  # a 503 that does not say when: an ordinary server error, retried with backoff
+    return max(1.0, seconds)
 
 
 def _json_object(response):
@@ -115,7 +146,7 @@ class SiaClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=(key, secret),
-            headers={"Accept": "application/json", "User-Agent": "Tether SIA connector"},
+            headers={"Accept": "application/json", "Content-Type": "application/json", "User-Agent": "Tether SIA connector"},
             timeout=self.timeout,
             transport=transport,
             follow_redirects=False,
@@ -173,7 +204,9 @@ class SiaClient:
         url = f"{self.base_url}{path}"
         started = time.monotonic()
         failures = []
-        for attempt, delay in enumerate((*self.retry_delays, None), start=1):
+        delays = iter(self.retry_delays)
+        throttled = 0.0  # seconds waited because Sign In App asked us to
+        while True:
             try:
                 response = self._http.request(method, path, params=params, json=json)
             except httpx.TransportError as exc:
@@ -181,15 +214,33 @@ class SiaClient:
                 # A request that never connected cannot have created anything, so even a push may retry it.
                 retryable = idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             else:
+                wait = _retry_after(response)
+                if wait is not None:  # not done, so safe to ask again, a push included
+                    if throttled + wait > MAX_THROTTLED_SECONDS:
+                        raise self._throttled(method, url, response.status_code, throttled, wait)
+                    throttled += wait
+                    self._sleep(wait)
+                    continue
                 if response.status_code < 500:
                     return self._decode(response)
                 message = _server_message(response)
                 failures.append(f"answered {response.status_code}" + (f" ({message})" if message else ""))
                 retryable = idempotent
+            delay = next(delays, None)
             if delay is None or not retryable:
                 break
             self._sleep(delay)
         raise self._unreachable(method, url, failures, time.monotonic() - started)
+
+    def _throttled(self, method, url, status, waited, asked):
+        return SiaThrottled(
+            f"Sign In App asked us to slow down ({status}) at {url} for connection '{self.name}' ({method}): "
+            f"we waited {waited:.0f} s in all and it then asked for {asked:.0f} s more, beyond the "
+            f"{MAX_THROTTLED_SECONDS} s a request waits. The next sync will try again; if this repeats, ask "
+            "Sign In App about the account's API limits.",
+            url=url,
+            status=status,
+        )
 
     def _unreachable(self, method, url, failures, elapsed):
         attempts = len(failures)
@@ -239,9 +290,9 @@ class SiaClient:
         if 300 <= status < 400:
             location = response.headers.get("Location", "somewhere else")
             raise SiaError(
-                f"Sign In App at {url} redirected to {location} instead of answering, for connection "
-                f"'{self.name}' ({status}). The base URL under {CONNECTION_SETTINGS} should be the client "
-                "API, ending in /client-api/v1.",
+                f"Sign In App answered with a redirect ({status}, to {location}) at {url} for connection "
+                f"'{self.name}': check the base URL under {CONNECTION_SETTINGS} (the client API, ending in "
+                "/client-api/v1) and that the API client is enabled in Sign In App.",
                 url=url,
                 status=status,
             )

@@ -11,8 +11,9 @@ from tests.sandbox import helpers
 class Faults:
     """WSGI middleware: each queued fault spoils one request, in order; then requests pass through.
 
-    A fault is an HTTP status to answer with instead of the sandbox (e.g. 503), or ("slow", seconds)
-    to wait before answering, so a client with a shorter read timeout gives up. A faulty request never
+    A fault is an HTTP status to answer with instead of the sandbox (e.g. 503), a (status, headers)
+    pair (e.g. (429, {"Retry-After": "1"})), or ("slow", seconds) to wait before answering, so a client
+    with a shorter read timeout gives up. A faulty request never
     reaches the sandbox, so nothing runs against the database after the test has moved on.
     """
 
@@ -26,11 +27,14 @@ class Faults:
         fault = self.queue.pop(0) if self.queue else None
         if fault is None:
             return self.app(environ, start_response)
+        headers = {}
         if isinstance(fault, tuple) and fault[0] == "slow":
             time.sleep(fault[1])
             fault = 504
+        elif isinstance(fault, tuple):
+            fault, headers = fault
         body = json.dumps({"message": "Injected failure."}).encode()
-        start_response(f"{fault} Injected", [("Content-Type", "application/json")])
+        start_response(f"{fault} Injected", [("Content-Type", "application/json"), *headers.items()])
         return [body]
 
 

@@ -13,6 +13,7 @@ from connectors.sia import (
     SiaError,
     SiaNotFound,
     SiaRejected,
+    SiaThrottled,
     SiaUnreachable,
     client_for,
 )
@@ -66,6 +67,44 @@ def test_server_errors_then_success_are_retried_with_backoff(api_url, owner, sle
     assert [g.name for g in groups] == ["Staff"]
     assert len(faults.requests) == 3
     assert sleeps == [0.5, 1.0]
+
+
+def test_asked_to_slow_down_the_client_waits_as_long_as_sign_in_app_says_then_asks_again(api_url, owner, sleeps, faults):
+    helpers.group(owner)
+    faults.queue = [(429, {"Retry-After": "1"}), (503, {"Retry-After": "3"})]
+    with connect(api_url, owner, sleeps) as sia:
+        assert [g.name for g in sia.list_groups()] == ["Staff"]
+    assert sleeps == [1.0, 3.0] and len(faults.requests) == 3
+
+
+def test_asked_to_slow_down_for_ever_the_request_fails_within_a_minute_in_words(api_url, owner, sleeps, faults):
+    faults.queue = [(429, {"Retry-After": "7"})] * 20
+    with connect(api_url, owner, sleeps) as sia, pytest.raises(SiaThrottled) as raised:
+        sia.create_member(1, {"name": "Ada Lovelace"})
+    assert sum(sleeps) <= 60 and len(sleeps) == 8
+    assert "Sign In App asked us to slow down (429)" in str(raised.value) and "'Oakfield SIA'" in str(raised.value)
+
+
+def test_every_request_sends_both_json_headers_as_the_real_api_requires():
+    def real_api(request):
+        # Sign In App answers a request without both headers with a redirect to its sign-in page.
+        if request.headers.get("Accept") != "application/json" or request.headers.get("Content-Type") != "application/json":
+            return httpx.Response(302, headers={"Location": "https://example.signinapp.com/login"})
+        if request.method == "GET":
+            return httpx.Response(200, json=[{"id": 1, "name": "Staff", "type": "returning"}])
+        return httpx.Response(201, json={"id": 9, "group_id": 1, "personal_fields": {"name": "Ada Lovelace"}})
+
+    with SiaClient("https://sia.test/client-api/v1", "k", "s", transport=httpx.MockTransport(real_api)) as sia:
+        assert [g.name for g in sia.list_groups()] == ["Staff"]
+        assert sia.create_member(1, {"name": "Ada Lovelace"}).id == 9
+
+
+def test_a_redirect_says_to_check_the_base_url_and_that_the_api_client_is_enabled():
+    redirect = httpx.MockTransport(lambda request: httpx.Response(302, headers={"Location": "https://sia.test/login"}))
+    with SiaClient("https://sia.test/client-api/v1", "k", "s", transport=redirect) as sia, pytest.raises(SiaError) as raised:
+        sia.list_groups()
+    assert "Sign In App answered with a redirect" in str(raised.value)
+    assert "check the base URL" in str(raised.value) and "the API client is enabled" in str(raised.value)
 
 
 def test_server_errors_on_every_attempt_end_in_unreachable(api_url, owner, sleeps, faults):
