@@ -27,7 +27,9 @@ def backends():
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", backends(), scope="session")
+        # `@pytest.mark.sqlite_only` (with its reason in the test's docstring): what only SQLite can do.
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("backend", ["sqlite"] if only_sqlite else backends(), scope="session")
 
 
 def _migrate(database):

@@ -60,9 +60,8 @@ def test_a_sign_in_answers_at_once_while_another_writer_holds_the_lock(db, busy_
 
 
 @pytest.mark.sqlite_only
-def test_a_console_write_to_a_locked_database_is_503_with_retry_after(db, backend, busy_timeout, client, school):
-    if backend != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL locks rows, so another writer never locks the whole database")
+def test_a_console_write_to_a_locked_database_is_503_with_retry_after(db, busy_timeout, client, school):
+    """SQLite only: PostgreSQL locks rows, so another writer never locks the whole database."""
     f.user("admin@hill.test", "admin", [school.org])
     client.login("admin@hill.test")
     url = f"/organisations/{school.org.id}/profiles/{school.profile.id}/checks"
