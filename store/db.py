@@ -87,11 +87,5 @@ def is_postgres():
 def empty_tables(models):
     """Delete every row of these models' tables, dependents first; ids start again from 1 where the
     database allows (PostgreSQL's TRUNCATE … RESTART IDENTITY; SQLite reuses ids of an empty table)."""
-    models = list(reversed(sort_models(models)))
-    if is_postgres():
-        tables = ", ".join(f'"{model._meta.table_name}"' for model in models)
-        database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    else:
-        for model in models:
-            model.delete().execute()
-
+    for model in reversed(sort_models(models)):
+        model.truncate_table(restart_identity=True, cascade=True)
