@@ -157,20 +157,20 @@ def _insert(organisation_id, kind, holder, expires_at):
         return False
 
 
-def _take_over_if_dead(current, holder, expires_at, holder_died=False):
-    """Take `current` (a lease row) for `holder` when its holder is dead (`holder_died`: known already);
-    marks the run it held abandoned.
-
-    Whether the row may be taken over is decided on what was read, and the UPDATE applies only to that
-    same holder's row, so of several contenders exactly one wins.
-    """
-    moment = now()
+def _why_dead(current, holder_died):
+    """Why the holder of `current` (a lease row) is dead, in words; None while it is alive.
+    `holder_died`: known already (the PostgreSQL session lock was free)."""
     if holder_died or holder_is_gone(current.holder):
-        why = f"the process running it ({current.holder.rsplit(':', 2)[0]}) stopped without finishing it"
-    elif current.expires_at < moment:
-        why = f"its lease expired at {current.expires_at:%Y-%m-%d %H:%M} UTC without being renewed"
-    else:
-        return False
+        return f"the process running it ({current.holder.rsplit(':', 2)[0]}) stopped without finishing it"
+    if current.expires_at < now():
+        return f"its lease expired at {current.expires_at:%Y-%m-%d %H:%M} UTC without being renewed"
+    return None
+
+
+def _take_over(current, holder, expires_at, why):
+    """Take the dead holder's `current` row for `holder` and mark the run it held abandoned; False when
+    another contender took it first (the UPDATE applies only to that same holder's row, so exactly one wins)."""
+    moment = now()
     with database.atomic():
         taken = (
             RunLease.update(holder=holder, acquired_at=moment, expires_at=expires_at, run=None)
@@ -225,8 +225,9 @@ def _hold_row(organisation_id, kind, holder, expires_at, holder_died):
         current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
         if current is None:
             continue
-        if _take_over_if_dead(current, holder, expires_at, holder_died):
-            return
-        if not holder_is_gone(current.holder) and current.expires_at >= now():
+        why = _why_dead(current, holder_died)
+        if why is None:
             raise AlreadyRunning(kind, organisation_id, current.holder, current.expires_at)
+        if _take_over(current, holder, expires_at, why):
+            return
     raise AlreadyRunning(kind, organisation_id)
