@@ -114,6 +114,9 @@ def create_app(test_config=None, *, migrate=None):
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    from store import sealed
+
+    sealed.use_key(app.config["SECRET_KEY"])  # Sign In App secrets are sealed under a key derived from it
 
     if app.config.get("DATABASE") is not None:
         # Tests hand over an open database so the app and the test share one connection setup.
@@ -126,6 +129,9 @@ def create_app(test_config=None, *, migrate=None):
 
         with store.migration_lock(db):
             migrate_all(db)
+            from store.models import SiaConnection
+
+            SiaConnection.seal_plain_secrets()  # secrets saved before migration 0007 kept them plain
 
     @app.before_request
     def _connect():

@@ -59,6 +59,9 @@ def generate(database_url, profiles, organisations):
     )
     from werkzeug.security import generate_password_hash
 
+    from store import sealed
+
+    sealed.use_key("bench-secret")  # the served app's SECRET_KEY (serve below)
     database = store.bind(database_url)
     with database.connection_context():
         store.migrate(database)
@@ -76,7 +79,7 @@ def generate(database_url, profiles, organisations):
                 types = dict(ProfileType.select(ProfileType.name, ProfileType.id).where(ProfileType.organisation == org).tuples())
                 MappingRule.create(organisation=org, profile_type=types["Support Staff"], expression="group == Staff and role ~ assistant", position=0)
                 MappingRule.create(organisation=org, profile_type=types["Teaching Staff"], expression="group == Staff", position=1)
-                connection = SiaConnection.create(organisation=org, kind="sandbox", base_url="-", api_key=f"k{school}", api_secret="s")
+                connection = SiaConnection.new(organisation=org, kind="sandbox", base_url="-", api_key=f"k{school}", secret="s")
                 group = SiaGroup.create(connection=connection, sia_id=school + 1, name="Staff", type="returning", organisation=org)
 
                 def person(n):

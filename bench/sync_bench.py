@@ -43,7 +43,7 @@ def build(directory, members):
         org = Organisation.create(name="Bench Academy")
         types = {name: ProfileType.create(organisation=org, name=name, position=n) for n, name in enumerate(DEFAULT_PROFILE_TYPES)}
         account = SandboxAccount.create(name="Bench", api_key="bench-key", api_secret="bench-secret")
-        SiaConnection.create(organisation=org, kind="sandbox", base_url="-", api_key="bench-key", api_secret="bench-secret")
+        SiaConnection.new(organisation=org, kind="sandbox", base_url="-", api_key="bench-key", secret="bench-secret")
         per_group = members // len(GROUPS)
         for position, name in enumerate(GROUPS):
             group = SandboxGroup.create(account=account, name=name, type="returning", organisation_id=org.id)

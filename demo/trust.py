@@ -285,12 +285,12 @@ class _Demo:
     def build(self):
         trust = Trust.create(name=TRUST_NAME)
         organisations = [self.organisation(trust, school) for school in SCHOOLS]
-        connection = SiaConnection.create(
+        connection = SiaConnection.new(
             trust=trust,
             name=f"{TRUST_NAME} Sign In App",
             base_url=SANDBOX_BASE_URL,
             api_key=f"demo-{secrets.token_hex(8)}",
-            api_secret=secrets.token_urlsafe(24),
+            secret=secrets.token_urlsafe(24),
             kind="sandbox",
         )
         # The sandbox presents a safety-check token Tether issued, as a real Sign In App account would
@@ -303,7 +303,7 @@ class _Demo:
         sandbox.demo.seed_account(
             name=TRUST_NAME,
             api_key=connection.api_key,
-            api_secret=connection.api_secret,
+            api_secret=connection.secret,
             central_record_token=secret,
             portal_users=PORTAL_USERS,
             groups=self.sandbox_groups,

@@ -52,9 +52,10 @@ class JobRefused(Exception):
 
 
 def connected_organisations():
-    """Organisations with a Sign In App connection of their own or through their trust."""
+    """Organisations whose imports run on schedule: `active` (DESIGN §12) and with a Sign In App
+    connection of their own or through their trust."""
     return list(
-        Organisation.select()
+        Organisation.scheduled()
         .where(
             Organisation.id.in_(SiaConnection.select(SiaConnection.organisation).where(SiaConnection.organisation.is_null(False)))
             | Organisation.trust.in_(SiaConnection.select(SiaConnection.trust).where(SiaConnection.trust.is_null(False)))
@@ -76,6 +77,11 @@ def _each(organisations, call):
 
 
 def _sia_import(app, organisations, actor, trigger):
+    if trigger == "schedule" and organisations:
+        # An organisation paused (or not yet started) since its job was added is left alone.
+        organisations = [o for o in organisations if o.state == "active"]
+        if not organisations:
+            return []
     return _each(
         organisations or connected_organisations(),
         lambda organisation: sia_import.import_organisation(organisation, actor=actor, trigger=trigger),

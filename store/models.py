@@ -21,6 +21,7 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import sealed
 from .db import BaseModel, JSONField
 from .search import containing
 
@@ -52,11 +53,21 @@ class Trust(BaseModel):
 
 
 class Organisation(BaseModel):
+    # The integration's life (DESIGN §12): `setting_up` until a person starts the first import or push,
+    # then `active`; an admin may pause the schedule and resume it. Only `active` ones import on schedule.
+    STATES = ("setting_up", "active", "paused")
+
     name = CharField()
     trust = ForeignKeyField(Trust, null=True, backref="organisations", on_delete="SET NULL")
     urn = CharField(null=True)
     settings = JSONField(default=dict)
     created_at = DateTimeField(default=now)
+    state = CharField(default="setting_up", constraints=[Check("state in ('setting_up', 'active', 'paused')")])
+
+    @classmethod
+    def scheduled(cls):
+        """The organisations whose Sign In App imports run on schedule."""
+        return cls.select().where(cls.state == "active")
 
     def setting(self, key):
         return self.setting_in(self.settings, key)
@@ -111,6 +122,56 @@ class UserOrganisation(BaseModel):
 
     class Meta:
         indexes = ((("user", "organisation"), True),)
+
+
+class IntegrationRequest(BaseModel):
+    """Getting started (set-up help): a school admin asks for the integration; support records the Sign In
+    App primary user's confirmation. Only then may support create the connection (DESIGN §12)."""
+
+    organisation = ForeignKeyField(Organisation, unique=True, backref="integration_requests", on_delete="CASCADE")
+    requested_by = CharField()  # the admin's email
+    requested_at = DateTimeField(default=now)
+    note = TextField(default="")
+    primary_user = CharField(null=True)  # who confirmed: the Sign In App portal's 'Primary User'
+    confirmed_at = DateTimeField(null=True)  # when they confirmed
+    confirmation_recorded_by = CharField(null=True)  # the support engineer who recorded it
+
+    @property
+    def confirmed(self):
+        return self.confirmed_at is not None
+
+
+class SupportGrant(BaseModel):
+    """Support access (set-up help step 2): an organisation opened to support from `opened_at` until
+    `until`, or until an admin closes it. Support sees an organisation only inside an open grant."""
+
+    DEFAULT_DAYS = 14
+    MAX_DAYS = 90
+
+    organisation = ForeignKeyField(Organisation, backref="support_grants", on_delete="CASCADE")
+    opened_by = CharField()  # the admin's email
+    opened_at = DateTimeField(default=now)
+    until = DateTimeField()
+    closed_at = DateTimeField(null=True)
+    closed_by = CharField(null=True)
+
+    class Meta:
+        indexes = ((("organisation", "until"), False),)
+
+    @classmethod
+    def open_now(cls, at=None):
+        """The grants open at `at` (now by default)."""
+        at = at or now()
+        return cls.select().where((cls.opened_at <= at) & (cls.until > at) & cls.closed_at.is_null())
+
+    @classmethod
+    def open_for(cls, organisation, at=None):
+        """The organisation's grant open now (the latest to end), or None."""
+        return cls.open_now(at).where(cls.organisation == organisation).order_by(cls.until.desc()).first()
+
+    def is_open(self, at=None):
+        at = at or now()
+        return self.closed_at is None and self.opened_at <= at < self.until
 
 
 class ProfileType(BaseModel):
@@ -221,7 +282,12 @@ class RatingRequirement(BaseModel):
 
 
 class SiaConnection(BaseModel):
-    """Credentials for one Sign In App account, held by a school or by its trust."""
+    """Credentials for one Sign In App account, held by a school or by its trust.
+
+    `api_secret` holds the secret sealed (store/sealed.py), never the secret itself: set it with
+    `set_secret`, read it with `secret`. `tested_at`/`test_ok`/`test_message` keep the last
+    "Test connection"; `wonde` is the set-up help's "Use SIA Wonde Connection (if available)".
+    """
 
     organisation = ForeignKeyField(Organisation, null=True, backref="sia_connections", on_delete="CASCADE")
     trust = ForeignKeyField(Trust, null=True, backref="sia_connections", on_delete="CASCADE")
@@ -231,9 +297,35 @@ class SiaConnection(BaseModel):
     api_secret = CharField()
     kind = CharField(default="http", constraints=[Check("kind in ('http', 'sandbox')")])
     created_at = DateTimeField(default=now)
+    wonde = BooleanField(default=False)
+    tested_at = DateTimeField(null=True)
+    test_ok = BooleanField(null=True)
+    test_message = TextField(default="")
 
     class Meta:
         constraints = [Check("(organisation_id IS NULL) <> (trust_id IS NULL)")]
+
+    @classmethod
+    def new(cls, *, secret, **fields):
+        """Create a connection, its `secret` sealed."""
+        return cls.create(api_secret=sealed.seal(secret), **fields)
+
+    def set_secret(self, secret):
+        """Seal a new secret in; call save() after."""
+        self.api_secret = sealed.seal(secret)
+
+    @property
+    def secret(self):
+        """The API secret; `sealed.SecretUnreadable` (re-enter it) when SECRET_KEY has changed since."""
+        return sealed.unseal(self.api_secret, what=f"The secret of Sign In App connection {self.id}")
+
+    @classmethod
+    def seal_plain_secrets(cls):
+        """Seal every secret still kept plain (saved before secrets were sealed); returns how many."""
+        plain = [c for c in cls.select(cls.id, cls.api_secret) if not sealed.is_sealed(c.api_secret)]
+        for connection in plain:
+            cls.update(api_secret=sealed.seal(connection.api_secret)).where(cls.id == connection.id).execute()
+        return len(plain)
 
     @classmethod
     def for_organisation(cls, organisation):
@@ -540,12 +632,18 @@ class AuditEvent(BaseModel):
     before = JSONField(null=True)
     after = JSONField(null=True)
     reason = TextField(default="")
+    # The support access grant a support user's action ran under (DESIGN §12); NULL for everyone else.
+    grant = ForeignKeyField(SupportGrant, null=True, backref="audit_events", on_delete="SET NULL")
 
     class Meta:
         indexes = ((("organisation", "at"), False),)
 
     @classmethod
-    def record(cls, action, *, actor, organisation=None, subject="", before=None, after=None, reason=""):
+    def record(cls, action, *, actor, organisation=None, subject="", before=None, after=None, reason="", grant=None):
+        if grant is None and organisation is not None:
+            from .policy import grant_acted_under
+
+            grant = grant_acted_under(actor, organisation)
         return cls.create(
             action=action,
             actor=getattr(actor, "email", actor) or "",
@@ -554,6 +652,7 @@ class AuditEvent(BaseModel):
             before=before,
             after=after,
             reason=reason,
+            grant=grant,
         )
 
 
@@ -562,6 +661,8 @@ MODELS = [
     Organisation,
     User,
     UserOrganisation,
+    IntegrationRequest,
+    SupportGrant,
     ProfileType,
     Profile,
     CheckType,

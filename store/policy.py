@@ -11,7 +11,7 @@ Two halves, kept in this one module so that a new kind of access changes one pla
 
 Nothing outside this module compares a role to a name: a test reads the source to keep it so.
 """
-from .models import Organisation, User, UserOrganisation
+from .models import Organisation, SupportGrant, User, UserOrganisation
 
 VIEWER, ADMIN, SUPPORT = "viewer", "admin", "support"
 EVERYONE = frozenset(User.ROLES)
@@ -80,3 +80,11 @@ def visible_organisations(user):
     if sees_every_organisation(user.role):
         return query
     return query.join(UserOrganisation).where(UserOrganisation.user == user)
+
+
+def grant_acted_under(actor, organisation):
+    """The support access grant an action of `actor` on `organisation` runs under: the organisation's
+    open grant when `actor` is a support user; None for anyone else (and for the CLI's named actors)."""
+    if getattr(actor, "role", None) != SUPPORT:
+        return None
+    return SupportGrant.open_for(organisation)

@@ -74,7 +74,12 @@ def _empty_postgres(database):
 
 @pytest.fixture
 def db(request, backend, tmp_path):
-    """A migrated, empty database with every model bound to it; yields (url, database)."""
+    """A migrated, empty database with every model bound to it; yields (url, database).
+
+    Secrets are sealed under the key of the tests' SECRET_KEY, as the `app` fixture's would be."""
+    from store import sealed
+
+    sealed.use_key("test-secret")
     if backend == "sqlite":
         path = tmp_path / "tether.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)

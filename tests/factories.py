@@ -40,8 +40,8 @@ def profile(org, forename="Ada", surname="Lovelace", type_name="Teaching Staff",
 def connection(org=None, trust=None, kind="sandbox", **fields):
     fields.setdefault("base_url", "http://sandbox.internal/sandbox/client-api/v1")
     fields.setdefault("api_key", f"key-{next(_seq)}")
-    fields.setdefault("api_secret", "secret")
-    return SiaConnection.create(organisation=org, trust=trust, kind=kind, **fields)
+    secret = fields.pop("api_secret", "secret")
+    return SiaConnection.new(organisation=org, trust=trust, kind=kind, secret=secret, **fields)
 
 
 def group(conn, org=None, name="Staff", type="returning", sia_id=None):

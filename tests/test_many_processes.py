@@ -29,7 +29,7 @@ while True:
 
 
 def _start(url, instance):
-    env = {**os.environ, "DATABASE_URL": url, "TETHER_SCHEDULER": "on", "TETHER_INSTANCE_PATH": str(instance)}
+    env = {**os.environ, "SECRET_KEY": "test-secret", "DATABASE_URL": url, "TETHER_SCHEDULER": "on", "TETHER_INSTANCE_PATH": str(instance)}
     env.pop("TETHER_TEST_POSTGRES_URL", None)
     return subprocess.Popen(
         [sys.executable, "-c", APP_PROCESS],
@@ -108,7 +108,7 @@ def empty_postgres_url(postgres_url):
 
 def test_app_processes_starting_together_on_an_empty_database_migrate_it_once(empty_postgres_url, tmp_path):
     script = "from app import create_app; create_app({'TETHER_SCHEDULER': False}); print('ready')"
-    env = {**os.environ, "DATABASE_URL": empty_postgres_url, "TETHER_INSTANCE_PATH": str(tmp_path)}
+    env = {**os.environ, "SECRET_KEY": "test-secret", "DATABASE_URL": empty_postgres_url, "TETHER_INSTANCE_PATH": str(tmp_path)}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     processes = [
         subprocess.Popen([sys.executable, "-c", script], env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -134,7 +134,7 @@ def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(po
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "config.py").write_text("TETHER_SCHEDULER_RETRY_SECONDS = 1\nTETHER_SIMS_DROP_SECONDS = 2\n")
-    env = {**os.environ, "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "on", "DATABASE_URL": postgres_url}
+    env = {**os.environ, "SECRET_KEY": "test-secret", "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "on", "DATABASE_URL": postgres_url}
     for name in ("TETHER_TEST_POSTGRES_URL", "TETHER_SIMS_DROP"):
         env.pop(name, None)
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")

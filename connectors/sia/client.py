@@ -352,6 +352,6 @@ def client_for(connection, wsgi_app=None, **options):
             )
         transport = httpx.WSGITransport(app=wsgi_app)
         return SiaClient(
-            SANDBOX_BASE_URL, connection.api_key, connection.api_secret, name=label, transport=transport, **options
+            SANDBOX_BASE_URL, connection.api_key, connection.secret, name=label, transport=transport, **options
         )
-    return SiaClient(connection.base_url, connection.api_key, connection.api_secret, name=label, **options)
+    return SiaClient(connection.base_url, connection.api_key, connection.secret, name=label, **options)

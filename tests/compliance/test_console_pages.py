@@ -267,7 +267,7 @@ def test_an_upload_over_the_size_limit_is_refused_in_words(app, client, schools)
 def test_the_upload_limit_is_64_mb_unless_tether_max_upload_mb_says_otherwise(app, monkeypatch):
     from app import create_app
 
-    config = {"TESTING": True, "DATABASE": app.config["DATABASE"], "AUTO_MIGRATE": False, "SECRET_KEY": "test", "TETHER_SCHEDULER": False}
+    config = {"TESTING": True, "DATABASE": app.config["DATABASE"], "AUTO_MIGRATE": False, "SECRET_KEY": "test-secret", "TETHER_SCHEDULER": False}
     assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024 * 1024
     monkeypatch.setenv("TETHER_MAX_UPLOAD_MB", "200")
     assert create_app(config).config["MAX_CONTENT_LENGTH"] == 200 * 1024 * 1024

@@ -224,8 +224,8 @@ def test_a_base_url_that_is_not_the_client_api_is_explained(server_url, owner, s
 def test_sandbox_connection_is_reached_in_process_without_a_server(app, owner):
     helpers.group(owner, "Staff", organisation_id=1)
     trust = Trust.create(name="Northgate")
-    connection = SiaConnection.create(trust=trust, base_url="ignored", api_key=owner.api_key,
-                                      api_secret=owner.api_secret, kind="sandbox")
+    connection = SiaConnection.new(trust=trust, base_url="ignored", api_key=owner.api_key,
+                                      secret=owner.api_secret, kind="sandbox")
     with app.app_context(), client_for(connection) as sia:
         assert sia.base_url == "http://sandbox.internal/sandbox/client-api/v1"
         assert [g.name for g in sia.list_groups()] == ["Staff"]
@@ -234,8 +234,8 @@ def test_sandbox_connection_is_reached_in_process_without_a_server(app, owner):
 
 def test_sandbox_connection_refuses_bad_credentials_in_process(app, owner):
     trust = Trust.create(name="Northgate")
-    connection = SiaConnection.create(trust=trust, name="Northgate SIA", base_url="ignored",
-                                      api_key=owner.api_key, api_secret="wrong", kind="sandbox")
+    connection = SiaConnection.new(trust=trust, name="Northgate SIA", base_url="ignored",
+                                      api_key=owner.api_key, secret="wrong", kind="sandbox")
     with client_for(connection, wsgi_app=app) as sia, pytest.raises(SiaAuthError) as raised:
         sia.list_groups()
     assert "'Northgate SIA'" in str(raised.value)
@@ -244,7 +244,7 @@ def test_sandbox_connection_refuses_bad_credentials_in_process(app, owner):
 def test_sandbox_connection_outside_the_app_says_why_it_cannot_connect(db, owner, monkeypatch):
     monkeypatch.setattr("connectors.sia.client._sandbox_app", None)  # as in a process that built no app
     trust = Trust.create(name="Northgate")
-    connection = SiaConnection.create(trust=trust, base_url="ignored", api_key="k", api_secret="s", kind="sandbox")
+    connection = SiaConnection.new(trust=trust, base_url="ignored", api_key="k", secret="s", kind="sandbox")
     with pytest.raises(SiaError, match="runs inside Tether"):
         client_for(connection)
 
@@ -252,8 +252,8 @@ def test_sandbox_connection_outside_the_app_says_why_it_cannot_connect(db, owner
 def test_http_connection_goes_to_its_base_url(api_url, owner):
     helpers.group(owner)
     trust = Trust.create(name="Northgate")
-    connection = SiaConnection.create(trust=trust, base_url=api_url + "/", api_key=owner.api_key,
-                                      api_secret=owner.api_secret, kind="http")
+    connection = SiaConnection.new(trust=trust, base_url=api_url + "/", api_key=owner.api_key,
+                                      secret=owner.api_secret, kind="http")
     with client_for(connection) as sia:
         assert sia.base_url == api_url
         assert [g.name for g in sia.list_groups()] == ["Staff"]

@@ -106,7 +106,7 @@ def test_trust_connection_reaches_the_sandbox_account(app, seeded):
     connection = SiaConnection.get_by_id(seeded["connection_id"])
     account = SandboxAccount.get()
     assert connection.kind == "sandbox" and connection.trust_id == seeded["trust_id"]
-    assert (account.api_key, account.api_secret) == (connection.api_key, connection.api_secret)
+    assert (account.api_key, account.api_secret) == (connection.api_key, connection.secret)
     with app.app_context(), client_for(connection) as sia:
         staff = next(g for g in sia.list_groups() if g.name == "Staff")
         assert sia.group(staff.id).organisation_id == 1

@@ -56,7 +56,7 @@ def school(db):
 def linked(school):
     """An account whose key matches the trust's connection, and a Staff group linked to the first school."""
     owner = helpers.account(name="Northgate")
-    SiaConnection.create(trust=school.trust, base_url="x", api_key=owner.api_key, api_secret=owner.api_secret,
+    SiaConnection.new(trust=school.trust, base_url="x", api_key=owner.api_key, secret=owner.api_secret,
                          kind="sandbox")
     staff = helpers.group(owner, "Staff", organisation_id=school.id, safety_check="reject")
     return owner, staff

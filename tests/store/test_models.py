@@ -60,7 +60,7 @@ def test_profile_status_outside_the_domain_is_refused(org):
 
 def test_connection_belongs_to_an_organisation_or_a_trust_not_both(org):
     with pytest.raises(IntegrityError), database.atomic():
-        SiaConnection.create(base_url="x", api_key="k", api_secret="s")
+        SiaConnection.new(base_url="x", api_key="k", secret="s")
 
 
 def test_deleting_an_organisation_removes_its_profiles(org):

@@ -5,6 +5,7 @@ import store
 from sandbox.models import MODELS as SANDBOX_MODELS
 from sandbox.models import SandboxMember
 from store.models import (
+    SiaConnection,
     MODELS,
     AuditEvent,
     MappingRule,
@@ -106,6 +107,8 @@ class Snapshot:
                 value = self._natural_key(field.rel_model, value) if field.rel_model is not model else value is not None
             if name.endswith("_at") and value is not None:
                 value = "<set>"  # a moment, like Sign In App's updated_at: only whether it is set counts
+            if name == "api_secret" and model is SiaConnection:
+                value = model.get_by_id(row["id"]).secret  # sealed anew each time: the secret itself counts
             values.append((name, repr(value)))
         return tuple(values)
 

@@ -39,7 +39,7 @@ def test_sync_sia_for_an_unknown_organisation_exits_2(ctx, runner):
 
 
 def test_sync_sia_that_fails_exits_1_with_the_reason(school, runner):
-    school.connection.api_secret = "wrong"
+    school.connection.set_secret("wrong")
     school.connection.save()
     result = runner.invoke(args=["sync", "sia", "--org", str(school.org.id), "--json"])
     assert result.exit_code == 1

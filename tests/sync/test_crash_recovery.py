@@ -41,7 +41,7 @@ def _under_way(point):
 
 def _kill_mid_run(args, url, instance, kind, point):
     """Start `tether ARGS`, SIGKILL it at `point` of its run of `kind`, and reap it; the run's id."""
-    env = {**os.environ, "DATABASE_URL": url, "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "off"}
+    env = {**os.environ, "SECRET_KEY": "test-secret", "DATABASE_URL": url, "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "off"}
     env.pop("TETHER_TEST_POSTGRES_URL", None)
     process = subprocess.Popen([TETHER, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -174,7 +174,7 @@ def test_two_imports_at_once_in_two_processes_one_runs_and_one_is_told_already_r
 
     def other_process(done, total):
         if done == 0:
-            env = {**os.environ, "DATABASE_URL": url, "TETHER_INSTANCE_PATH": str(tmp_path), "TETHER_SCHEDULER": "off"}
+            env = {**os.environ, "SECRET_KEY": "test-secret", "DATABASE_URL": url, "TETHER_INSTANCE_PATH": str(tmp_path), "TETHER_SCHEDULER": "off"}
             seen["other"] = subprocess.run(
                 [os.path.join(os.path.dirname(sys.executable), "tether"), "sync", "sia", "--org", str(school.org.id), "--json"],
                 env=env, capture_output=True, text=True, timeout=60,
@@ -215,14 +215,14 @@ def test_sia_slow_fails_the_run_with_a_clear_error_and_changes_nothing(school, c
 
 
 def test_sia_answering_401_fails_the_run_with_a_clear_error_and_changes_nothing(school, ctx):
-    school.connection.api_secret = "wrong"
+    school.connection.set_secret("wrong")
     result = _unchanged_after(ctx, school, client_for(school.connection, wsgi_app=ctx))
     assert "rejected the API key and secret" in result.message
     assert "Nothing was changed." in result.message
 
 
 def test_failed_run_leaves_a_notification_for_the_school(school, ctx):
-    school.connection.api_secret = "wrong"
+    school.connection.set_secret("wrong")
     result = sia_import.import_organisation(school.org, actor="test", client=client_for(school.connection, wsgi_app=ctx))
     notification = school.org.notifications.get()
     assert notification.kind == "sync_failed" and notification.message == result.message
