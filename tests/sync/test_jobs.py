@@ -53,8 +53,12 @@ def test_job_run_now_during_a_run_of_the_same_kind_is_reported_busy(school, ctx)
     assert outcome.status == "busy" and "already running" in outcome.message
 
 
-def test_sia_import_job_covers_every_connected_organisation(school, ctx):
-    factories.organisation("Unconnected School")
+def test_sia_import_job_covers_every_connected_active_organisation(school, ctx):
+    factories.organisation("Unconnected School", state="active")
+    setting_up = factories.organisation("Still Setting Up")
+    factories.connection(setting_up)
+    school.org.state = "active"
+    school.org.save()
     school.member("Ada Lovelace")
     outcomes = registry.get("sia_import").run(ctx)
     assert [(o.organisation_id, o.status) for o in outcomes] == [(school.org.id, "succeeded")]
