@@ -16,9 +16,10 @@ mirror (`SiaGroup.settings`, as the last SIA import saw them), finds the member'
 active link, works out readiness in the rating systems the group checks, decides, and records a
 Notification for every reject and every allow-when-not-ready.
 
-Which rating systems a group checks: `all` = every enabled system of the organisation; `selected` =
-the enabled systems the group selected plus every enabled *mandatory* system (a group cannot opt out
-of a mandatory system); a group whose choice leaves no enabled system has nothing to check.
+Which rating systems a group checks (the group's own choice, Manage > Groups > Integrations in Sign In
+App): `all` = every enabled system of the organisation, its own and those inherited from its trust;
+`selected` = exactly the enabled systems the group selected; a group whose choice leaves no enabled
+system has nothing to check.
 """
 import datetime
 from typing import NamedTuple
@@ -223,7 +224,7 @@ class GroupSettings(NamedTuple):
 
     def checks(self, rating_system):
         """Whether this group checks `rating_system` (an enabled one)."""
-        return self.rating_check == "all" or rating_system.id in self.selected or rating_system.mandatory
+        return self.rating_check == "all" or rating_system.id in self.selected
 
 
 def _linked_profile(member_id, row, on):

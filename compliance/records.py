@@ -102,20 +102,22 @@ def update_check(record, form, *, actor, today=None):
     return record
 
 
-def _system_values(organisation, form, system=None):
-    errors = {}
+MAX_NAME = 100
+
+
+def system_name(form, errors):
+    """A rating system's name from the form, spaces tidied; an error in `errors` when there is none."""
     name = " ".join((form.get("name") or "").split())
     if not name:
         errors["name"] = "Enter a name, e.g. School Ready."
-    else:
-        clash = RatingSystem.select().where(
-            (RatingSystem.organisation == organisation) & (RatingSystem.name == name)
-        )
-        if system is not None:
-            clash = clash.where(RatingSystem.id != system.id)
-        if clash.exists():
-            errors["name"] = f"{organisation.name} already has a rating system called {name}; choose another name."
-    values = {"name": name, "enabled": form.get("enabled") == "on", "mandatory": form.get("mandatory") == "on"}
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Keep the name under {MAX_NAME} characters."
+    return name
+
+
+def colour_values(form, errors):
+    """The ready and not-ready colours from the form (the defaults when left empty)."""
+    values = {}
     for field, label, default in (
         ("ready_colour", "ready colour", RatingSystem.ready_colour.default),
         ("not_ready_colour", "not ready colour", RatingSystem.not_ready_colour.default),
@@ -124,6 +126,21 @@ def _system_values(organisation, form, system=None):
         if not COLOUR.match(colour):
             errors[field] = f"Enter the {label} as a hex colour, e.g. {default}."
         values[field] = colour.lower()
+    return values
+
+
+def _system_values(organisation, form, system=None):
+    errors = {}
+    name = system_name(form, errors)
+    if name:
+        clash = RatingSystem.select().where(
+            (RatingSystem.organisation == organisation) & (RatingSystem.name == name)
+        )
+        if system is not None:
+            clash = clash.where(RatingSystem.id != system.id)
+        if clash.exists():
+            errors["name"] = f"{organisation.name} already has a rating system called {name}; choose another name."
+    values = {"name": name, "enabled": form.get("enabled") == "on", **colour_values(form, errors)}
     if errors:
         raise Invalid(errors)
     return values
@@ -135,7 +152,6 @@ def _system_view(system):
         "ready_colour": system.ready_colour,
         "not_ready_colour": system.not_ready_colour,
         "enabled": system.enabled,
-        "mandatory": system.mandatory,
         "requirements": sorted(
             f"{r.profile_type.name}: {r.check_type.code}"
             for r in RatingRequirement.select(RatingRequirement, ProfileType, CheckType)
@@ -172,6 +188,11 @@ def _requirement_pairs(organisation, form):
 
 def update_rating_system(system, form, *, actor):
     """Change a rating system's name, colours, switches and requirements; raises Invalid."""
+    if system.inherited:
+        raise Invalid({"name": (
+            f"{system.name} comes from {system.template.trust.name}'s rating system template: it is changed there, "
+            "for every school of the trust at once."
+        )})
     organisation = system.organisation
     values = _system_values(organisation, form, system)
     wanted = _requirement_pairs(organisation, form)

@@ -15,9 +15,10 @@ from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from compliance import readiness as readiness_service
-from compliance import records, tokens
+from compliance import records, templates, tokens
+from store import policy
 from store.models import CheckRecord, CheckType, Profile, ProfileType, RatingRequirement, RatingSystem
-from store.models import SafetyCheckToken, SiaConnection
+from store.models import Organisation, RatingTemplate, SafetyCheckToken, SiaConnection, Trust
 
 from . import nav
 from .access import allowed, can, organisation_or_404, record_or_404
@@ -108,6 +109,7 @@ def rating_systems(org_id):
         render_template(
             "compliance/rating_systems.html", org=org, systems=readiness_service.rating_systems_of(org.id),
             errors=errors, form=request.form if errors else {},
+            manages_trust=org.trust_id is not None and policy.may_manage_trust(current_user, org.trust_id),
         ),
         status,
     )
@@ -121,6 +123,7 @@ def rating_system(org_id, system_id):
     system = record_or_404(RatingSystem, system_id, org)
     errors, status = {}, 200
     if request.method == "POST":
+        # An inherited system is refused by update_rating_system, in words, like any other mistake.
         try:
             records.update_rating_system(system, request.form, actor=current_user)
         except records.Invalid as exc:
@@ -139,9 +142,80 @@ def rating_system(org_id, system_id):
             "compliance/rating_system.html", org=org, system=system, errors=errors,
             form=request.form if errors else {}, required=required, check_types=CheckType.of_organisation(org),
             profile_types=list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position)),
+            manages_trust=system.inherited and policy.may_manage_trust(current_user, system.template.trust_id),
         ),
         status,
     )
+
+
+def _trust_or_404(trust_id):
+    """The trust if the signed-in user may manage its templates; 404 otherwise, whether it exists or not."""
+    if not policy.may_manage_trust(current_user, trust_id):
+        abort(404)
+    return get_object_or_404(Trust, Trust.id == trust_id)
+
+
+def _render_template_page(page, trust, template, errors, status, required=None):
+    type_names, checks = templates.choices(trust)
+    if errors:
+        required = set(request.form.getlist("requirements"))
+    return (
+        render_template(
+            page, trust=trust, template=template, templates=templates.templates_of(trust), errors=errors,
+            form=request.form if errors else {}, type_names=type_names, checks=checks,
+            required=required or set(), key=templates.requirement_key,
+            schools=list(trust.organisations.order_by(Organisation.name)),
+        ),
+        status,
+    )
+
+
+@bp.route("/trusts/<int:trust_id>/rating-systems", methods=["GET", "POST"])
+@login_required
+@allowed("manage_rating_systems")
+def trust_rating_systems(trust_id):
+    trust = _trust_or_404(trust_id)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            template = templates.create_template(trust, request.form, actor=current_user)
+        except records.Invalid as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(f"Rating system {template.name} created for every school of {trust.name}: now choose what each profile type needs.", "success")
+            return redirect(url_for(".trust_rating_system", trust_id=trust.id, template_id=template.id), 303)
+    return _render_template_page("compliance/trust_rating_systems.html", trust, None, errors, status)
+
+
+@bp.route("/trusts/<int:trust_id>/rating-systems/<int:template_id>", methods=["GET", "POST"])
+@login_required
+@allowed("manage_rating_systems")
+def trust_rating_system(trust_id, template_id):
+    trust = _trust_or_404(trust_id)
+    template = get_object_or_404(RatingTemplate, RatingTemplate.id == template_id, RatingTemplate.trust == trust)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            templates.update_template(template, request.form, actor=current_user)
+        except records.Invalid as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(f"Rating system {template.name} saved for every school of {trust.name}.", "success")
+            return redirect(url_for(".trust_rating_system", trust_id=trust.id, template_id=template.id), 303)
+    return _render_template_page(
+        "compliance/trust_rating_system.html", trust, template, errors, status, required=templates.required_keys(template)
+    )
+
+
+@bp.post("/trusts/<int:trust_id>/rating-systems/<int:template_id>/delete")
+@login_required
+@allowed("manage_rating_systems")
+def delete_trust_rating_system(trust_id, template_id):
+    trust = _trust_or_404(trust_id)
+    template = get_object_or_404(RatingTemplate, RatingTemplate.id == template_id, RatingTemplate.trust == trust)
+    templates.delete_template(template, actor=current_user)
+    flash(f"Rating system {template.name} removed from every school of {trust.name}.", "success")
+    return redirect(url_for(".trust_rating_systems", trust_id=trust.id), 303)
 
 
 def _connection_for(org):

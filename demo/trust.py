@@ -17,7 +17,7 @@ import random
 import secrets
 
 import sandbox.demo
-from compliance import tokens
+from compliance import templates, tokens
 from connectors.sia.client import SANDBOX_BASE_URL
 from store.db import database, empty_tables
 from store.models import (
@@ -31,8 +31,9 @@ from store.models import (
     Organisation,
     Profile,
     ProfileType,
-    RatingRequirement,
     RatingSystem,
+    RatingTemplate,
+    RatingTemplateRequirement,
     SiaConnection,
     Trust,
     User,
@@ -78,10 +79,11 @@ SCHOOL_READY = {
     "Support Staff": INSPECTOR_READY["Support Staff"] + ("medical_fitness",),
     "Contractors": ("identity", "enhanced_dbs", "right_to_work"),
 }
-RATING_SYSTEMS = (("Inspector Ready", True, INSPECTOR_READY), ("School Ready", False, SCHOOL_READY))
+# The trust's rating-system templates: both schools inherit them (compliance/templates.py).
+RATING_SYSTEMS = (("Inspector Ready", INSPECTOR_READY), ("School Ready", SCHOOL_READY))
 # The checks a demo profile of each type gets a record for: whatever any rating system asks of it.
 REQUIRED_CHECKS = {
-    type_name: sorted({code for _, _, requirements in RATING_SYSTEMS for code in requirements.get(type_name, ())})
+    type_name: sorted({code for _, requirements in RATING_SYSTEMS for code in requirements.get(type_name, ())})
     for type_name in DEFAULT_PROFILE_TYPES
 }
 
@@ -285,6 +287,7 @@ class _Demo:
     def build(self):
         trust = Trust.create(name=TRUST_NAME)
         organisations = [self.organisation(trust, school) for school in SCHOOLS]
+        self.rating_templates(trust, organisations)
         connection = SiaConnection.new(
             trust=trust,
             name=f"{TRUST_NAME} Sign In App",
@@ -318,6 +321,18 @@ class _Demo:
 
     # -- Central Record ------------------------------------------------------------------------
 
+    def rating_templates(self, trust, organisations):
+        checks = {code: (name, months) for code, name, months in CHECK_TYPES}
+        for position, (name, requirements) in enumerate(RATING_SYSTEMS):
+            template = RatingTemplate.create(trust=trust, name=name, position=position)
+            RatingTemplateRequirement.insert_many([
+                {"template": template.id, "profile_type": type_name, "check_code": code, "check_name": checks[code][0],
+                 "validity_months": checks[code][1]}
+                for type_name, codes in requirements.items() for code in codes
+            ]).execute()
+        for organisation in organisations:
+            templates.inherit(organisation)
+
     def organisation(self, trust, school):
         organisation = Organisation.create(name=school["name"], trust=trust, urn=school["urn"], settings={})
         types = {
@@ -328,11 +343,6 @@ class _Demo:
             code: CheckType.create(organisation=organisation, code=code, name=name, validity_months=months)
             for code, name, months in CHECK_TYPES
         }
-        for position, (name, mandatory, requirements) in enumerate(RATING_SYSTEMS):
-            system = RatingSystem.create(organisation=organisation, name=name, mandatory=mandatory, position=position)
-            for type_name, codes in requirements.items():
-                for code in codes:
-                    RatingRequirement.create(rating_system=system, profile_type=types[type_name], check_type=checks[code])
         Gender.create(organisation=organisation, code="M", name="Male")
         Gender.create(organisation=organisation, code="F", name="Female")
         MappingRule.create(

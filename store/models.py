@@ -259,17 +259,51 @@ class CheckRecord(BaseModel):
         indexes = ((("profile", "check_type"), False),)
 
 
+class RatingTemplate(BaseModel):
+    """A trust's rating system, inherited by every school of the trust (compliance/templates.py).
+
+    Requirements name profile types and check types by name and code, since each school has its own;
+    each school holds a copy (`RatingSystem.template`), rewritten with the template in one transaction,
+    so the safety check and the compliance pages read inherited and own systems alike."""
+
+    trust = ForeignKeyField(Trust, backref="rating_templates", on_delete="CASCADE")
+    name = CharField()
+    ready_colour = CharField(default="#1b7f3b")
+    not_ready_colour = CharField(default="#b42318")
+    enabled = BooleanField(default=True)
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("trust", "name"), True),)
+
+
+class RatingTemplateRequirement(BaseModel):
+    template = ForeignKeyField(RatingTemplate, backref="requirements", on_delete="CASCADE")
+    profile_type = CharField()  # a profile type's name
+    check_code = CharField()  # a check type's code; a school without it gets it, named and valid as below
+    check_name = CharField()
+    validity_months = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("template", "profile_type", "check_code"), True),)
+
+
 class RatingSystem(BaseModel):
     organisation = ForeignKeyField(Organisation, backref="rating_systems", on_delete="CASCADE")
     name = CharField()
     ready_colour = CharField(default="#1b7f3b")
     not_ready_colour = CharField(default="#b42318")
     enabled = BooleanField(default=True)
-    mandatory = BooleanField(default=False)
     position = IntegerField(default=0)
+    # Set on a school's copy of its trust's template: read-only in the school, changed with the template.
+    template = ForeignKeyField(RatingTemplate, null=True, backref="copies", on_delete="CASCADE")
 
     class Meta:
         indexes = ((("organisation", "name"), True),)
+
+    @property
+    def inherited(self):
+        return self.template_id is not None
 
 
 class RatingRequirement(BaseModel):
@@ -667,6 +701,8 @@ MODELS = [
     Profile,
     CheckType,
     CheckRecord,
+    RatingTemplate,
+    RatingTemplateRequirement,
     RatingSystem,
     RatingRequirement,
     SiaConnection,

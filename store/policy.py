@@ -88,3 +88,15 @@ def grant_acted_under(actor, organisation):
     if getattr(actor, "role", None) != SUPPORT:
         return None
     return SupportGrant.open_for(organisation)
+
+
+def may_manage_trust(user, trust_id):
+    """Whether `user` may change `trust_id`'s rating-system templates, which every school of the trust
+    inherits: someone who manages rating systems and sees every school of the trust (an admin of each
+    of them, or support with access to each); support alone for a trust with no school yet."""
+    if not may(user, "manage_rating_systems"):
+        return False
+    schools = [o.id for o in Organisation.select(Organisation.id).where(Organisation.trust == trust_id)]
+    if not schools:
+        return sees_every_organisation(user.role)
+    return all(may_see(user, school) for school in schools)

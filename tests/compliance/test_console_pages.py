@@ -133,12 +133,12 @@ def test_an_admin_creates_a_rating_system_and_sets_its_requirements(client, scho
     response = client.post(base, data={"name": "Trip Ready", "ready_colour": "#00AA00", "not_ready_colour": "#aa0000", "enabled": "on"})
     assert response.status_code == 303
     system = RatingSystem.get(RatingSystem.name == "Trip Ready")
-    assert (system.ready_colour, system.enabled, system.mandatory) == ("#00aa00", True, False)
+    assert (system.ready_colour, system.enabled) == ("#00aa00", True)
     pair = f"{school.teaching.id}:{school.barred.id}"
-    response = client.post(f"{base}/{system.id}", data={"name": "Trip Ready", "ready_colour": "#00aa00", "not_ready_colour": "#aa0000", "mandatory": "on", "requirements": [pair]})
+    response = client.post(f"{base}/{system.id}", data={"name": "Trip Ready", "ready_colour": "#00aa00", "not_ready_colour": "#aa0000", "requirements": [pair]})
     assert response.status_code == 303
     system = RatingSystem.get_by_id(system.id)
-    assert (system.enabled, system.mandatory) == (False, True)
+    assert not system.enabled
     assert [(r.profile_type_id, r.check_type_id) for r in system.requirements] == [(school.teaching.id, school.barred.id)]
     event = AuditEvent.get(AuditEvent.action == "rating_system.update")
     assert event.before["requirements"] == [] and event.after["requirements"] == ["Teaching Staff: barred_list"]

@@ -40,7 +40,7 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 
 import store
-from compliance import tokens
+from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
 from store import policy
@@ -51,9 +51,11 @@ from store.models import (
     CheckType,
     Notification,
     RatingSystem,
+    RatingTemplate,
     RunProblem,
     Student,
     SyncRun,
+    Trust,
 )
 from sync import links, mapping, merge
 from sync.linking import create_link
@@ -88,7 +90,12 @@ RECORDS = {
     "student_id": "student",
     "run_id": "sia_run",
     "user_id": "admin",
+    "trust_id": "trust",
+    "template_id": "template",
 }
+
+# URL arguments naming the organisation (or its trust) a page belongs to, rather than a record in it.
+OWNER_ARGUMENTS = ("org_id", "trust_id")
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,11 @@ MATRIX = {
     "compliance.rating_system": Access(
         get=EDITORS, post=EDITORS, form=lambda s: {"name": s.rating_system.name, "enabled": "on"}
     ),
+    "compliance.trust_rating_systems": Access(get=EDITORS, post=EDITORS, form=lambda s: {"name": "Trust Ready"}),
+    "compliance.trust_rating_system": Access(
+        get=EDITORS, post=EDITORS, form=lambda s: {"name": s.template.name, "enabled": "on"}
+    ),
+    "compliance.delete_trust_rating_system": Access(post=EDITORS),
     "compliance.token_list": Access(get=EDITORS),
     "compliance.create_token": Access(post=EDITORS, form=lambda s: {"name": "front desk"}),
     "compliance.revoke_token": Access(post=EDITORS),
@@ -237,10 +249,13 @@ MATRIX = {
 def _school(marker):
     """A school whose every name carries `marker`, with a record for every URL argument."""
     title = marker.capitalize()
-    org = f.organisation(f"{title} Academy")
+    trust = Trust.create(name=f"{title} Trust")
+    org = f.organisation(f"{title} Academy", trust=trust)
     conn = f.connection(org)
     group = f.group(conn, org, "Staff")
-    s = SimpleNamespace(marker=marker, org=org, conn=conn, group=group, teaching=f.profile_type(org))
+    s = SimpleNamespace(marker=marker, trust=trust, org=org, conn=conn, group=group, teaching=f.profile_type(org))
+    s.template = RatingTemplate.create(trust=trust, name=f"{title} Trust Ready")
+    templates.inherit(org)
     s.member = f.member(group, f"{title} Linked", email=f"linked@{marker}.test")
     s.spare_member = f.member(group, f"{title} Spare", email=f"spare@{marker}.test")
     s.profile = f.profile(org, f"{title}ann", f"{title}son", email=f"ann@{marker}.test", source="sia")
@@ -393,7 +408,11 @@ def _sees(world, role, school):
 
 
 def _record_arguments(rule):
-    return [a for a in rule.arguments if a != "org_id"]
+    return [a for a in rule.arguments if a not in OWNER_ARGUMENTS]
+
+
+def _is_scoped(access, rule):
+    return access.scoped or any(a in rule.arguments for a in OWNER_ARGUMENTS)
 
 
 def _target(world, access, rule, target):
@@ -404,13 +423,12 @@ def _target(world, access, rule, target):
     for argument in rule.arguments:
         record = access.records.get(argument) or RECORDS.get(argument)
         assert record, f"{rule.rule}: say in RECORDS which record fills <{argument}>"
-        values[argument] = (owner if argument == "org_id" or target == "foreign" else school).__dict__[record].id
+        values[argument] = (owner if argument in OWNER_ARGUMENTS or target == "foreign" else school).__dict__[record].id
     return values, school, owner
 
 
 def _targets(access, method, rule):
-    scoped = "org_id" in rule.arguments or access.scoped
-    if not scoped:
+    if not _is_scoped(access, rule):
         return ["one", "two"] if rule.arguments else ["one"]
     targets = ["one", "two"] + (["cross"] if _record_arguments(rule) else [])
     if access.foreign is not None and (access.query if method == "GET" else access.form) is not None:
@@ -427,8 +445,7 @@ def _expected(world, access, method, role, rule, target):
     kind = role.split()[0]
     if role != "anonymous" and kind not in allowed:
         return 403
-    scoped = "org_id" in rule.arguments or access.scoped
-    if scoped:
+    if _is_scoped(access, rule):
         _, school, owner = _target(world, access, rule, target)
         if not _sees(world, role, owner):
             return 404
