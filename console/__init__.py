@@ -41,11 +41,11 @@ def init_app(app):
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
     app.jinja_env.globals.update(
-        can=access.can, sees_every_organisation=policy.sees_every_organisation, role_summaries=policy.ROLE_SUMMARIES
+        can=access.can, reaches_through_support_access=policy.reaches_through_support_access, role_summaries=policy.ROLE_SUMMARIES
     )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
-    from . import profiles, runs, students, upload, users
+    from . import getting_started, profiles, runs, students, support_access, upload, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
@@ -64,6 +64,8 @@ def init_app(app):
     app.register_blueprint(runs.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(diagnostics.bp)
+    app.register_blueprint(getting_started.bp)
+    app.register_blueprint(support_access.bp)
     errors.register(app)
 
     import sandbox

@@ -21,7 +21,7 @@ def _check(email, role, organisation_ids, *, user=None):
     missing = sorted(set(organisation_ids) - known)
     if missing:
         raise AccountError(f"no organisation with id {', '.join(map(str, missing))}; see the overview for ids.")
-    if not policy.sees_every_organisation(role) and not organisation_ids:
+    if not policy.reaches_through_support_access(role) and not organisation_ids:
         raise AccountError(f"an {role} must belong to at least one organisation; choose their school.")
 
 

@@ -1,4 +1,7 @@
-"""The audit log: every action anyone took, filtered by organisation, actor, action, subject and date."""
+"""The audit log: every action anyone took, filtered by organisation, actor, action, subject and date.
+
+A support user's action on an organisation names the support access it ran under (DESIGN §12), so a
+school reads who opened the door for each thing support did."""
 import datetime
 
 from flask import Blueprint, request
@@ -7,7 +10,7 @@ from peewee import JOIN
 
 from store import policy
 from store.ids import as_id
-from store.models import AuditEvent, Organisation
+from store.models import AuditEvent, Organisation, SupportGrant
 from store.search import search_phrase
 
 from . import nav
@@ -25,12 +28,19 @@ def _date(name):
 
 
 def _events(org=None):
-    query = AuditEvent.select(AuditEvent, Organisation).join(Organisation, JOIN.LEFT_OUTER)
-    allowed = policy.organisation_ids(current_user)
+    query = (
+        AuditEvent.select(AuditEvent, Organisation, SupportGrant)
+        .join(Organisation, JOIN.LEFT_OUTER)
+        .switch(AuditEvent)
+        .join(SupportGrant, JOIN.LEFT_OUTER)
+    )
     if org is not None:
         query = query.where(AuditEvent.organisation == org)
-    elif allowed is not None:
-        query = query.where(AuditEvent.organisation.in_(allowed or [0]))
+    else:
+        scope = AuditEvent.organisation.in_(policy.organisation_ids(current_user) or [0])
+        if policy.may(current_user, "read_site_audit"):
+            scope |= AuditEvent.organisation.is_null()  # users and organisations: support's site-wide work
+        query = query.where(scope)
     filters = {key: search_phrase(request.args.get(key, "")) for key in ("actor", "action", "subject")}
     if filters["actor"]:
         query = query.where(AuditEvent.actor.contains(filters["actor"]))

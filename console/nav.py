@@ -27,6 +27,8 @@ _ENTRIES = []
 ORDER = (
     "Organisations",
     "Overview",
+    "Getting started",
+    "Support access",
     "Profiles",
     "Duplicates",
     "Exclusions",

@@ -1,10 +1,11 @@
-"""The organisation overview: every organisation the user may see, with its sync health."""
+"""The organisation overview: every organisation the user may see, with its sync health; for support,
+also the names of the organisations it could work on once their school opens support access."""
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from peewee import fn
 
 from store import policy
-from store.models import Exclusion, Link, Notification, Profile, SyncRun
+from store.models import Exclusion, Link, Notification, Organisation, Profile, SyncRun
 
 from . import nav
 from .access import organisation_or_404
@@ -43,7 +44,13 @@ def _summaries(organisations):
 @login_required
 def index():
     organisations = list(policy.visible_organisations(current_user))
-    return render_template("overview/index.html", organisations=organisations, summaries=_summaries(organisations))
+    return render_template(
+        "overview/index.html",
+        organisations=organisations,
+        summaries=_summaries(organisations),
+        through_support_access=policy.reaches_through_support_access(current_user.role),
+        to_ask=list(policy.organisations_to_ask(current_user).select(Organisation.name)),
+    )
 
 
 CHART_RUNS = 30

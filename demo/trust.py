@@ -19,6 +19,7 @@ import secrets
 import sandbox.demo
 from compliance import templates, tokens
 from connectors.sia.client import SANDBOX_BASE_URL
+from store import setup
 from store.db import database, empty_tables
 from store.models import (
     DEFAULT_PROFILE_TYPES,
@@ -35,9 +36,11 @@ from store.models import (
     RatingTemplate,
     RatingTemplateRequirement,
     SiaConnection,
+    SupportGrant,
     Trust,
     User,
     UserOrganisation,
+    now,
 )
 
 DEMO_SEED = 2024
@@ -183,7 +186,7 @@ def logins(password):
                 "role": user.role,
                 "email": email,
                 "password": password,
-                "organisation": organisation.name if organisation else "every organisation",
+                "organisation": organisation.name if organisation else "the schools that opened support access",
             }
         )
     return result
@@ -230,6 +233,7 @@ def seed(force=False, password=None):
             wipe()
         summary = _Demo(random.Random(DEMO_SEED), datetime.date.today()).build()
         summary["logins"] = _create_logins(summary["organisation_ids"], password)
+        _get_started(summary["organisation_ids"])
         AuditEvent.record("demo_seeded", actor=ACTOR, subject=TRUST_NAME, after=summary["counts"])
     return summary
 
@@ -241,6 +245,21 @@ def _create_logins(organisation_ids, password):
         admin = _create_login(school["admin"], f"{school['name']} admin", "admin", password)
         UserOrganisation.create(user=admin, organisation=organisation_id)
     return logins(password)
+
+
+def _get_started(organisation_ids):
+    """The set-up help's "Get Started" steps, done for every demo school so the demo is usable at once:
+    each school's admin requested the integration and opened support access (for the longest period a
+    school may choose, so a demo left running keeps working), and support recorded the Sign In App
+    Primary User's confirmation. Outside open access support would see none of the demo's pages."""
+    support = User.by_email(SUPPORT_EMAIL)
+    primary = next(user for user in PORTAL_USERS if user["role"] == "primary")
+    for school, organisation_id in zip(SCHOOLS, organisation_ids):
+        organisation = Organisation.get_by_id(organisation_id)
+        admin = User.by_email(school["admin"])
+        setup.request_integration(organisation, admin, "Set up by the demo seed.")
+        setup.open_support_access(organisation, admin, SupportGrant.MAX_DAYS)
+        setup.record_confirmation(organisation, support, primary["name"], now().date())
 
 
 def _create_login(email, name, role, password):

@@ -5,9 +5,12 @@ Two halves, kept in this one module so that a new kind of access changes one pla
 - **Actions.** `ACTIONS` names everything a person may do in Tether and the roles that may do it;
   `may(user, action)` answers. A viewer reads their school; an admin also manages it (rules, checks,
   merges, imports, pushes); support also restores, re-links and manages users (DESIGN §8).
-- **Scope.** `organisation_ids(user)` is the set of organisations a user may see (None for every one);
-  `may_see` and `visible_organisations` read it. An admin or viewer sees the organisations they belong
-  to; support sees every organisation. Support access grants (DESIGN §12) narrow support's scope here.
+- **Scope.** `organisation_ids(user)` is the set of organisations a user may see; `may_see` and
+  `visible_organisations` answer the same question. An admin or viewer sees the organisations they
+  belong to. Support sees an organisation only while the school has support access open for it (a
+  `SupportGrant`, DESIGN §12, set-up help step 2): outside it every page of the organisation is 404 for
+  support, and its name is only listed among the organisations support can ask access to.
+  Support's site-wide work (users, creating organisations) needs no grant: it is not an organisation's.
 
 Nothing outside this module compares a role to a name: a test reads the source to keep it so.
 """
@@ -16,13 +19,14 @@ from .models import Organisation, SupportGrant, User, UserOrganisation
 VIEWER, ADMIN, SUPPORT = "viewer", "admin", "support"
 EVERYONE = frozenset(User.ROLES)
 MANAGERS = frozenset({ADMIN, SUPPORT})
+ADMIN_ONLY = frozenset({ADMIN})
 SUPPORT_ONLY = frozenset({SUPPORT})
 
 # What each role may do, in the words the users page shows beside it.
 ROLE_SUMMARIES = {
     VIEWER: "reads their school",
     ADMIN: "manages their school: rules, merges, pushes",
-    SUPPORT: "every organisation, restores and re-links",
+    SUPPORT: "organisations that opened support access to them; restores and re-links",
 }
 
 ACTIONS = {
@@ -44,6 +48,12 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Getting started and support access (DESIGN §12, the set-up help's "Get Started" steps).
+    "request_integration": ADMIN_ONLY,  # step 1: the request comes from a Central Record administrator
+    "open_support_access": ADMIN_ONLY,  # step 2: the school opens its portal to support
+    "close_support_access": MANAGERS,  # the school closes it at any time; support may hand it back early
+    "record_confirmation": SUPPORT_ONLY,  # step 3: the Sign In App Primary User's confirmation
+    "read_site_audit": SUPPORT_ONLY,  # the audit log's site-wide events (users, organisations created)
 }
 
 
@@ -57,29 +67,46 @@ def may(user, action):
     return user.role in ACTIONS[action]
 
 
-def sees_every_organisation(role):
-    """Whether a user of `role` sees every organisation rather than the ones they belong to."""
+def reaches_through_support_access(role):
+    """Whether a user of `role` reaches organisations through support access grants rather than by
+    belonging to them (support: no memberships, every school it works on opened to it for a while)."""
     return role == SUPPORT
 
 
-def organisation_ids(user):
-    """The ids of the organisations `user` may see, or None when they may see every one."""
-    if sees_every_organisation(user.role):
-        return None
+def organisation_ids(user, at=None):
+    """The ids of the organisations `user` may see (at `at`, now by default)."""
+    if reaches_through_support_access(user.role):
+        return {grant.organisation_id for grant in SupportGrant.open_now(at).select(SupportGrant.organisation)}
     return {membership.organisation_id for membership in user.memberships}
 
 
-def may_see(user, organisation_id):
-    allowed = organisation_ids(user)
-    return allowed is None or organisation_id in allowed
+def may_see(user, organisation_id, at=None):
+    """Whether `user` may see the organisation with `organisation_id`: one question, one query."""
+    if reaches_through_support_access(user.role):
+        return SupportGrant.open_now(at).where(SupportGrant.organisation == organisation_id).exists()
+    return UserOrganisation.select().where(
+        (UserOrganisation.user == user.id) & (UserOrganisation.organisation == organisation_id)
+    ).exists()
 
 
-def visible_organisations(user):
+def visible_organisations(user, at=None):
     """The organisations `user` may see, by name."""
-    query = Organisation.select().order_by(Organisation.name)
-    if sees_every_organisation(user.role):
-        return query
-    return query.join(UserOrganisation).where(UserOrganisation.user == user)
+    query = Organisation.select().order_by(Organisation.name, Organisation.id)
+    if reaches_through_support_access(user.role):
+        return query.where(Organisation.id.in_(SupportGrant.open_now(at).select(SupportGrant.organisation)))
+    return query.join(UserOrganisation).where(UserOrganisation.user == user.id)
+
+
+def organisations_to_ask(user, at=None):
+    """The organisations support could work on once the school opens access: every one without an
+    open grant, by name. Nobody else asks: an admin or viewer belongs to their school or does not."""
+    if not reaches_through_support_access(user.role):
+        return Organisation.select().where(Organisation.id.in_([]))
+    return (
+        Organisation.select()
+        .where(Organisation.id.not_in(SupportGrant.open_now(at).select(SupportGrant.organisation)))
+        .order_by(Organisation.name, Organisation.id)
+    )
 
 
 def grant_acted_under(actor, organisation):
@@ -98,5 +125,5 @@ def may_manage_trust(user, trust_id):
         return False
     schools = [o.id for o in Organisation.select(Organisation.id).where(Organisation.trust == trust_id)]
     if not schools:
-        return sees_every_organisation(user.role)
+        return reaches_through_support_access(user.role)
     return all(may_see(user, school) for school in schools)

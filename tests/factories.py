@@ -1,4 +1,6 @@
-"""Small builders for test data: an organisation with its defaults, profiles, members, users."""
+"""Small builders for test data: an organisation with its defaults, profiles, members, users, and the
+support access a test signing in as support needs to work on an organisation."""
+import datetime
 import itertools
 
 from werkzeug.security import generate_password_hash
@@ -11,8 +13,10 @@ from store.models import (
     SiaConnection,
     SiaGroup,
     SiaMember,
+    SupportGrant,
     User,
     UserOrganisation,
+    now,
 )
 
 _seq = itertools.count(1)
@@ -58,3 +62,12 @@ def user(email, role="admin", orgs=()):
     for org in orgs:
         UserOrganisation.create(user=u, organisation=org)
     return u
+
+
+def support_access(org, opened_by="admin@school.test", days=SupportGrant.DEFAULT_DAYS):
+    """Support access to `org`, open from a minute ago for `days`: the school opened its portal to
+    support, so support may see and act on `org` (DESIGN §12)."""
+    opened_at = now() - datetime.timedelta(minutes=1)
+    return SupportGrant.create(
+        organisation=org, opened_by=opened_by, opened_at=opened_at, until=opened_at + datetime.timedelta(days=days)
+    )

@@ -2,6 +2,7 @@
 
 
 def register_commands(app):
+    from .access import access
     from .db import db
     from .demo import demo
     from .diagnose import diagnose_command
@@ -12,5 +13,5 @@ def register_commands(app):
     from .sync import sync
     from .users import users
 
-    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs):
+    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs, access):
         app.cli.add_command(group)

@@ -12,7 +12,7 @@ users = AppGroup("users", help="Console users: create accounts.")
 
 @users.command("create")
 @click.option("--email", required=True, help="The address the person signs in with.")
-@click.option("--role", required=True, type=click.Choice(User.ROLES), help="support sees every organisation.")
+@click.option("--role", required=True, type=click.Choice(User.ROLES), help="support sees the organisations that opened support access.")
 @click.option("--org", "org_ids", type=ID, multiple=True, help="An organisation id the user may see (repeatable).")
 @click.option("--name", default="", help="The person's name, shown in the audit log.")
 @click.option("--password", default=None, help="Generated and printed when not given.")

@@ -18,6 +18,7 @@ def schools(school):
     f.user("viewer@hill.test", "viewer", [school.org])
     f.user("admin@dale.test", "admin", [other.org])
     f.user("support@tether.test", "support")
+    f.support_access(school.org)
     return school, other
 
 
@@ -197,6 +198,7 @@ def test_only_support_manages_the_tokens_of_a_trust_connection(client, db):
     f.connection(trust=trust)
     f.user("admin@valley.test", "admin", [org])
     f.user("support@tether.test", "support")
+    f.support_access(org)
     client.login("admin@valley.test")
     assert "only support can create or revoke" in _page(client, f"/organisations/{org.id}/sia-tokens")
     assert client.post(f"/organisations/{org.id}/sia-tokens", data={"name": "x"}).status_code == 403

@@ -11,6 +11,7 @@ def schools(db):
     f.user("admin1@school.test", "admin", [one])
     f.user("viewer1@school.test", "viewer", [one])
     f.user("support@tether.test", "support")
+    f.support_access(one), f.support_access(two)
     return one, two
 
 

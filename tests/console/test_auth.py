@@ -124,12 +124,16 @@ def test_unknown_organisation_is_404_like_a_forbidden_one(client, schools):
     assert client.get("/organisations/999999").status_code == 404
 
 
-def test_support_sees_every_organisation(client, schools):
+def test_support_sees_only_the_organisations_with_support_access_open(client, schools):
     one, two = schools
+    f.support_access(one)
     client.login("support@tether.test")
     page = client.get("/").get_data(as_text=True)
-    assert "School One" in page and "School Two" in page
-    assert client.get(f"/organisations/{two.id}").status_code == 200
+    assert f'href="/organisations/{one.id}"' in page and f'href="/organisations/{two.id}"' not in page
+    asked = page.split("Organisations you can ask access to")[1]
+    assert "School Two" in asked and "School One" not in asked
+    assert client.get(f"/organisations/{one.id}").status_code == 200
+    assert client.get(f"/organisations/{two.id}").status_code == 404
 
 
 def test_pages_carry_a_content_security_policy_without_inline_script(client, schools):

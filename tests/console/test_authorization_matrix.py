@@ -1,16 +1,18 @@
 """Who may reach every URL of the app (DESIGN §8): one declarative table, checked for every role.
 
 Two schools share one database: Quokka Academy ("school one") and Zebu College ("school two"), each
-with one record of every kind a URL can name. Every rule of the app is requested by anonymous, a
-viewer and an admin of school one, an admin of school two and support, against the records of each
+with one record of every kind a URL can name, and each with support access open (DESIGN §12). Every
+rule of the app is requested by anonymous, a viewer and an admin of school one, an admin of school
+two, and support three times: with both schools' support access open, expired and closed. Against the records of each
 school, against school one's URL naming school two's records ("cross"), and against school one's URL
 and records with school two's ids in the form or query ("foreign"). The expected answer follows from
 `MATRIX`:
 
 - anonymous → 302 to the sign-in page (the JSON API answers 401 instead);
 - a role the endpoint does not allow → 403, before anything is looked up;
-- a record of an organisation the user may not see, or an id of another school inside this school's
-  URL → 404, so the console never confirms that it exists;
+- a record of an organisation the user may not see (for support: one whose support access has expired
+  or was closed), or an id of another school inside this school's URL → 404, so the console never
+  confirms that it exists;
 - otherwise an answer of the action (200, 201, 302, 303 or 422), never a 500 — and a 200 never names
   the other school's records.
 
@@ -43,19 +45,22 @@ import store
 from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
     CheckRecord,
+    IntegrationRequest,
     CheckType,
     Notification,
     RatingSystem,
     RatingTemplate,
     RunProblem,
     Student,
+    SupportGrant,
     SyncRun,
     Trust,
+    now,
 )
 from sync import links, mapping, merge
 from sync.linking import create_link
@@ -64,6 +69,7 @@ from tests.conftest import POSTGRES_URL, TetherClient, _migrate
 
 VIEWERS = frozenset({"viewer", "admin", "support"})
 EDITORS = frozenset({"admin", "support"})
+ADMINS = frozenset({"admin"})
 SUPPORT = frozenset({"support"})
 PUBLIC = VIEWERS | {"anonymous"}
 
@@ -168,6 +174,14 @@ MATRIX = {
     "compliance.token_list": Access(get=EDITORS),
     "compliance.create_token": Access(post=EDITORS, form=lambda s: {"name": "front desk"}),
     "compliance.revoke_token": Access(post=EDITORS),
+    "getting_started.index": Access(get=VIEWERS),
+    "getting_started.request_integration": Access(post=ADMINS, form=lambda s: {"note": "Please set us up."}),
+    "getting_started.record_confirmation": Access(
+        post=SUPPORT, form=lambda s: {"primary_user": "Dawn Whitfield", "confirmed_on": now().date().isoformat()}
+    ),
+    "support_access.index": Access(get=VIEWERS),
+    "support_access.open_access": Access(post=ADMINS, form=lambda s: {"days": "14"}),
+    "support_access.close_access": Access(post=EDITORS),
     "diagnostics.index": Access(get=VIEWERS, query=lambda s: {"q": s.marker}, foreign=200),
     "duplicates.index": Access(get=VIEWERS),
     "duplicates.bulk_merge": Access(
@@ -283,6 +297,8 @@ def _school(marker):
     )
     AuditEvent.record("profile.update", actor=f"clerk@{marker}.test", organisation=org, subject=f"{title} audit")
     s.admin = f.user(f"admin@{marker}.test", "admin", [org])
+    IntegrationRequest.create(organisation=org, requested_by=s.admin.email)
+    f.support_access(org, opened_by=s.admin.email)
     return s
 
 
@@ -295,7 +311,20 @@ def _world():
         "admin two": two.admin,
         "support": f.user("support@tether.test", "support"),
     }
+    users["support (access expired)"] = users["support (access closed)"] = users["support"]
     return SimpleNamespace(one=one, two=two, users=users)
+
+
+def _expire_support_access():
+    SupportGrant.update(opened_at=now() - datetime.timedelta(days=15), until=now() - datetime.timedelta(days=1)).execute()
+
+
+def _close_support_access():
+    SupportGrant.update(closed_at=now() - datetime.timedelta(hours=1), closed_by="admin@quokka.test").execute()
+
+
+# What each support client does to both schools' support access before its every request (and rolls back after).
+SUPPORT_ACCESS = {"support (access expired)": _expire_support_access, "support (access closed)": _close_support_access}
 
 
 def _fresh_database(backend, request, tmp_path_factory):
@@ -319,11 +348,16 @@ def _fresh_database(backend, request, tmp_path_factory):
 
 
 class RolledBackClient(TetherClient):
-    """A client whose every request runs in a transaction that is rolled back afterwards."""
+    """A client whose every request runs in a transaction that is rolled back afterwards; `before` runs
+    first inside that transaction (it sets the world's support access for this client)."""
+
+    before = None
 
     def open(self, *args, **kwargs):
         with store.database.atomic() as transaction:
             try:
+                if self.before:
+                    self.before()
                 return super().open(*args, **kwargs)
             finally:
                 transaction.rollback()
@@ -334,6 +368,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the connections' secrets are sealed as the app below would seal them
     with database.connection_context():
         built = _world()
     from app import create_app
@@ -374,6 +409,7 @@ def _client(world, role):
     client = world.clients.get(role)
     if client is None:
         client = world.clients[role] = world.app.test_client()
+        client.before = SUPPORT_ACCESS.get(role)
     user = world.users[role]
     with client.session_transaction() as session:
         if user is None:
@@ -404,6 +440,7 @@ def _home(world, role):
 
 
 def _sees(world, role, school):
+    """Whether `role` sees `school`: its own, for an admin or viewer; for support, while access is open."""
     return role == "support" or _home(world, role) is school
 
 
@@ -590,4 +627,4 @@ def test_no_module_outside_the_policy_compares_a_role_to_a_name():
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if ROLE_COMPARISONS.search(line) and not any(allowed in line for allowed in ROLE_LISTS)
     ]
-    assert not found, "ask store.policy (may, roles_for, sees_every_organisation) instead:\n" + "\n".join(found)
+    assert not found, "ask store.policy (may, roles_for, reaches_through_support_access) instead:\n" + "\n".join(found)

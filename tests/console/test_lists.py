@@ -40,6 +40,7 @@ def school(db):
     staff = f.group(conn, org, "Staff")
     run = SyncRun.create(organisation=org, kind="sia_import", status="failed")
     f.user("support@tether.test", "support")
+    f.support_access(org)
     return org, conn, staff, run
 
 

@@ -24,6 +24,7 @@ def hill(db):
     f.user("viewer@hill.test", "viewer", [org])
     f.user("admin@dale.test", "admin", [dale])
     f.user("support@tether.test", "support")
+    f.support_access(org)
     return SimpleNamespace(
         org=org, conn=conn, staff=staff, own=own, imported=imported, member=member, dale=dale,
         dale_profile=f.profile(dale, "Dale", "Person"),

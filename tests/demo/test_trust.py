@@ -8,7 +8,7 @@ from connectors.sia import client_for
 from console.commands.demo import demo as demo_cli
 from demo import trust as demo
 from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser
-from store import policy
+from store import policy, setup
 from store.models import (
     CheckRecord,
     CheckType,
@@ -122,6 +122,16 @@ def test_logins_are_support_and_an_admin_per_school(seeded):
     assert policy.organisation_ids(admin) == {1}
     assert policy.organisation_ids(User.get(User.email == "admin@school-two.test")) == {2}
     assert User.get(User.email == "support@tether.test").role == "support"
+
+
+def test_support_can_set_up_both_demo_schools_from_the_first_start(seeded):
+    support = User.get(User.email == "support@tether.test")
+    assert policy.organisation_ids(support) == {1, 2}
+    for organisation in Organisation.select():
+        assert setup.may_create_connection(organisation)[0]
+        request = organisation.integration_requests.get()
+        assert request.primary_user == "Dawn Whitfield" and request.confirmation_recorded_by == support.email
+        assert organisation.support_grants.get().opened_by.startswith("admin@school-")
 
 
 def test_demo_logins_share_a_password_but_not_a_salt(seeded):

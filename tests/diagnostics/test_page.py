@@ -17,6 +17,7 @@ def hill(db):
     f.user("admin@hill.test", "admin", [school.org])
     f.user("viewer@hill.test", "viewer", [school.org])
     f.user("support@tether.test", "support")
+    f.support_access(school.org)
     dale = f.organisation("Dale School")
     f.user("admin@dale.test", "admin", [dale])
     school.dale = dale
