@@ -44,6 +44,13 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Trusts, organisations and Sign In App connections (issue 13). Creating and renaming trusts and
+    # organisations is a site-wide page, outside any one school's support access.
+    "manage_organisations": SUPPORT_ONLY,
+    "see_connection": MANAGERS,  # Settings → Sign In App → Connection: base URL, key, last test
+    "test_connection": MANAGERS,  # "Test connection": ask Sign In App with the saved credentials
+    "use_wonde": MANAGERS,  # the set-up help's step 3: "Use SIA Wonde Connection (if available)"
+    "manage_connection": SUPPORT_ONLY,  # create the connection, change its base URL, key and secret
 }
 
 

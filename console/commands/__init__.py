@@ -2,15 +2,18 @@
 
 
 def register_commands(app):
+    from .connections import connections
     from .db import db
     from .demo import demo
     from .diagnose import diagnose_command
     from .jobs import jobs
+    from .orgs import orgs
     from .rules import rules
     from .safety import safety_check_command, token_commands
     from .sims import sims
     from .sync import sync
     from .users import users
 
-    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs):
+    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs, orgs,
+                  connections):
         app.cli.add_command(group)

@@ -43,7 +43,7 @@ import store
 from compliance import tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -54,6 +54,7 @@ from store.models import (
     RunProblem,
     Student,
     SyncRun,
+    Trust,
 )
 from sync import links, mapping, merge
 from sync.linking import create_link
@@ -88,6 +89,8 @@ RECORDS = {
     "student_id": "student",
     "run_id": "sia_run",
     "user_id": "admin",
+    "trust_id": "trust",
+    "organisation_id": "org",  # the site-wide "Trusts and organisations" pages name a school by this
 }
 
 
@@ -228,6 +231,17 @@ MATRIX = {
         get=SUPPORT, post=SUPPORT, form=lambda s: {"role": "admin", "organisations": s.org.id, "active": "on"}
     ),
     "users.reset": Access(post=SUPPORT),
+    # Trusts and organisations: site-wide, support only.
+    "trusts.index": Access(get=SUPPORT, post=SUPPORT, form=lambda s: {"name": f"{s.marker} second trust"}),
+    "trusts.show": Access(get=SUPPORT, post=SUPPORT, form=lambda s: {"name": f"{s.marker} renamed trust"}),
+    "trusts.add_organisation": Access(post=SUPPORT, form=lambda s: {"name": f"{s.marker} new school", "urn": ""}),
+    "trusts.edit_organisation": Access(get=SUPPORT, post=SUPPORT, form=lambda s: {"name": s.org.name, "urn": ""}),
+    # Settings → Sign In App → Connection. Creating is refused (422) here: each school has its connection.
+    "connection.show": Access(get=EDITORS),
+    "connection.create": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": "key", "secret": "secret"}),
+    "connection.update": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": s.conn.api_key}),
+    "connection.save_wonde": Access(post=EDITORS, form=lambda s: {"wonde": "on"}),
+    "connection.test": Access(post=EDITORS),
 }
 
 
@@ -237,10 +251,11 @@ MATRIX = {
 def _school(marker):
     """A school whose every name carries `marker`, with a record for every URL argument."""
     title = marker.capitalize()
-    org = f.organisation(f"{title} Academy")
+    trust = Trust.create(name=f"{title} Trust")
+    org = f.organisation(f"{title} Academy", trust=trust)
     conn = f.connection(org)
     group = f.group(conn, org, "Staff")
-    s = SimpleNamespace(marker=marker, org=org, conn=conn, group=group, teaching=f.profile_type(org))
+    s = SimpleNamespace(marker=marker, trust=trust, org=org, conn=conn, group=group, teaching=f.profile_type(org))
     s.member = f.member(group, f"{title} Linked", email=f"linked@{marker}.test")
     s.spare_member = f.member(group, f"{title} Spare", email=f"spare@{marker}.test")
     s.profile = f.profile(org, f"{title}ann", f"{title}son", email=f"ann@{marker}.test", source="sia")
@@ -319,6 +334,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the connections' secrets are sealed as the app below would seal them
     with database.connection_context():
         built = _world()
     from app import create_app
