@@ -120,9 +120,11 @@ def test(org_id):
     if connection is None:
         flash(f"{org.name} has no Sign In App connection to test; support creates it first.", "error")
         return redirect(url_for(".show", org_id=org.id), 303)
-    connections.test_connection(connection, actor=current_user, organisation=org)
+    result = connections.test_connection(connection, actor=current_user, organisation=org)
     if request.htmx:
-        return render_block(TEMPLATE, "connection_test", org=org, connection=connection)
+        return render_block(TEMPLATE, "connection_test", org=org, connection=connection, detail=result.detail)
+    if result.detail:
+        flash(result.detail, "info")
     return redirect(url_for(".show", org_id=org.id), 303)
 
 

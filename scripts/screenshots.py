@@ -17,8 +17,8 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from demo import trust as demo
-from store.models import Organisation, SiaConnection
-from sync import connections, duplicates, links, merge, sia_import
+from store.models import Organisation
+from sync import duplicates, links, merge, sia_import
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "screenshots"
@@ -44,7 +44,6 @@ def build_demo(app):
         last = duplicates.suggestions(org)[-1]
         links.delete_profile(last.removed, ACTOR, "created twice by the first import")
         second = sia_import.import_organisation(org, actor=ACTOR, trigger="cli")
-        connections.test_connection(SiaConnection.for_organisation(org), actor=ACTOR, organisation=org)
         return {"org": org.id, "profile": first.kept.id, "deleted": last.removed.name, "run": second.run.id}
 
 
@@ -86,7 +85,8 @@ def photograph(page, base, seen):
     page.goto(f"{org}/diagnostics?q={seen['deleted']}")
     save("diagnostics", page.get_by_role("heading", name=seen["deleted"]), top=page.get_by_role("heading", level=1))
     page.goto(f"{org}/settings/sign-in-app/connection")
-    save("connection", page.get_by_role("heading", name="Test connection"))
+    page.get_by_role("button", name="Test connection").click()
+    save("connection", page.get_by_text("Repeat groups linked to"))
     page.goto(f"{base}/sandbox/")
     save("sandbox", page.get_by_role("heading", name="Sign In App sandbox"))
 

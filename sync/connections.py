@@ -9,7 +9,9 @@ opened its portal to support, and the Sign In App primary user agreed).
 
 "Test connection" asks Sign In App for its groups with the saved credentials and keeps the answer on the
 connection (`tested_at`, `test_ok`, `test_message`): what is wrong in words when it fails, how many
-groups it sees and how many are Repeat groups linked to the school when it works.
+groups it sees when it works. Which Repeat groups are linked to the school that asked is said to that
+school at once (`TestResult.detail`) and not kept: a trust's connection is shown to each of its schools,
+and one school's page does not name another's groups.
 """
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -42,9 +44,14 @@ class NotYet(Exception):
 @dataclass
 class TestResult:
     ok: bool
-    message: str
+    message: str  # what is kept on the connection: the failure in words, or how many groups it sees
+    detail: str = ""  # for the school that asked: its linked Repeat groups
     groups: int = 0
     repeat_linked: list = field(default_factory=list)  # names of the Repeat groups linked to the organisation
+
+    @property
+    def said(self):
+        return f"{self.message} {self.detail}".strip()
 
 
 def may_create_connection(organisation, at=None):
@@ -218,7 +225,7 @@ def set_wonde(connection, on, *, actor, organisation=None):
 def secret_problem(connection):
     """What is wrong with the saved secret ("re-enter the secret" when SECRET_KEY changed), or None."""
     try:
-        connection.secret
+        connection.secret  # reading it is the test
     except SecretUnreadable as error:
         return str(error)
     return None
@@ -228,14 +235,12 @@ def _plural(count, word):
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _success(groups, linked, organisation):
-    where = organisation.name if organisation is not None else "an organisation"
-    message = (f"Sign In App answered with these credentials: it sees {_plural(len(groups), 'group')}, "
-               f"{len(linked)} of them Repeat groups linked to {where}")
+def _linked_detail(linked, organisation):
+    where = organisation.name if organisation is not None else "a school"
     if linked:
-        return message + f" ({', '.join(linked)})."
-    return message + (". Link a Repeat group to the school in Sign In App (Manage > Groups > select the group > "
-                      "Integrations), then test again.")
+        return f"{_plural(len(linked), 'Repeat group')} linked to {where}: {', '.join(linked)}."
+    return (f"No Repeat group is linked to {where} yet: link one in Sign In App (Manage > Groups > select the "
+            "group > Integrations), then test again.")
 
 
 def ask_sign_in_app(connection, organisation=None, client=None):
@@ -251,7 +256,8 @@ def ask_sign_in_app(connection, organisation=None, client=None):
             ]
     except SiaError as error:
         return TestResult(False, str(error))
-    return TestResult(True, _success(groups, linked, organisation), len(groups), linked)
+    message = f"Sign In App answered with these credentials: it sees {_plural(len(groups), 'group')}."
+    return TestResult(True, message, _linked_detail(linked, organisation), len(groups), linked)
 
 
 def _linked_to(group, organisation):

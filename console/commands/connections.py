@@ -90,9 +90,9 @@ def test_command(connection_id, as_json):
             stop(f"no Sign In App connection with id {connection_id}; `tether connections list` shows the ids.")
         result = service.test_connection(connection, actor="cli")
     if as_json:
-        echo_json({"id": connection.id, "ok": result.ok, "message": result.message, "groups": result.groups,
+        echo_json({"id": connection.id, "ok": result.ok, "message": result.said, "groups": result.groups,
                    "repeat_linked": result.repeat_linked})
     elif result.ok:
-        click.echo(result.message)
+        click.echo(result.said)
     if not result.ok:
         stop(result.message, code=1)

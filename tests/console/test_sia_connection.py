@@ -116,11 +116,22 @@ def test_test_connection_says_how_many_groups_it_sees_and_which_repeat_groups_ar
     fragment = client.post(_page(school) + "/test", headers={"HX-Request": "true", "HX-Target": "connection-test"})
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
-    assert ("it sees 3 groups, 1 of them Repeat groups linked to Oakfield Academy (Staff)." in body
-            and "Working" in body)
+    assert "Working" in body and "Sign In App answered with these credentials: it sees 3 groups." in body
+    assert "1 Repeat group linked to Oakfield Academy: Staff." in body
     connection = SiaConnection.get()
     assert connection.test_ok is True and connection.tested_at is not None
     assert AuditEvent.get(AuditEvent.action == "connection.test").after["ok"] is True
+
+    # Without JavaScript the page comes back with the same words.
+    page = client.post(_page(school) + "/test", follow_redirects=True).get_data(as_text=True)
+    assert "it sees 3 groups." in page and "1 Repeat group linked to Oakfield Academy: Staff." in page
+
+    # The trust's other school sees the last test on the shared connection, not Oakfield's groups.
+    sibling = organisations.create_organisation(school.trust, "Riverside Primary", None, actor="test")
+    f.user("admin@riverside.test", "admin", [sibling])
+    client.login("admin@riverside.test")
+    shared = client.get(_page(sibling)).get_data(as_text=True)
+    assert "it sees 3 groups." in shared and "Oakfield" not in shared and "Staff" not in shared
 
 
 def test_test_connection_with_a_wrong_secret_says_the_key_and_secret_were_rejected(client, school, account):
@@ -221,7 +232,7 @@ def test_connections_cli_creates_lists_tests_and_shows_the_groups_ids(runner, sc
     assert [(c["id"], c["trust_id"], c["kind"], c["test_ok"]) for c in listed] == [(connection_id, school.trust_id,
                                                                                     "sandbox", None)]
     tested = runner.invoke(args=["connections", "test", str(connection_id)])
-    assert tested.exit_code == 0 and "it sees 3 groups, 1 of them Repeat groups linked to an organisation" in tested.stdout
+    assert tested.exit_code == 0 and "it sees 3 groups. 1 Repeat group linked to a school: Staff." in tested.stdout
 
     groups = runner.invoke(args=["sync", "groups", "--org", str(school.id), "--json"])
     assert groups.exit_code == 0, groups.output
