@@ -19,8 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from connectors.sia import SiaError, client_for
 from connectors.sia.client import SANDBOX_BASE_URL
-from store import database
-from store.models import AuditEvent, IntegrationRequest, SiaConnection, SupportGrant, now
+from store import database, is_postgres
+from store.models import AuditEvent, IntegrationRequest, Organisation, SiaConnection, SupportGrant, Trust, now
 from store.sealed import SecretUnreadable
 
 from .organisations import Invalid
@@ -148,7 +148,16 @@ def _view(connection):
     }
 
 
+def _take_turns(owner):
+    """Two people creating the same owner's connection at once take turns, so the second finds the first's:
+    on PostgreSQL by locking the owner's row; SQLite's transactions (BEGIN IMMEDIATE) already take turns."""
+    if is_postgres():
+        model, owner_id = (Trust, owner["trust"]) if "trust" in owner else (Organisation, owner["organisation"])
+        model.select(model.id).where(model.id == owner_id).for_update().execute()
+
+
 def _create(credentials, *, actor, organisation=None, **owner):
+    _take_turns(owner)
     existing = SiaConnection.get_or_none(**owner)
     if existing is not None:
         raise NotYet(f"{owner_of(existing).name} already has a Sign In App connection (connection {existing.id}); "
