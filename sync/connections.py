@@ -76,7 +76,7 @@ def may_create_connection(organisation, at=None):
 def _base_url(raw, errors):
     url = (raw or "").strip()
     if not url:
-        errors["base_url"] = "Enter the Sign In App base URL, e.g. https://api.signinapp.com/client-api/v1."
+        errors["base_url"] = "Enter the Sign In App base URL: the client API's address, ending in /client-api/v1."
         return url
     if len(url) > MAX_BASE_URL:
         errors["base_url"] = f"The base URL is {len(url)} characters long; a base URL is at most {MAX_BASE_URL}."
@@ -88,8 +88,8 @@ def _base_url(raw, errors):
     except ValueError:
         parts, host, port = None, "", None
     if parts is None or not host or port == 0 or any(c.isspace() for c in url) or parts.username is not None:
-        errors["base_url"] = ("The base URL is not a web address Tether can use; enter it as Sign In App gives it, "
-                              "e.g. https://api.signinapp.com/client-api/v1.")
+        errors["base_url"] = ("The base URL is not a web address Tether can use; enter it as Sign In App gives it: "
+                              "https://, the host, and the path ending in /client-api/v1.")
     elif parts.scheme != "https" and not (parts.scheme == "http" and host in LOCAL_HOSTS):
         errors["base_url"] = ("The base URL must start with https:// (the key and secret travel with every request); "
                               "http:// is allowed only for 127.0.0.1 or localhost.")
