@@ -45,7 +45,7 @@ def init_app(app):
     )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
-    from . import getting_started, profiles, runs, students, support_access, upload, users
+    from . import connection, getting_started, profiles, runs, students, support_access, trusts, upload, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
@@ -66,6 +66,8 @@ def init_app(app):
     app.register_blueprint(diagnostics.bp)
     app.register_blueprint(getting_started.bp)
     app.register_blueprint(support_access.bp)
+    app.register_blueprint(trusts.bp)
+    app.register_blueprint(connection.bp)
     errors.register(app)
 
     import sandbox

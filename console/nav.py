@@ -26,6 +26,7 @@ _ENTRIES = []
 # integration's settings, then the logs. Entries not named here follow, in registration order.
 ORDER = (
     "Organisations",
+    "Trusts and organisations",
     "Overview",
     "Getting started",
     "Support access",
@@ -35,6 +36,7 @@ ORDER = (
     "Diagnostics",
     "Sync runs",
     "Sign In App upload",
+    "Connection",
     "Mapping rules",
     "Field mapping",
     "Compliance",

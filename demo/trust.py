@@ -21,6 +21,7 @@ from compliance import templates, tokens
 from connectors.sia.client import SANDBOX_BASE_URL
 from store import setup
 from store.db import database, empty_tables
+from sync import organisations as organisation_service
 from store.models import (
     DEFAULT_PROFILE_TYPES,
     MODELS,
@@ -304,7 +305,7 @@ class _Demo:
         return {"first": first, "last": last, "email": f"{local}@{domain}", "mobile": mobile}
 
     def build(self):
-        trust = Trust.create(name=TRUST_NAME)
+        trust = organisation_service.create_trust(TRUST_NAME, actor=ACTOR)
         organisations = [self.organisation(trust, school) for school in SCHOOLS]
         self.rating_templates(trust, organisations)
         connection = SiaConnection.new(
@@ -353,11 +354,8 @@ class _Demo:
             templates.inherit(organisation)
 
     def organisation(self, trust, school):
-        organisation = Organisation.create(name=school["name"], trust=trust, urn=school["urn"], settings={})
-        types = {
-            name: ProfileType.create(organisation=organisation, name=name, position=position)
-            for position, name in enumerate(DEFAULT_PROFILE_TYPES)
-        }
+        organisation = organisation_service.create_organisation(trust, school["name"], school["urn"], actor=ACTOR)
+        types = {t.name: t for t in ProfileType.select().where(ProfileType.organisation == organisation)}
         checks = {
             code: CheckType.create(organisation=organisation, code=code, name=name, validity_months=months)
             for code, name, months in CHECK_TYPES

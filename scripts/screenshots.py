@@ -84,6 +84,9 @@ def photograph(page, base, seen):
     save("compliance", page.get_by_role("heading", level=1))
     page.goto(f"{org}/diagnostics?q={seen['deleted']}")
     save("diagnostics", page.get_by_role("heading", name=seen["deleted"]), top=page.get_by_role("heading", level=1))
+    page.goto(f"{org}/settings/sign-in-app/connection")
+    page.get_by_role("button", name="Test connection").click()
+    save("connection", page.get_by_text("Repeat groups linked to"))
     page.goto(f"{base}/sandbox/")
     save("sandbox", page.get_by_role("heading", name="Sign In App sandbox"))
 

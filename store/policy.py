@@ -54,6 +54,13 @@ ACTIONS = {
     "close_support_access": MANAGERS,  # the school closes it at any time; support may hand it back early
     "record_confirmation": SUPPORT_ONLY,  # step 3: the Sign In App Primary User's confirmation
     "read_site_audit": SUPPORT_ONLY,  # the audit log's site-wide events (users, organisations created)
+    # Trusts, organisations and Sign In App connections (issue 13). Creating and renaming trusts and
+    # organisations is a site-wide page, outside any one school's support access.
+    "manage_organisations": SUPPORT_ONLY,
+    "see_connection": MANAGERS,  # Settings → Sign In App → Connection: base URL, key, last test
+    "test_connection": MANAGERS,  # "Test connection": ask Sign In App with the saved credentials
+    "use_wonde": MANAGERS,  # the set-up help's step 3: "Use SIA Wonde Connection (if available)"
+    "manage_connection": SUPPORT_ONLY,  # create the connection, change its base URL, key and secret
 }
 
 

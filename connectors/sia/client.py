@@ -21,6 +21,8 @@ import time
 import httpx
 import orjson
 
+from store.sealed import SecretUnreadable
+
 from .protocol import Group, Member, PortalUser
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -59,6 +61,10 @@ class SiaRejected(SiaError):
 
 class SiaThrottled(SiaError):
     """Sign In App kept asking us to slow down (429, or 503 with Retry-After) for longer than we wait."""
+
+
+class SiaSecretUnreadable(SiaError):
+    """The connection's secret cannot be read (SECRET_KEY changed since it was saved): re-enter it."""
 
 
 class SiaUnreachable(SiaError):
@@ -341,8 +347,15 @@ def serve_sandbox_from(wsgi_app):
 
 def client_for(connection, wsgi_app=None, **options):
     """A `SiaClient` for a SiaConnection: over the network, or in-process for the sandbox (through
-    `wsgi_app`, else the app that `serve_sandbox_from` named)."""
+    `wsgi_app`, else the app that `serve_sandbox_from` named).
+
+    A secret sealed under another SECRET_KEY is a `SiaSecretUnreadable`, a `SiaError` like every other
+    reason Sign In App cannot be asked, so each caller (import, push, test) says it in words and goes on."""
     label = connection_label(connection)
+    try:
+        secret = connection.secret
+    except SecretUnreadable as exc:
+        raise SiaSecretUnreadable(str(exc)) from None
     if connection.kind == "sandbox":
         wsgi_app = wsgi_app or _sandbox_app
         if wsgi_app is None:
@@ -352,6 +365,6 @@ def client_for(connection, wsgi_app=None, **options):
             )
         transport = httpx.WSGITransport(app=wsgi_app)
         return SiaClient(
-            SANDBOX_BASE_URL, connection.api_key, connection.secret, name=label, transport=transport, **options
+            SANDBOX_BASE_URL, connection.api_key, secret, name=label, transport=transport, **options
         )
-    return SiaClient(connection.base_url, connection.api_key, connection.secret, name=label, **options)
+    return SiaClient(connection.base_url, connection.api_key, secret, name=label, **options)

@@ -3,15 +3,18 @@
 
 def register_commands(app):
     from .access import access
+    from .connections import connections
     from .db import db
     from .demo import demo
     from .diagnose import diagnose_command
     from .jobs import jobs
+    from .orgs import orgs
     from .rules import rules
     from .safety import safety_check_command, token_commands
     from .sims import sims
     from .sync import sync
     from .users import users
 
-    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs, access):
+    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs, access,
+                  orgs, connections):
         app.cli.add_command(group)

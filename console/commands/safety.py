@@ -43,7 +43,7 @@ token_commands = AppGroup("tokens", help="Safety-check tokens: the bearer tokens
 def _connection(connection_id):
     connection = SiaConnection.get_or_none(SiaConnection.id == connection_id)
     if connection is None:
-        stop(f"no Sign In App connection with id {connection_id}; `tether tokens list` shows the ids.")
+        stop(f"no Sign In App connection with id {connection_id}; `tether connections list` shows the ids.")
     return connection
 
 

@@ -9,7 +9,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from sync import plan, push, sia_import
+from connectors.sia import SiaError
+from sync import connections, plan, push, sia_import
 from sync.lease import AlreadyRunning
 
 from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
@@ -68,6 +69,32 @@ def push_command(org_id, group_id, type_names, as_json):
         counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in push.COUNTS)
         click.echo(f"Run {result.run.id} {result.status}: {counts}.")
     _exit(result)
+
+
+@sync.command("groups")
+@ORG
+@AS_JSON
+def groups_command(org_id, as_json):
+    """The Sign In App groups linked to the organisation, read from Sign In App now: the ids `sync push
+    --group` and `safety-check --group` take. Exit 0, 1 when Sign In App cannot answer, 2 bad input."""
+    with connected():
+        organisation = organisation_or_stop(org_id)
+        try:
+            connection, groups = connections.linked_groups(organisation)
+        except connections.NotYet as missing:
+            stop(str(missing))
+        except SiaError as error:
+            stop(f"Sign In App could not list the groups of {organisation.name}: {error}", code=1)
+    rows = [{"id": g.id, "name": g.name, "type": g.type, "repeat": g.is_returning} for g in groups]
+    if as_json:
+        echo_json({"organisation_id": organisation.id, "connection_id": connection.id, "groups": rows})
+        return
+    for row in rows:
+        kind = "Repeat" if row["repeat"] else f"Standard ({row['type']}): not synced"
+        click.echo(f"{row['id']}\t{row['name']}\t{kind}")
+    if not rows:
+        click.echo(f"No Sign In App group is linked to {organisation.name}: link a Repeat group to it in Sign In App "
+                   "(Manage > Groups > select the group > Integrations).", err=True)
 
 
 class _progress:

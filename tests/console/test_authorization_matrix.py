@@ -98,6 +98,7 @@ RECORDS = {
     "user_id": "admin",
     "trust_id": "trust",
     "template_id": "template",
+    "organisation_id": "org",  # the site-wide "Trusts and organisations" pages name a school by this
 }
 
 # URL arguments naming the organisation (or its trust) a page belongs to, rather than a record in it.
@@ -124,6 +125,7 @@ class Access:
     scoped: bool = False
     foreign: Optional[int] = None
     token_only: bool = False
+    site_wide: bool = False  # names a trust or school in its URL but is a site page (support's, no grant needed)
     answers: frozenset = frozenset(OK)
 
     def roles(self, method):
@@ -254,6 +256,17 @@ MATRIX = {
         get=SUPPORT, post=SUPPORT, form=lambda s: {"role": "admin", "organisations": s.org.id, "active": "on"}
     ),
     "users.reset": Access(post=SUPPORT),
+    # Trusts and organisations: site-wide, support only.
+    "trusts.index": Access(site_wide=True, get=SUPPORT, post=SUPPORT, form=lambda s: {"name": f"{s.marker} second trust"}),
+    "trusts.show": Access(site_wide=True, get=SUPPORT, post=SUPPORT, form=lambda s: {"name": f"{s.marker} renamed trust"}),
+    "trusts.add_organisation": Access(site_wide=True, post=SUPPORT, form=lambda s: {"name": f"{s.marker} new school", "urn": ""}),
+    "trusts.edit_organisation": Access(site_wide=True, get=SUPPORT, post=SUPPORT, form=lambda s: {"name": s.org.name, "urn": ""}),
+    # Settings → Sign In App → Connection. Creating is refused (422) here: each school has its connection.
+    "connection.show": Access(get=EDITORS),
+    "connection.create": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": "key", "secret": "secret"}),
+    "connection.update": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": s.conn.api_key}),
+    "connection.save_wonde": Access(post=EDITORS, form=lambda s: {"wonde": "on"}),
+    "connection.test": Access(post=EDITORS),
 }
 
 
@@ -449,6 +462,8 @@ def _record_arguments(rule):
 
 
 def _is_scoped(access, rule):
+    if access.site_wide:
+        return False
     return access.scoped or any(a in rule.arguments for a in OWNER_ARGUMENTS)
 
 

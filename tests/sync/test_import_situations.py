@@ -175,7 +175,8 @@ def test_archived_member_marks_the_shadow_gone_and_keeps_the_profile(school, run
 
 
 def test_member_removed_from_sia_marks_the_shadow_gone_and_keeps_the_profile(school, run_import):
-    ada, bob = school.member("Ada Lovelace"), school.member("Bob Babbage")
+    ada = school.member("Ada Lovelace")
+    school.member("Bob Babbage")
     run_import(school)
     helpers.remove(ada)
     result = run_import(school)

@@ -1,0 +1,131 @@
+"""Settings → Sign In App → Connection: the page every "check the connection" message points at.
+
+It shows the Sign In App account the school syncs through (its trust's, or its own): base URL, API key,
+when it was created and "secret saved" — the secret itself is never shown again. Support creates the
+connection once getting started is complete and may change the base URL, key and secret; admins and
+support press "Test connection" and set the set-up help's "Use SIA Wonde Connection (if available)".
+The safety-check tokens live on their own page ("Sign In App tokens"), linked from here.
+"""
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from htmx_flask import request
+from jinja2_fragments.flask import render_block
+
+from connectors.sia.client import connection_label
+from store.models import SiaConnection
+from sync import connections
+from sync.organisations import Invalid
+
+from . import nav
+from .access import allowed, organisation_or_404
+
+bp = Blueprint("connection", __name__, url_prefix="/organisations/<int:org_id>/settings/sign-in-app/connection")
+TEMPLATE = "connection/show.html"
+
+
+def sandbox_mounted():
+    """Whether this Tether serves the Sign In App sandbox, so a connection may be of kind `sandbox`."""
+    return "sandbox_api" in current_app.blueprints
+
+
+def _form_values():
+    """What the credentials form sent: never the secret, which is not shown again after an error either."""
+    return {key: request.form.get(key, "") for key in ("kind", "base_url", "api_key")}
+
+
+def _render(org, *, errors=None, form=None, status=200):
+    connection = SiaConnection.for_organisation(org)
+    may_create, reason = (False, "")
+    if connection is None:
+        may_create, reason = connections.may_create_connection(org)
+    context = {
+        "org": org,
+        "connection": connection,
+        "label": connection_label(connection) if connection else "",
+        "trust_wide": connection is not None and connection.trust_id is not None,
+        "secret_problem": connections.secret_problem(connection) if connection else None,
+        "may_create": may_create,
+        "reason": reason,
+        "kinds": connections.KIND_LABELS,
+        "sandbox_mounted": sandbox_mounted(),
+        "errors": errors or {},
+        "form": form or {},
+    }
+    return render_template(TEMPLATE, **context), status, {"Cache-Control": "no-store"}
+
+
+@bp.get("")
+@login_required
+@allowed("see_connection")
+def show(org_id):
+    return _render(organisation_or_404(org_id))
+
+
+@bp.post("/create")
+@login_required
+@allowed("manage_connection")
+def create(org_id):
+    org = organisation_or_404(org_id)
+    try:
+        connections.create_for_organisation(org, request.form, actor=current_user, sandbox_mounted=sandbox_mounted())
+    except connections.NotYet as refused:
+        flash(str(refused), "error")
+        return _render(org, form=_form_values(), status=422)
+    except Invalid as invalid:
+        return _render(org, errors=invalid.errors, form=_form_values(), status=422)
+    flash("Connection created and its secret saved: press “Test connection” to check Sign In App accepts it.", "success")
+    return redirect(url_for(".show", org_id=org.id), 303)
+
+
+@bp.post("/credentials")
+@login_required
+@allowed("manage_connection")
+def update(org_id):
+    org = organisation_or_404(org_id)
+    connection = SiaConnection.for_organisation(org)
+    if connection is None:
+        flash(f"{org.name} has no Sign In App connection to change; create it first.", "error")
+        return redirect(url_for(".show", org_id=org.id), 303)
+    try:
+        connections.update_credentials(
+            connection, request.form, actor=current_user, organisation=org, sandbox_mounted=sandbox_mounted()
+        )
+    except Invalid as invalid:
+        return _render(org, errors=invalid.errors, form=_form_values(), status=422)
+    flash("Connection saved. Press “Test connection” to check Sign In App accepts it.", "success")
+    return redirect(url_for(".show", org_id=org.id), 303)
+
+
+@bp.post("/wonde")
+@login_required
+@allowed("use_wonde")
+def save_wonde(org_id):
+    org = organisation_or_404(org_id)
+    connection = SiaConnection.for_organisation(org)
+    if connection is None:
+        flash(f"{org.name} has no Sign In App connection yet, so there is nothing to save.", "error")
+        return redirect(url_for(".show", org_id=org.id), 303)
+    on = request.form.get("wonde") == "on"
+    connections.set_wonde(connection, on, actor=current_user, organisation=org)
+    flash(f"Saved: Use SIA Wonde Connection (if available) is {'on' if on else 'off'}.", "success")
+    return redirect(url_for(".show", org_id=org.id), 303)
+
+
+@bp.post("/test")
+@login_required
+@allowed("test_connection")
+def test(org_id):
+    org = organisation_or_404(org_id)
+    connection = SiaConnection.for_organisation(org)
+    if connection is None:
+        flash(f"{org.name} has no Sign In App connection to test; support creates it first.", "error")
+        return redirect(url_for(".show", org_id=org.id), 303)
+    result = connections.test_connection(connection, actor=current_user, organisation=org)
+    if request.htmx:
+        return render_block(TEMPLATE, "connection_test", org=org, connection=connection, detail=result.detail)
+    if result.detail:
+        flash(result.detail, "info")
+    return redirect(url_for(".show", org_id=org.id), 303)
+
+
+nav.register("Connection", "connection.show")
