@@ -1,7 +1,13 @@
 """The sandbox's pages: what a Sign In App admin would click, cut down to what the demo needs.
 
-List the groups, change a group's type, linked organisation, rating check and safety check, list its
-members and press "Sign in" for one, which runs Central Record's safety check over HTTP.
+List the groups, change a group's type, linked organisation, rating check and safety check, turn the
+account's "Manage > Safety Check > Sign In Central Record" toggle on or off, list a group's members and
+press "Sign in" for one, which runs Central Record's safety check over HTTP.
+
+The sandbox is another system, and a closed one: the console mounts these pages so that every one needs
+a Tether support user signed in (console.access.guard_blueprint, `use_sandbox` in store/policy.py), and
+the sandbox itself knows nothing of Tether's users. Its Central Record address may only be this Tether,
+so its safety-check token is never sent anywhere else.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from peewee import fn
@@ -12,6 +18,10 @@ from . import central_record
 from .models import GROUP_TYPES, RATING_CHECKS, SAFETY_CHECKS, SandboxAccount, SandboxGroup, SandboxMember
 
 ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
+
+# What Sign In App's own screens say for the account-wide toggle (set-up help, step 5).
+CENTRAL_RECORD_TOGGLE = "Include Sign In Central Record's criteria for entry to be included on the safety check."
+MAX_TOKEN_LENGTH = 255  # a Tether token is 47 characters; anything far longer is not one
 
 MEMBERS_PER_PAGE = 50
 
@@ -42,6 +52,13 @@ def linkable_organisations(account):
     else:
         query = Organisation.select().where(Organisation.id == connection.organisation_id)
     return list(query.order_by(Organisation.id))
+
+
+def _account_or_404(account_id):
+    account = SandboxAccount.get_or_none(SandboxAccount.id == account_id)
+    if account is None:
+        abort(404)
+    return account
 
 
 def _group_or_404(group_id):
@@ -87,8 +104,8 @@ def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=
     )
 
 
-@ui_bp.get("/")
-def index():
+def _render_index(errors=None, form=None, status=200):
+    """The home page; `errors` maps an account id to what is wrong with its Central Record form."""
     accounts = list(SandboxAccount.select().order_by(SandboxAccount.id))
     groups = {account.id: list(SandboxGroup.of_account(account)) for account in accounts}
     organisations = {o.id: o.name for o in Organisation.select(Organisation.id, Organisation.name)}
@@ -105,18 +122,47 @@ def index():
         organisations=organisations,
         group_types=GROUP_TYPE_LABELS,
         safety_checks=SAFETY_CHECK_LABELS,
-    )
+        central_record_toggle=CENTRAL_RECORD_TOGGLE,
+        this_tether=central_record.this_tether(request.url_root),
+        errors=errors or {},
+        form=form,
+    ), status
+
+
+@ui_bp.get("/")
+def index():
+    return _render_index()
 
 
 @ui_bp.post("/accounts/<int:account_id>/central-record")
 def save_central_record(account_id):
-    account = SandboxAccount.get_or_none(SandboxAccount.id == account_id)
-    if account is None:
-        abort(404)
-    account.central_record_token = request.form.get("token", "").strip() or account.central_record_token
-    account.central_record_url = request.form.get("url", "").strip() or None
+    account = _account_or_404(account_id)
+    token = request.form.get("token", "").strip()
+    url = request.form.get("url", "").strip()
+    refusal = central_record.refusal_of_address(url, request.url_root)
+    if refusal is None and len(token) > MAX_TOKEN_LENGTH:
+        refusal = (
+            f"That token is {len(token)} characters long; a safety-check token from Tether is far shorter. "
+            "Copy the token Tether showed when it was created, and paste it again."
+        )
+    if refusal is not None:
+        return _render_index(errors={account.id: refusal}, form=request.form, status=422)
+    account.central_record_token = token or account.central_record_token
+    account.central_record_url = central_record.this_tether(request.url_root) if url else None
     account.save()
     flash(f"Central Record settings saved for {account.name}.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@ui_bp.post("/accounts/<int:account_id>/safety-check")
+def save_safety_check(account_id):
+    """Manage > Safety Check > Sign In Central Record: the account-wide toggle."""
+    account = _account_or_404(account_id)
+    account.central_record_safety_check = request.form.get("central_record_safety_check") == "on"
+    account.save(only=[SandboxAccount.central_record_safety_check])
+    state = "included in" if account.central_record_safety_check else "left out of"
+    flash(f"Safety check saved for {account.name}: Sign In Central Record's criteria are {state} the safety check.",
+          "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -179,6 +225,6 @@ def sign_in(member_id):
     member = SandboxMember.get_or_none(SandboxMember.id == member_id)
     if member is None:
         abort(404)
-    outcome = central_record.sign_in(member)
+    outcome = central_record.sign_in(member, request.url_root)
     member = SandboxMember.get_by_id(member_id)
     return _render_group(member.group, outcome=outcome, signed_member=member)

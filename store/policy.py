@@ -44,6 +44,9 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Live groups and a closed sandbox (issue 13): the Sign In App sandbox's pages stand in for another
+    # system, so only Tether support may read or change anything in them.
+    "use_sandbox": SUPPORT_ONLY,
 }
 
 
