@@ -43,7 +43,8 @@ import store
 from compliance import tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -68,9 +69,10 @@ PUBLIC = VIEWERS | {"anonymous"}
 OK = frozenset({200, 201, 302, 303, 422})
 TO_SIGN_IN = "redirect to /login"
 
-# Endpoints that authenticate otherwise (the sandbox stands in for Sign In App) or serve files.
+# Endpoints that authenticate otherwise (the sandbox's client API stands in for Sign In App's, with its
+# own key and secret) or serve files. The sandbox's pages are in the matrix: support only.
 UNCHECKED_ENDPOINTS = {"static", "vendor"}
-UNCHECKED_BLUEPRINTS = {"sandbox_api", "sandbox_ui"}
+UNCHECKED_BLUEPRINTS = {"sandbox_api"}
 # The JSON APIs authenticate with a token, not a session cookie: no CSRF token to send.
 CSRF_EXEMPT_BLUEPRINTS = {"api", "sandbox_api"}
 
@@ -88,6 +90,9 @@ RECORDS = {
     "student_id": "student",
     "run_id": "sia_run",
     "user_id": "admin",
+    "account_id": "sandbox_account",
+    "group_id": "sandbox_group",
+    "member_id": "sandbox_member",
 }
 
 
@@ -228,6 +233,15 @@ MATRIX = {
         get=SUPPORT, post=SUPPORT, form=lambda s: {"role": "admin", "organisations": s.org.id, "active": "on"}
     ),
     "users.reset": Access(post=SUPPORT),
+    # The Sign In App sandbox's pages: another system, and a closed one.
+    "sandbox_ui.index": Access(get=SUPPORT),
+    "sandbox_ui.group": Access(get=SUPPORT),
+    "sandbox_ui.save_group": Access(
+        post=SUPPORT, form=lambda s: {"type": "returning", "organisation_id": "", "rating_check": "all", "safety_check": "reject"}
+    ),
+    "sandbox_ui.save_central_record": Access(post=SUPPORT, form=lambda s: {"url": "", "token": ""}),
+    "sandbox_ui.save_safety_check": Access(post=SUPPORT, form=lambda s: {"central_record_safety_check": "on"}),
+    "sandbox_ui.sign_in": Access(post=SUPPORT),
 }
 
 
@@ -268,6 +282,9 @@ def _school(marker):
     )
     AuditEvent.record("profile.update", actor=f"clerk@{marker}.test", organisation=org, subject=f"{title} audit")
     s.admin = f.user(f"admin@{marker}.test", "admin", [org])
+    s.sandbox_account = SandboxAccount.create(name=f"{title} Trust", api_key=conn.api_key, api_secret="secret")
+    s.sandbox_group = SandboxGroup.create(account=s.sandbox_account, name="Staff", type="returning", organisation_id=org.id)
+    s.sandbox_member = SandboxMember.create(group=s.sandbox_group, personal_fields={"name": f"{title} Signer"})
     return s
 
 
@@ -319,6 +336,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the connections' secrets are sealed as the app below would seal them
     with database.connection_context():
         built = _world()
     from app import create_app
