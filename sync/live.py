@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+from peewee import IntegrityError
 
 from connectors.sia import SiaError, client_for
 from store import database
@@ -57,11 +58,14 @@ def _when(moment):
     return f"{moment:%d %b %Y %H:%M} UTC"
 
 
-def _last_read(connection):
+def _not_read(connection, error):
+    """The words for a page whose groups could not be read from Sign In App just now."""
+    log.warning("Live groups of connection %s not read: %s", connection.id, error)
     moment = SiaGroup.select(SiaGroup.seen_at).where(SiaGroup.connection == connection).order_by(
         SiaGroup.seen_at.desc()
     ).scalar()
-    return f"as Tether last read them ({_when(moment)})" if moment else "none: Tether has never read them"
+    shown = f"the groups shown are as Tether last read them ({_when(moment)})" if moment else "Tether has never read its groups"
+    return f"Sign In App could not be asked for its groups just now, so {shown}. {error}"
 
 
 def read_groups(connection):
@@ -72,13 +76,12 @@ def read_groups(connection):
         with client_for(connection, timeout=PAGE_TIMEOUT, retry_delays=(), max_throttled=0) as client:
             snapshot = mirror.read_groups(client)
     except (SiaError, SecretUnreadable) as error:
-        log.warning("Live groups of connection %s not read: %s", connection.id, error)
-        return (
-            f"Sign In App could not be asked for its groups just now, so the groups shown are {_last_read(connection)}. "
-            f"{error}"
-        )
-    with database.atomic():
-        mirror.store_groups(connection, snapshot)
+        return _not_read(connection, error)
+    try:
+        with database.atomic():
+            mirror.store_groups(connection, snapshot)
+    except IntegrityError as error:  # e.g. a group linked to an organisation Central Record no longer has
+        return _not_read(connection, f"What Sign In App sent could not be kept: {error}.")
     return None
 
 
@@ -149,5 +152,10 @@ def read_group_for_sign_in(connection_id, group_id, fresh_since):
                 "Central Record could not read this group's current settings from Sign In App, so it answered "
                 f"from the settings it last read ({_when(seen_at)})."
             )
-        mirror.store_group(connection, group)
+        try:
+            with database.atomic():
+                mirror.store_group(connection, group)
+        except IntegrityError as error:
+            log.warning("Sign In App group %s of connection %s not kept for a sign-in: %s", group_id, connection_id, error)
+            return "Central Record could not keep what Sign In App sent for this group, so it answered from what it had."
         return ""
