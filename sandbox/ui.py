@@ -12,6 +12,7 @@ so its safety-check token is never sent anywhere else.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from peewee import fn
 
+from store.ids import is_id
 from store.models import Organisation, RatingSystem, SiaConnection
 
 from . import central_record
@@ -22,6 +23,7 @@ ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
 # What Sign In App's own screens say for the account-wide toggle (set-up help, step 5).
 CENTRAL_RECORD_TOGGLE = "Include Sign In Central Record's criteria for entry to be included on the safety check."
 MAX_TOKEN_LENGTH = 255  # a Tether token is 47 characters; anything far longer is not one
+MAX_RATING_SYSTEMS = 100  # far more than any school has
 
 MEMBERS_PER_PAGE = 50
 
@@ -191,17 +193,17 @@ def _read_settings(form, group):
     raw_organisation = form.get("organisation_id", "")
     if raw_organisation:
         allowed = {o.id for o in linkable_organisations(group.account)}
-        if not raw_organisation.isdigit() or int(raw_organisation) not in allowed:
+        if not is_id(raw_organisation) or int(raw_organisation) not in allowed:
             errors["organisation_id"] = "Choose one of this account's Central Record organisations."
         elif settings["type"] != "returning":
             errors["organisation_id"] = "Only Repeat (returning) groups can be linked to an organisation."
         else:
             settings["organisation_id"] = int(raw_organisation)
     raw_systems = form.getlist("rating_systems")
-    if not all(value.isdigit() for value in raw_systems):
+    if len(raw_systems) > MAX_RATING_SYSTEMS or not all(is_id(value) for value in raw_systems):
         errors["rating_systems"] = "Choose rating systems from the list."
     else:
-        settings["rating_systems"] = sorted(int(value) for value in raw_systems)
+        settings["rating_systems"] = sorted({int(value) for value in raw_systems})
     if settings["rating_check"] == "selected" and not settings["rating_systems"] and "rating_systems" not in errors:
         errors["rating_systems"] = "Select at least one rating system, or choose another rating check."
     return settings, errors

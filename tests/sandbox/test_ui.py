@@ -139,6 +139,18 @@ def test_linking_another_trusts_school_is_refused(client, linked):
     assert SandboxGroup.get_by_id(staff.id).organisation_id != other.id
 
 
+def test_group_settings_with_ids_that_are_not_ids_are_refused_in_words(client, school, linked):
+    _, staff = linked
+    response = client.post(f"/sandbox/groups/{staff.id}", data={
+        "type": "returning", "organisation_id": "9" * 5000, "rating_check": "selected",
+        "rating_systems": ["1" * 5000], "safety_check": "reject",
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose one of this account&#39;s Central Record organisations." in page
+    assert "Choose rating systems from the list." in page
+
+
 def test_settings_form_without_csrf_token_is_refused(client, linked):
     _, staff = linked
     response = client.post(f"/sandbox/groups/{staff.id}", data={"type": "delivery"}, csrf=False)
