@@ -1,7 +1,8 @@
 """Tether's application factory, its `tether` command line, and `python app.py` (serve the console).
 
 `create_app(test_config)` follows Flask's tutorial factory: configuration from the environment and
-`instance/config.py`, the database bound and migrated, the console and sandbox blueprints mounted.
+`instance/config.py`, the database bound and migrated, the console blueprints mounted, and the sandbox's
+unless `TETHER_SANDBOX` is off.
 A served app (`python app.py`, gunicorn) migrates as it starts; the `tether` command line does not, so
 `tether db status` can show what is pending and `tether db migrate` is what applies it.
 """
@@ -86,6 +87,8 @@ def create_app(test_config=None, *, migrate=None):
         or "sqlite:///" + os.path.join(app.instance_path, "tether.db"),
         TETHER_PORT=int(os.environ.get("TETHER_PORT", DEFAULT_PORT)),
         TETHER_SCHEDULER=_env_flag("TETHER_SCHEDULER", True),
+        # The Sign In App sandbox (DESIGN §3): mounted for the demo and `make run`; off in production.
+        TETHER_SANDBOX=_env_flag("TETHER_SANDBOX", True),
         TETHER_DEMO_PASSWORD=os.environ.get("TETHER_DEMO_PASSWORD"),
         TETHER_SIMS_DROP=os.environ.get("TETHER_SIMS_DROP") or os.path.join(app.instance_path, "sims-drop"),
         MAX_CONTENT_LENGTH=_max_upload_mb() * 1024 * 1024,

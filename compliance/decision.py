@@ -12,9 +12,16 @@ not ready or unavailable. Read as:
   both notify the school.
 
 `check_sign_in` is the service the API and the CLI call: it reads the group's settings from the
-mirror (`SiaGroup.settings`, as the last SIA import saw them), finds the member's profile through its
+mirror (`SiaGroup.settings`, as Sign In App last gave them), finds the member's profile through its
 active link, works out readiness in the rating systems the group checks, decides, and records a
 Notification for every reject and every allow-when-not-ready.
+
+The group's settings are current (DESIGN §12 item 5): the sign-in's row says whether the mirror read the
+group less than `SETTINGS_FRESH_FOR` ago, and when it did not (or has no such group) the caller's
+`read_group` (sync.live) reads it from Sign In App before the answer; a Sign In App that cannot be
+reached does not fail the check, which answers from the mirror and says so in its message. The
+organisation-wide toggle is Sign In App's "Manage > Safety Check > Sign In Central Record", which comes
+with every group's integration settings (`central_record_safety_check`, docs/design.md §3).
 
 Which rating systems a group checks (the group's own choice, Manage > Groups > Integrations in Sign In
 App): `all` = every enabled system of the organisation, its own and those inherited from its trust;
@@ -55,6 +62,10 @@ MEMBER_STATES = (READY, NOT_READY, UNAVAILABLE)
 # What a group whose settings say nothing does: the Sign In App defaults.
 DEFAULT_SAFETY_CHECK = "dont_check"
 DEFAULT_RATING_CHECK = "all"
+# A Sign In App that does not send the account's toggle leaves the decision to the group's own options.
+DEFAULT_CENTRAL_RECORD_SAFETY_CHECK = True
+# The group settings a sign-in uses were read from Sign In App less than this long ago (else read again).
+SETTINGS_FRESH_FOR = datetime.timedelta(minutes=5)
 
 
 class Decision(NamedTuple):
@@ -104,6 +115,7 @@ def _sign_in_columns():
         SiaGroup.id.alias("group_pk"),
         SiaGroup.name.alias("group_name"),
         SiaGroup.settings.alias("group_settings"),
+        Alias(SiaGroup.seen_at >= param("fresh_since"), "group_fresh"),
         Organisation.id.alias("organisation_id"),
         Organisation.name.alias("organisation_name"),
         Organisation.settings.alias("organisation_settings"),
@@ -197,11 +209,13 @@ _NOTIFICATIONS = GroupCommit(_insert_notifications)
 
 
 class GroupSettings(NamedTuple):
-    """The safety-check settings of one SIA group, read from the mirror."""
+    """The safety-check settings of one SIA group, read from the mirror; `central_record` is the
+    account's "Manage > Safety Check > Sign In Central Record" toggle, as the group's settings carry it."""
 
     safety_check: str
     rating_check: str
     selected: frozenset
+    central_record: bool = DEFAULT_CENTRAL_RECORD_SAFETY_CHECK
 
     @classmethod
     def of(cls, group):
@@ -216,10 +230,12 @@ class GroupSettings(NamedTuple):
         safety_check = options.get("safety_check")
         rating_check = integrations.get("rating_check")
         selected = {int(i) for i in integrations.get("rating_systems") or [] if str(i).isdigit()}
+        central_record = integrations.get("central_record_safety_check")
         return cls(
             safety_check if safety_check in SAFETY_CHECKS else DEFAULT_SAFETY_CHECK,
             rating_check if rating_check in RATING_CHECKS else DEFAULT_RATING_CHECK,
             frozenset(selected),
+            central_record if isinstance(central_record, bool) else DEFAULT_CENTRAL_RECORD_SAFETY_CHECK,
         )
 
     def checks(self, rating_system):
@@ -267,6 +283,11 @@ def _summarise(readiness):
 def _not_checked_reason(organisation_name, group_name, check_enabled, settings):
     if organisation_name is None:
         return f"Group {group_name} is not linked to a Central Record organisation, so nothing was checked."
+    if not settings.central_record:
+        return (
+            "Sign In App's safety check does not include Sign In Central Record's criteria (Manage > Safety Check > "
+            "Sign In Central Record is off), so nothing was checked."
+        )
     if not check_enabled:
         return f"The safety check is turned off for {organisation_name}, so nothing was checked."
     if settings.safety_check == "dont_check":
@@ -301,40 +322,70 @@ def _id(record_or_id):
     return getattr(record_or_id, "id", record_or_id)
 
 
-def check_sign_in(connection, member_id, group_id, *, on=None, notify=True):
+def check_sign_in(connection, member_id, group_id, *, on=None, notify=True, read_group=None):
     """The safety-check answer for SIA member `member_id` signing in to SIA group `group_id`.
 
-    Returns the §6 JSON answer as a dict. Raises UnknownGroup when the connection has no such group in
-    the mirror. With `notify=False` (the CLI's diagnostic) no Notification is recorded; the answer's
-    `notify` still says whether Sign In App's call would have recorded one.
+    Returns the §6 JSON answer as a dict. `read_group(connection id, group id, fresh_since)` (sync.live's
+    `read_group_for_sign_in`) brings a group the mirror has not read since `fresh_since` up to date first,
+    returning "" or the words saying it could not; without it the mirror answers as it is. Raises
+    UnknownGroup when the connection has no such group, even then. With `notify=False` (the CLI's
+    diagnostic) no Notification is recorded; the answer's `notify` still says whether Sign In App's call
+    would have recorded one.
     """
-    row = _SIGN_IN.first(connection=_id(connection), group=group_id, member=member_id)
-    return _answer_sign_in(connection, member_id, group_id, row, on, notify)
+    values = {"connection": _id(connection), "group": group_id, "member": member_id, "fresh_since": now() - SETTINGS_FRESH_FOR}
+    row = _SIGN_IN.first(**values)
+    note = ""
+    if read_group is not None and (row is None or not row["group_fresh"]):
+        note = read_group(_id(connection), group_id, values["fresh_since"])
+        row = _SIGN_IN.first(**values)
+    return _answer_sign_in(connection, member_id, group_id, row, on, notify, note)
 
 
-def check_sign_in_with_token(secret, member_id, group_id, *, on=None):
+def check_sign_in_with_token(secret, member_id, group_id, *, on=None, read_group=None):
     """Sign In App's call: (token, answer) for the bearer token `secret`, or (None, None) when it is not a
     live token. The token is found, and noted as used, in the same query as the sign-in; the answer is
-    `check_sign_in`'s for the token's connection (UnknownGroup included), recording its Notification."""
+    `check_sign_in`'s for the token's connection (UnknownGroup and `read_group` included), recording its
+    Notification."""
     token_hash = tokens.hash_of(secret)
-    row = None if token_hash is None else _TOKEN_SIGN_IN.first(token_hash=token_hash, group=group_id, member=member_id)
+    if token_hash is None:
+        return None, None
+    values = {"token_hash": token_hash, "group": group_id, "member": member_id, "fresh_since": now() - SETTINGS_FRESH_FOR}
+    row = _TOKEN_SIGN_IN.first(**values)
     if row is None:
         return None, None
+    note = ""
+    if read_group is not None and not row["group_fresh"]:  # NULL too: the connection has no such group
+        note = read_group(row["connection_id"], group_id, values["fresh_since"])
+        row = _TOKEN_SIGN_IN.first(**values) or row
     token = tokens.token_of(row)
     sign_in = row if row["group_pk"] is not None else None  # NULLs: the connection has no such group
-    return token, _answer_sign_in(token.connection, member_id, group_id, sign_in, on, notify=True)
+    return token, _answer_sign_in(token.connection, member_id, group_id, sign_in, on, True, note)
 
 
-def _answer_sign_in(connection, member_id, group_id, row, on, notify):
+def _answer_sign_in(connection, member_id, group_id, row, on, notify, note=""):
+    """The answer for a sign-in's `row`; `note` says, when not empty, that Sign In App could not be reached
+    to read the group, and ends the answer's message."""
     on = on or datetime.date.today()
     if row is None:
         raise UnknownGroup(
             f"Central Record has no group {group_id} for the Sign In App connection {connection.name!r}. "
-            "Link the group to an organisation in Sign In App and run an import, then try again."
+            + (f"{note} " if note else "")
+            + "Link the group to an organisation in Sign In App, then try again."
         )
+    answer = _answer_of_row(member_id, row, on, notify)
+    if note:
+        answer["message"] = f"{answer['message']} {note}"
+    return answer
+
+
+def _answer_of_row(member_id, row, on, notify):
     group_name, organisation_id, organisation_name = row["group_name"], row["organisation_id"], row["organisation_name"]
     settings = GroupSettings.of_settings(row["group_settings"])
-    check_enabled = organisation_id is not None and Organisation.setting_in(row["organisation_settings"], "safety_check_enabled")
+    check_enabled = (
+        organisation_id is not None
+        and settings.central_record
+        and Organisation.setting_in(row["organisation_settings"], "safety_check_enabled")
+    )
     checked = checks_criteria(check_enabled, settings.safety_check, settings.rating_check)
     name, profile_type_id, reason, readiness = "", None, "", []
     if checked:

@@ -19,9 +19,10 @@ VENDOR_FILES = {
 
 
 def init_app(app):
-    from . import auth
+    from . import auth, groups
 
     auth.init_app(app)
+    groups.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     app.after_request(add_security_headers)
@@ -70,13 +71,19 @@ def init_app(app):
     app.register_blueprint(connection.bp)
     errors.register(app)
 
-    import sandbox
+    if app.config.get("TETHER_SANDBOX", True):
+        import sandbox
 
-    csrf.exempt(sandbox.api_bp)
-    app.register_blueprint(sandbox.api_bp, url_prefix="/sandbox")
-    app.register_blueprint(sandbox.ui_bp, url_prefix="/sandbox")
-    # Sign In App connections of kind `sandbox` reach it in-process, through this app.
-    serve_sandbox_from(app)
+        csrf.exempt(sandbox.api_bp)
+        app.register_blueprint(sandbox.api_bp, url_prefix="/sandbox")
+        app.register_blueprint(sandbox.ui_bp, url_prefix="/sandbox")
+        # Another system, and a closed one: its pages are for a signed-in Tether support user only.
+        access.guard_blueprint(app, sandbox.ui_bp, "use_sandbox")
+        # Sign In App connections of kind `sandbox` reach it in-process, through this app.
+        serve_sandbox_from(app)
+    else:
+        # Off (production): no sandbox pages or API, and a `sandbox` connection says so when used.
+        serve_sandbox_from(None)
 
     from .commands import register_commands
 

@@ -7,7 +7,7 @@ organisation the user may not see answers 404, never 403, so the console does no
 from functools import wraps
 
 from flask import abort
-from flask_login import current_user
+from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from store import policy
@@ -34,6 +34,15 @@ def allowed(action):
         return wrapped
 
     return decorate
+
+
+def guard_blueprint(app, blueprint, action):
+    """Make every page of `blueprint` (mounted on `app`) need a signed-in user who may take `action`:
+    nobody signed in is sent to sign in, anyone else refused (403). For the pages of a system that knows
+    nothing of Tether's users (the sandbox); a page added to it later is guarded as well."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.partition(".")[0] == blueprint.name:
+            app.view_functions[endpoint] = login_required(allowed(action)(view))
 
 
 def organisation_or_404(organisation_id):

@@ -4,7 +4,9 @@ Sign In App calls the safety check at sign-in with a bearer token Tether issued 
 (`Authorization: Bearer tsc_…`). No session, no CSRF token: the blueprint is exempt from CSRF and
 every answer is JSON — 401 without a valid token, 413 for a body over `SIGN_IN_MAX_BODY`, 422 for a
 body that is not `{member_id, group_id}` with ids in 1..2^63-1, 404 for a group the token's connection
-does not have, else the §6 answer.
+does not have, else the §6 answer. A group the mirror has not read for five minutes (or never) is read
+from Sign In App first (sync.live); when Sign In App cannot be reached the answer comes from the mirror
+and its message says so.
 """
 import json
 
@@ -13,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from compliance import decision, tokens
 from store.ids import InvalidId, parse_id
+from sync.live import read_group_for_sign_in
 
 from .extensions import csrf
 
@@ -99,7 +102,7 @@ def safety_check():
         # The token still comes first: without a live one the answer is 401, whatever the body.
         return problem if tokens.authenticate(secret) is not None else _unauthenticated()
     try:
-        token, answer = decision.check_sign_in_with_token(secret, member_id, group_id)
+        token, answer = decision.check_sign_in_with_token(secret, member_id, group_id, read_group=read_group_for_sign_in)
     except decision.UnknownGroup as exc:
         return _error(404, str(exc))
     if token is None:

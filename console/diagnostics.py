@@ -4,7 +4,8 @@ Everyone who may see the organisation asks; the answer (`sync.diagnostics.diagno
 found with every cause and its fix. The engine names a fix by its intent ("relink", "restore_exclusion"…);
 `FIX_ROUTES` here says which console form or link carries out each one. A fix the signed-in person may
 take shows as that button or link; any other fix (one for support only, or one made in Sign In App)
-shows as words.
+shows as words. The organisation's groups are read from Sign In App first (console.groups), so the
+causes about a group's link and sign-in options are about the group as it is now.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -14,6 +15,7 @@ from flask_login import current_user, login_required
 
 from sync import diagnostics
 
+from . import groups as live_groups
 from . import nav
 from .access import can, organisation_or_404
 from .paging import render_list
@@ -74,7 +76,11 @@ def fix_form(org, fix):
 def index(org_id):
     org = organisation_or_404(org_id)
     query = request.args.get("q", "").strip()
+    # The groups as Sign In App has them now, so a group linked or changed there since the last import counts.
+    linked = live_groups.linked_groups(org) if query else None
     diagnosis = diagnostics.diagnose(org, query, other_schools=can("search_other_schools"))
+    if linked is not None and linked.connected and linked.problem:
+        diagnosis.notes.insert(0, linked.problem)
     return render_list("diagnostics/index.html", org=org, query=query, diagnosis=diagnosis, fix_form=fix_form)
 
 

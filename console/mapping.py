@@ -2,6 +2,8 @@
 
 Admins and support edit; viewers read. Validation and preview are htmx endpoints that answer with
 the fragment they replace, so typing a rule shows its error (with the caret) or its effect at once.
+The groups a rule can name are the organisation's linked groups, read from Sign In App as the page
+loads (console.groups), so a group just linked there shows after a refresh, without an import.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,6 +16,7 @@ from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
 from store.search import search_terms
 from sync import mapping
 
+from . import groups as live_groups
 from . import nav
 from .access import allowed, organisation_or_404, record_or_404
 from .paging import render_list
@@ -53,6 +56,7 @@ def _is_own(refusal, candidate):
 
 
 def _page_context(org):
+    linked = live_groups.linked_groups(org)
     rules = list(MappingRule.ordered(org))
     error = None
     try:
@@ -64,7 +68,9 @@ def _page_context(org):
         "rules": rules,
         "preview": preview,
         "preview_error": error,
-        "groups": list(SiaGroup.synced_for(org)),
+        "groups": linked.groups,
+        "groups_problem": linked.problem,
+        "group_rule": mapping.group_rule,
     }
 
 
@@ -102,6 +108,7 @@ def edit(org_id, rule_id=None):
 
 
 def _edit_page(org, rule, expression, error=None):
+    linked = live_groups.linked_groups(org)
     warnings, canonical = [], None
     if error is None and expression.strip():
         try:
@@ -118,6 +125,9 @@ def _edit_page(org, rule, expression, error=None):
         error=error,
         warnings=warnings,
         canonical=canonical,
+        groups=linked.groups,
+        groups_problem=linked.problem,
+        group_rule=mapping.group_rule,
     )
 
 
@@ -126,6 +136,7 @@ def _edit_page(org, rule, expression, error=None):
 @allowed("edit_rules")
 def validate(org_id):
     org = organisation_or_404(org_id)
+    live_groups.linked_groups(org)  # a group linked meanwhile is no longer an unknown name
     expression = request.form.get("expression", "")
     error, warnings, canonical = None, [], None
     if expression.strip():
@@ -141,6 +152,7 @@ def validate(org_id):
 @allowed("edit_rules")
 def preview(org_id):
     org = organisation_or_404(org_id)
+    live_groups.linked_groups(org)
     candidate = _candidate(org)
     result, error = None, None
     if candidate.profile_type_id is None:

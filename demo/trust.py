@@ -328,6 +328,7 @@ class _Demo:
             api_key=connection.api_key,
             api_secret=connection.secret,
             central_record_token=secret,
+            central_record_safety_check=True,  # the demo school has done step 5 of the set-up help
             portal_users=PORTAL_USERS,
             groups=self.sandbox_groups,
         )

@@ -2,7 +2,8 @@
 
 `api_bp` serves the client API at `<prefix>/client-api/v1/…`; mount it exempt from CSRF, since it
 authenticates with HTTP Basic, not a session. `ui_bp` serves the pages a person uses to change group
-settings and press "Sign in". `migrate()` builds the sandbox tables alongside Tether's. Tether reaches
+settings and press "Sign in"; whoever mounts it decides who may (Tether: support only, console.access).
+`migrate()` builds the sandbox tables alongside Tether's. Tether reaches
 the API in-process through `connectors.sia.client_for` when the connection's kind is `sandbox`.
 """
 import os

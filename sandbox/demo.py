@@ -11,16 +11,21 @@ from .models import MODELS, SandboxAccount, SandboxGroup, SandboxMember, Sandbox
 _BATCH = 500  # members per INSERT: one round trip each would make seeding slow
 
 
-def seed_account(*, name, api_key, api_secret, central_record_token=None, portal_users=(), groups=()):
+def seed_account(
+    *, name, api_key, api_secret, central_record_token=None, central_record_safety_check=False, portal_users=(),
+    groups=(),
+):
     """Create one account with its portal users and groups; returns the account.
 
+    `central_record_safety_check` is the account's Manage > Safety Check > Sign In Central Record toggle.
     `portal_users`: `{name, email, role}` each. `groups`: `{name, type, organisation_id?, rating_check?,
     rating_systems?, safety_check?, allow_ipad_self_add?, members: [{personal_fields, archived?}]}`
     each, created in the order given, every group's members just after it.
     """
     with database.atomic():
         account = SandboxAccount.create(
-            name=name, api_key=api_key, api_secret=api_secret, central_record_token=central_record_token
+            name=name, api_key=api_key, api_secret=api_secret, central_record_token=central_record_token,
+            central_record_safety_check=central_record_safety_check,
         )
         for user in portal_users:
             SandboxPortalUser.create(account=account, **user)

@@ -29,8 +29,11 @@ class SandboxAccount(BaseModel):
     api_secret = CharField()
     # The bearer token Central Record issued for the safety check, kept as Sign In App would keep it.
     central_record_token = CharField(null=True)
-    # Blank means the Tether this sandbox is mounted in, reached in-process.
+    # Blank means the Tether this sandbox is mounted in, reached in-process; else this Tether's own address.
     central_record_url = CharField(null=True)
+    # Manage > Safety Check > Sign In Central Record: "Include Sign In Central Record's criteria for entry
+    # to be included on the safety check." Off until the school turns it on (set-up help, step 5).
+    central_record_safety_check = BooleanField(default=False)
     created_at = DateTimeField(default=now)
 
     class Meta:
@@ -73,10 +76,13 @@ class SandboxGroup(BaseModel):
         return self.type == "returning"
 
     def integrations(self):
+        """The group's Central Record integration, with the account's safety-check toggle (our assumption
+        of the partner API: docs/design.md §3)."""
         return {
             "organisation_id": self.organisation_id,
             "rating_check": self.rating_check,
             "rating_systems": list(self.rating_systems or []),
+            "central_record_safety_check": self.account.central_record_safety_check,
         }
 
     def sign_in_options(self):

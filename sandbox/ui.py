@@ -1,17 +1,29 @@
 """The sandbox's pages: what a Sign In App admin would click, cut down to what the demo needs.
 
-List the groups, change a group's type, linked organisation, rating check and safety check, list its
-members and press "Sign in" for one, which runs Central Record's safety check over HTTP.
+List the groups, change a group's type, linked organisation, rating check and safety check, turn the
+account's "Manage > Safety Check > Sign In Central Record" toggle on or off, list a group's members and
+press "Sign in" for one, which runs Central Record's safety check over HTTP.
+
+The sandbox is another system, and a closed one: the console mounts these pages so that every one needs
+a Tether support user signed in (console.access.guard_blueprint, `use_sandbox` in store/policy.py), and
+the sandbox itself knows nothing of Tether's users. Its Central Record address may only be this Tether,
+so its safety-check token is never sent anywhere else.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from peewee import fn
 
+from store.ids import is_id
 from store.models import Organisation, RatingSystem, SiaConnection
 
 from . import central_record
 from .models import GROUP_TYPES, RATING_CHECKS, SAFETY_CHECKS, SandboxAccount, SandboxGroup, SandboxMember
 
 ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
+
+# What Sign In App's own screens say for the account-wide toggle (set-up help, step 5).
+CENTRAL_RECORD_TOGGLE = "Include Sign In Central Record's criteria for entry to be included on the safety check."
+MAX_TOKEN_LENGTH = 255  # a Tether token is 47 characters; anything far longer is not one
+MAX_RATING_SYSTEMS = 100  # far more than any school has
 
 MEMBERS_PER_PAGE = 50
 
@@ -42,6 +54,13 @@ def linkable_organisations(account):
     else:
         query = Organisation.select().where(Organisation.id == connection.organisation_id)
     return list(query.order_by(Organisation.id))
+
+
+def _account_or_404(account_id):
+    account = SandboxAccount.get_or_none(SandboxAccount.id == account_id)
+    if account is None:
+        abort(404)
+    return account
 
 
 def _group_or_404(group_id):
@@ -87,8 +106,8 @@ def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=
     )
 
 
-@ui_bp.get("/")
-def index():
+def _render_index(errors=None, form=None, status=200):
+    """The home page; `errors` maps an account id to what is wrong with its Central Record form."""
     accounts = list(SandboxAccount.select().order_by(SandboxAccount.id))
     groups = {account.id: list(SandboxGroup.of_account(account)) for account in accounts}
     organisations = {o.id: o.name for o in Organisation.select(Organisation.id, Organisation.name)}
@@ -105,18 +124,47 @@ def index():
         organisations=organisations,
         group_types=GROUP_TYPE_LABELS,
         safety_checks=SAFETY_CHECK_LABELS,
-    )
+        central_record_toggle=CENTRAL_RECORD_TOGGLE,
+        this_tether=central_record.this_tether(request.url_root),
+        errors=errors or {},
+        form=form,
+    ), status
+
+
+@ui_bp.get("/")
+def index():
+    return _render_index()
 
 
 @ui_bp.post("/accounts/<int:account_id>/central-record")
 def save_central_record(account_id):
-    account = SandboxAccount.get_or_none(SandboxAccount.id == account_id)
-    if account is None:
-        abort(404)
-    account.central_record_token = request.form.get("token", "").strip() or account.central_record_token
-    account.central_record_url = request.form.get("url", "").strip() or None
+    account = _account_or_404(account_id)
+    token = request.form.get("token", "").strip()
+    url = request.form.get("url", "").strip()
+    refusal = central_record.refusal_of_address(url, request.url_root)
+    if refusal is None and len(token) > MAX_TOKEN_LENGTH:
+        refusal = (
+            f"That token is {len(token)} characters long; a safety-check token from Tether is far shorter. "
+            "Copy the token Tether showed when it was created, and paste it again."
+        )
+    if refusal is not None:
+        return _render_index(errors={account.id: refusal}, form=request.form, status=422)
+    account.central_record_token = token or account.central_record_token
+    account.central_record_url = central_record.this_tether(request.url_root) if url else None
     account.save()
     flash(f"Central Record settings saved for {account.name}.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@ui_bp.post("/accounts/<int:account_id>/safety-check")
+def save_safety_check(account_id):
+    """Manage > Safety Check > Sign In Central Record: the account-wide toggle."""
+    account = _account_or_404(account_id)
+    account.central_record_safety_check = request.form.get("central_record_safety_check") == "on"
+    account.save(only=[SandboxAccount.central_record_safety_check])
+    state = "included in" if account.central_record_safety_check else "left out of"
+    flash(f"Safety check saved for {account.name}: Sign In Central Record's criteria are {state} the safety check.",
+          "success")
     return redirect(url_for(".index"), 303)
 
 
@@ -145,17 +193,17 @@ def _read_settings(form, group):
     raw_organisation = form.get("organisation_id", "")
     if raw_organisation:
         allowed = {o.id for o in linkable_organisations(group.account)}
-        if not raw_organisation.isdigit() or int(raw_organisation) not in allowed:
+        if not is_id(raw_organisation) or int(raw_organisation) not in allowed:
             errors["organisation_id"] = "Choose one of this account's Central Record organisations."
         elif settings["type"] != "returning":
             errors["organisation_id"] = "Only Repeat (returning) groups can be linked to an organisation."
         else:
             settings["organisation_id"] = int(raw_organisation)
     raw_systems = form.getlist("rating_systems")
-    if not all(value.isdigit() for value in raw_systems):
+    if len(raw_systems) > MAX_RATING_SYSTEMS or not all(is_id(value) for value in raw_systems):
         errors["rating_systems"] = "Choose rating systems from the list."
     else:
-        settings["rating_systems"] = sorted(int(value) for value in raw_systems)
+        settings["rating_systems"] = sorted({int(value) for value in raw_systems})
     if settings["rating_check"] == "selected" and not settings["rating_systems"] and "rating_systems" not in errors:
         errors["rating_systems"] = "Select at least one rating system, or choose another rating check."
     return settings, errors
@@ -179,6 +227,6 @@ def sign_in(member_id):
     member = SandboxMember.get_or_none(SandboxMember.id == member_id)
     if member is None:
         abort(404)
-    outcome = central_record.sign_in(member)
+    outcome = central_record.sign_in(member, request.url_root)
     member = SandboxMember.get_by_id(member_id)
     return _render_group(member.group, outcome=outcome, signed_member=member)

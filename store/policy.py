@@ -61,6 +61,9 @@ ACTIONS = {
     "test_connection": MANAGERS,  # "Test connection": ask Sign In App with the saved credentials
     "use_wonde": MANAGERS,  # the set-up help's step 3: "Use SIA Wonde Connection (if available)"
     "manage_connection": SUPPORT_ONLY,  # create the connection, change its base URL, key and secret
+    # Live groups and a closed sandbox (issue 13): the Sign In App sandbox's pages stand in for another
+    # system, so only Tether support may read or change anything in them.
+    "use_sandbox": SUPPORT_ONLY,
 }
 
 

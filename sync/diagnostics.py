@@ -477,6 +477,15 @@ def _group_causes(ctx, person, m):
 
 def _sign_in_option_causes(ctx, person, group):
     settings = GroupSettings.of(group)
+    if not settings.central_record:
+        person.add(Cause(
+            "central_record_not_included", "Sign In App does not include Central Record's criteria",
+            "In Sign In App, Manage > Safety Check > Sign In Central Record is off: nobody's compliance on Central "
+            f"Record is checked at sign-in, in {group.name} or any other group, so the green shield does not appear.",
+            _in_sign_in_app("Switch the safety check on in Sign In App",
+                "In Sign In App, go to Manage > Safety Check > Sign In Central Record, toggle on “Include Sign In "
+                "Central Record's criteria for entry to be included on the safety check.” and click Save."),
+        ))
     if settings.safety_check == "dont_check":
         person.add(Cause(
             "group_dont_check", "The group is set to “Don't check”",

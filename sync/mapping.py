@@ -10,6 +10,7 @@ from peewee import fn
 
 from connectors.sia.protocol import Member
 from rules import RuleError, RuleSet, compile_rule, validate
+from rules.pretty import value_text
 from store import database
 from store.models import AuditEvent, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember, now
 
@@ -52,6 +53,11 @@ def ruleset_for(organisation, rules=None):
 
 def linked_group_names(organisation):
     return [g.name for g in SiaGroup.synced_for(organisation)]
+
+
+def group_rule(group):
+    """The rule that takes every member of `group` (a SiaGroup), e.g. `group == "Support Staff"`."""
+    return f"group == {value_text(group.name)}"
 
 
 def check_expression(organisation, expression):

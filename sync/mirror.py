@@ -4,7 +4,8 @@
 down, slow or refuses the credentials changes nothing. Only returning groups linked to the organisation
 have their members read (DESIGN §5); admin and portal users are never asked for. `store_groups` and
 `store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
-an unchanged member costs no write.
+an unchanged member costs no write. `read_groups`/`read_group` and `store_groups`/`store_group` are
+also how the pages and the safety check read groups live between imports (sync.live).
 
 A NUL character in what Sign In App sends is removed as it is read: PostgreSQL refuses one in text, so
 one member's field would fail the school's whole import. The run names the member and the fields in an
@@ -42,11 +43,24 @@ def read(client, organisation):
 
     Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
     """
-    snapshot = Snapshot(groups=[])
-    snapshot.groups = [_without_nul_in_name(client.group(summary.id), snapshot.problems) for summary in client.list_groups()]
+    snapshot = read_groups(client)
     for group in snapshot.synced_groups(organisation.id):
         snapshot.members[group.id] = [_without_nul(member, snapshot.problems) for member in client.members(group.id)]
     return snapshot
+
+
+def read_groups(client):
+    """Every group of the account with its settings, and no members: what the pages that list an
+    organisation's groups read when they load (sync.live). Raises SiaError as `read` does."""
+    snapshot = Snapshot(groups=[])
+    snapshot.groups = [read_group(client, summary.id, snapshot.problems) for summary in client.list_groups()]
+    return snapshot
+
+
+def read_group(client, group_id, problems):
+    """One group with its integration settings and sign-in options; a NUL in its name is removed and
+    reported in `problems`. Raises SiaError (SiaNotFound when the account has no such group)."""
+    return _without_nul_in_name(client.group(group_id), problems)
 
 
 def _holds_nul(value):
@@ -110,27 +124,7 @@ def store_groups(connection, snapshot):
     """
     moment = now()
     for group in snapshot.groups:
-        settings = {"integrations": group.integrations or {}, "sign_in_options": group.sign_in_options or {}}
-        SiaGroup.insert(
-            connection=connection.id,
-            sia_id=group.id,
-            name=group.name,
-            type=group.type,
-            organisation=group.organisation_id,
-            settings=settings,
-            seen_at=moment,
-            gone_at=None,
-        ).on_conflict(
-            conflict_target=[SiaGroup.connection, SiaGroup.sia_id],
-            update={
-                SiaGroup.name: group.name,
-                SiaGroup.type: group.type,
-                SiaGroup.organisation: group.organisation_id,
-                SiaGroup.settings: settings,
-                SiaGroup.seen_at: moment,
-                SiaGroup.gone_at: None,
-            },
-        ).execute()
+        store_group(connection, group, moment)
     seen = [group.id for group in snapshot.groups]
     SiaGroup.update(gone_at=moment).where(
         (SiaGroup.connection == connection) & SiaGroup.gone_at.is_null() & SiaGroup.sia_id.not_in(seen or [0])
@@ -138,6 +132,33 @@ def store_groups(connection, snapshot):
     return dict(
         SiaGroup.select(SiaGroup.sia_id, SiaGroup.id).where(SiaGroup.connection == connection).tuples()
     )
+
+
+def store_group(connection, group, moment=None):
+    """Upsert the SiaGroup row of one group read from Sign In App (a Group with its settings): its name,
+    type, linked organisation and settings as read, seen now (`moment`) and not gone."""
+    moment = moment or now()
+    settings = {"integrations": group.integrations or {}, "sign_in_options": group.sign_in_options or {}}
+    SiaGroup.insert(
+        connection=connection.id,
+        sia_id=group.id,
+        name=group.name,
+        type=group.type,
+        organisation=group.organisation_id,
+        settings=settings,
+        seen_at=moment,
+        gone_at=None,
+    ).on_conflict(
+        conflict_target=[SiaGroup.connection, SiaGroup.sia_id],
+        update={
+            SiaGroup.name: group.name,
+            SiaGroup.type: group.type,
+            SiaGroup.organisation: group.organisation_id,
+            SiaGroup.settings: settings,
+            SiaGroup.seen_at: moment,
+            SiaGroup.gone_at: None,
+        },
+    ).execute()
 
 
 class Shadow(NamedTuple):

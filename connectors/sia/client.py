@@ -143,8 +143,12 @@ class SiaClient:
         retry_delays=RETRY_DELAYS,
         sleep=time.sleep,
         transport=None,
+        max_throttled=MAX_THROTTLED_SECONDS,
     ):
         self.name = name
+        # Seconds one request may wait in all when Sign In App asks us to slow down (0: not at all, for a
+        # person or a sign-in waiting on the answer).
+        self.max_throttled = max_throttled
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry_delays = tuple(retry_delays)
@@ -222,7 +226,7 @@ class SiaClient:
             else:
                 wait = _retry_after(response)
                 if wait is not None:  # not done, so safe to ask again, a push included
-                    if throttled + wait > MAX_THROTTLED_SECONDS:
+                    if throttled + wait > self.max_throttled:
                         raise self._throttled(method, url, response.status_code, throttled, wait)
                     throttled += wait
                     self._sleep(wait)
@@ -242,7 +246,7 @@ class SiaClient:
         return SiaThrottled(
             f"Sign In App asked us to slow down ({status}) at {url} for connection '{self.name}' ({method}): "
             f"we waited {waited:.0f} s in all and it then asked for {asked:.0f} s more, beyond the "
-            f"{MAX_THROTTLED_SECONDS} s a request waits. The next sync will try again; if this repeats, ask "
+            f"{self.max_throttled} s a request waits. The next sync will try again; if this repeats, ask "
             "Sign In App about the account's API limits.",
             url=url,
             status=status,
@@ -360,8 +364,9 @@ def client_for(connection, wsgi_app=None, **options):
         wsgi_app = wsgi_app or _sandbox_app
         if wsgi_app is None:
             raise SiaError(
-                f"Connection '{label}' is the Sign In App sandbox, which runs inside Tether: no Tether app in "
-                "this process mounts it. Use it within the Tether app (CLI, job or request), or pass the app."
+                f"Connection '{label}' is the Sign In App sandbox, which runs inside Tether, and this Tether does "
+                "not mount it (TETHER_SANDBOX=off, or no Tether app in this process). Turn the sandbox on for a "
+                f"demo, or give the connection a real Sign In App's base URL, key and secret under {CONNECTION_SETTINGS}."
             )
         transport = httpx.WSGITransport(app=wsgi_app)
         return SiaClient(

@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 import store
 from compliance import decision, tokens
 from store.models import SafetyCheckToken, SiaConnection
+from sync.live import read_group_for_sign_in
 
 from .common import ID, connected, organisation_or_stop, stop
 
@@ -21,7 +22,8 @@ def safety_check_command(org_id, member_id, group_id):
     """Print the safety check's JSON answer for a member signing in to a group.
 
     The answer is the one Sign In App gets from POST /api/v1/safety-check, but nothing is recorded: no
-    notification is created (`notify` says whether Sign In App's call would create one). Exit 0 when
+    notification is created (`notify` says whether Sign In App's call would create one). A group not read
+    from Sign In App for five minutes is read first, as for Sign In App's call. Exit 0 when
     the member would be allowed in, 1 when rejected, 2 for bad input.
     """
     with connected():
@@ -30,7 +32,9 @@ def safety_check_command(org_id, member_id, group_id):
         if connection is None:
             stop(f"{organisation.name} (id {org_id}) has no Sign In App connection; set one up first.")
         try:
-            answer = decision.check_sign_in(connection, member_id, group_id, notify=False)
+            answer = decision.check_sign_in(
+                connection, member_id, group_id, notify=False, read_group=read_group_for_sign_in
+            )
         except decision.UnknownGroup as exc:
             stop(str(exc))
     click.echo(json.dumps(answer, indent=2))

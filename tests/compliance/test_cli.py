@@ -32,7 +32,7 @@ def test_safety_check_exits_1_on_a_reject_without_notifying_anyone(runner, schoo
 def test_safety_check_for_an_unknown_group_exits_2_saying_what_to_do(runner, school):
     result = runner.invoke(args=["safety-check", "--org", str(school.org.id), "--member", "1", "--group", "999999"])
     assert result.exit_code == 2
-    assert "no group 999999" in result.output and "run an import" in result.output
+    assert "no group 999999" in result.output and "Link the group to an organisation in Sign In App" in result.output
 
 
 def test_safety_check_for_an_unknown_organisation_exits_2(runner, db):

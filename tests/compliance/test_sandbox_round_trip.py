@@ -14,9 +14,13 @@ from compliance.decision import UNAVAILABLE_MESSAGE
 from sandbox.api import group_detail
 from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
 from store.models import Notification, now
+from tests import factories as f
 from tests.sandbox.helpers import serve
 
 from .conftest import build_school, make_ready
+
+
+SUPPORT = "support@tether.test"
 
 
 def mirror(sandbox_group, sia_group):
@@ -28,7 +32,10 @@ def mirror(sandbox_group, sia_group):
 @pytest.fixture
 def demo(db):
     school = build_school()
-    account = SandboxAccount.create(name="Hill Trust", api_key=school.connection.api_key, api_secret="secret")
+    account = SandboxAccount.create(
+        name="Hill Trust", api_key=school.connection.api_key, api_secret="secret", central_record_safety_check=True
+    )
+    f.user(SUPPORT, "support")
     group = SandboxGroup.create(account=account, name="Staff", type="returning", organisation_id=school.org.id, safety_check="reject")
     member = SandboxMember.create(group=group, personal_fields={"name": "Ada Lovelace"})
     school.group.sia_id, school.member.sia_id = group.id, member.id
@@ -39,7 +46,10 @@ def demo(db):
 
 
 def press_sign_in(base_url, member):
+    """What a support engineer does: sign in to Tether, open the sandbox group's page, press "Sign in"."""
     with httpx.Client(base_url=base_url, timeout=15) as browser:
+        csrf = re.search(r'X-CSRFToken": "([^"]+)"', browser.get("/login").text).group(1)
+        browser.post("/login", data={"csrf_token": csrf, "email": SUPPORT, "password": f.PASSWORD})
         page = browser.get(f"/sandbox/groups/{member.group_id}").text
         csrf = re.search(r'X-CSRFToken": "([^"]+)"', page).group(1)
         response = browser.post(f"/sandbox/members/{member.id}/sign-in", data={"csrf_token": csrf})
@@ -104,6 +114,7 @@ def test_the_sandbox_reaches_the_tether_it_runs_in_without_an_address(app, clien
     make_ready(school)
     account.central_record_token = tokens.create(school.connection, actor="test")[1]
     account.save()
+    client.login(SUPPORT)
     response = client.post(f"/sandbox/members/{member.id}/sign-in")
     page = response.get_data(as_text=True)
     assert "Signed in." in page and "Green shield" in page

@@ -45,6 +45,7 @@ import store
 from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
+from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
 from store import policy, sealed
 from store.db import open_database
 from store.models import (
@@ -76,9 +77,10 @@ PUBLIC = VIEWERS | {"anonymous"}
 OK = frozenset({200, 201, 302, 303, 422})
 TO_SIGN_IN = "redirect to /login"
 
-# Endpoints that authenticate otherwise (the sandbox stands in for Sign In App) or serve files.
+# Endpoints that authenticate otherwise (the sandbox's client API stands in for Sign In App's, with its
+# own key and secret) or serve files. The sandbox's pages are in the matrix: support only.
 UNCHECKED_ENDPOINTS = {"static", "vendor"}
-UNCHECKED_BLUEPRINTS = {"sandbox_api", "sandbox_ui"}
+UNCHECKED_BLUEPRINTS = {"sandbox_api"}
 # The JSON APIs authenticate with a token, not a session cookie: no CSRF token to send.
 CSRF_EXEMPT_BLUEPRINTS = {"api", "sandbox_api"}
 
@@ -99,6 +101,9 @@ RECORDS = {
     "trust_id": "trust",
     "template_id": "template",
     "organisation_id": "org",  # the site-wide "Trusts and organisations" pages name a school by this
+    "account_id": "sandbox_account",
+    "group_id": "sandbox_group",
+    "member_id": "sandbox_member",
 }
 
 # URL arguments naming the organisation (or its trust) a page belongs to, rather than a record in it.
@@ -267,6 +272,15 @@ MATRIX = {
     "connection.update": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": s.conn.api_key}),
     "connection.save_wonde": Access(post=EDITORS, form=lambda s: {"wonde": "on"}),
     "connection.test": Access(post=EDITORS),
+    # The Sign In App sandbox's pages: another system, and a closed one.
+    "sandbox_ui.index": Access(get=SUPPORT),
+    "sandbox_ui.group": Access(get=SUPPORT),
+    "sandbox_ui.save_group": Access(
+        post=SUPPORT, form=lambda s: {"type": "returning", "organisation_id": "", "rating_check": "all", "safety_check": "reject"}
+    ),
+    "sandbox_ui.save_central_record": Access(post=SUPPORT, form=lambda s: {"url": "", "token": ""}),
+    "sandbox_ui.save_safety_check": Access(post=SUPPORT, form=lambda s: {"central_record_safety_check": "on"}),
+    "sandbox_ui.sign_in": Access(post=SUPPORT),
 }
 
 
@@ -312,6 +326,9 @@ def _school(marker):
     s.admin = f.user(f"admin@{marker}.test", "admin", [org])
     IntegrationRequest.create(organisation=org, requested_by=s.admin.email)
     f.support_access(org, opened_by=s.admin.email)
+    s.sandbox_account = SandboxAccount.create(name=f"{title} Trust", api_key=conn.api_key, api_secret="secret")
+    s.sandbox_group = SandboxGroup.create(account=s.sandbox_account, name="Staff", type="returning", organisation_id=org.id)
+    s.sandbox_member = SandboxMember.create(group=s.sandbox_group, personal_fields={"name": f"{title} Signer"})
     return s
 
 

@@ -61,7 +61,10 @@ def test_group_detail_has_integrations_and_sign_in_options(api, owner):
         "id": staff.id,
         "name": "Staff",
         "type": "returning",
-        "integrations": {"organisation_id": 7, "rating_check": "selected", "rating_systems": [3, 4]},
+        "integrations": {
+            "organisation_id": 7, "rating_check": "selected", "rating_systems": [3, 4],
+            "central_record_safety_check": False,
+        },
         "sign_in_options": {"safety_check": "reject", "allow_ipad_self_add": True},
     }
 
@@ -69,7 +72,18 @@ def test_group_detail_has_integrations_and_sign_in_options(api, owner):
 def test_unlinked_group_has_no_organisation(api, owner):
     volunteers = helpers.group(owner, "Volunteers")
     integrations = api.get(f"/groups/{volunteers.id}").json["integrations"]
-    assert integrations == {"organisation_id": None, "rating_check": "all", "rating_systems": []}
+    assert integrations == {
+        "organisation_id": None, "rating_check": "all", "rating_systems": [], "central_record_safety_check": False,
+    }
+
+
+def test_every_group_carries_the_accounts_sign_in_central_record_toggle(api, owner):
+    staff, visitors = helpers.group(owner), helpers.group(owner, "Visitors", "non-returning")
+    owner.central_record_safety_check = True
+    owner.save()
+    assert [api.get(f"/groups/{g.id}").json["integrations"]["central_record_safety_check"] for g in (staff, visitors)] == [
+        True, True,
+    ]
 
 
 def test_members_are_paginated_200_per_page_with_links_and_meta(api, owner):

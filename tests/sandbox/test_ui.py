@@ -1,38 +1,29 @@
-"""The sandbox's pages: groups, their settings, members, and "Sign in" calling Central Record's safety check."""
+"""The sandbox's pages: groups, their settings, members, the account's safety-check toggle, and "Sign in"
+calling Central Record's safety check — for a signed-in Tether support user only, and only ever to this
+Tether."""
+from urllib.parse import urlparse
+
 import pytest
 from flask import Flask, jsonify, request
 
-from sandbox.models import SandboxGroup, SandboxMember
+from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
 from store.models import Organisation, RatingSystem, SiaConnection, Trust
+from tests import factories as f
 
 from . import helpers
 
-ALLOWED = {
-    "status": "compliant", "shield": True, "decision": "allow", "notify": False,
-    "rating_systems": [{"id": 1, "name": "Inspector Ready", "ready": True, "missing": [], "expired": []}],
-    "message": "",
-}
-REJECTED = {
-    "status": "not_compliant", "shield": False, "decision": "reject", "notify": True,
-    "rating_systems": [{"id": 1, "name": "Inspector Ready", "ready": False, "missing": ["Enhanced DBS"],
-                        "expired": ["Medical fitness"]}],
-    "message": "Missing entry criteria.",
-}
-
 
 class StubCentralRecord:
-    """A Central Record that answers the safety check with whatever a test sets, recording each call."""
+    """A server that would answer the safety check, recording each call: where a token must never go."""
 
     def __init__(self):
-        self.status = 200
-        self.answer = ALLOWED
         self.calls = []
         self.app = Flask("stub_central_record")
         self.app.add_url_rule("/api/v1/safety-check", view_func=self.safety_check, methods=["POST"])
 
     def safety_check(self):
         self.calls.append({"authorization": request.headers.get("Authorization"), "json": request.get_json()})
-        return jsonify(self.answer), self.status
+        return jsonify(status="compliant", shield=True, decision="allow", notify=False, rating_systems=[], message="")
 
 
 @pytest.fixture
@@ -41,6 +32,14 @@ def central_record():
     with helpers.serve(stub.app) as url:
         stub.url = url
         yield stub
+
+
+@pytest.fixture
+def support(client, db):
+    """A Tether support user, signed in: the only person the sandbox's pages open for."""
+    user = f.user("support@tether.test", "support")
+    client.login(user.email)
+    return user
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def school(db):
 
 
 @pytest.fixture
-def linked(school):
+def linked(school, support):
     """An account whose key matches the trust's connection, and a Staff group linked to the first school."""
     owner = helpers.account(name="Northgate")
     SiaConnection.new(trust=school.trust, base_url="x", api_key=owner.api_key, secret=owner.api_secret,
@@ -140,6 +139,18 @@ def test_linking_another_trusts_school_is_refused(client, linked):
     assert SandboxGroup.get_by_id(staff.id).organisation_id != other.id
 
 
+def test_group_settings_with_ids_that_are_not_ids_are_refused_in_words(client, school, linked):
+    _, staff = linked
+    response = client.post(f"/sandbox/groups/{staff.id}", data={
+        "type": "returning", "organisation_id": "9" * 5000, "rating_check": "selected",
+        "rating_systems": ["1" * 5000], "safety_check": "reject",
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose one of this account&#39;s Central Record organisations." in page
+    assert "Choose rating systems from the list." in page
+
+
 def test_settings_form_without_csrf_token_is_refused(client, linked):
     _, staff = linked
     response = client.post(f"/sandbox/groups/{staff.id}", data={"type": "delivery"}, csrf=False)
@@ -155,68 +166,6 @@ def test_sign_in_without_a_token_explains_what_to_do(client, linked):
     assert SandboxMember.get_by_id(ada.id).status == "signed_out"
 
 
-def _use(owner, central_record, token="token-123"):
-    owner.central_record_url = central_record.url
-    owner.central_record_token = token
-    owner.save()
-
-
-def test_sign_in_allowed_shows_the_green_shield_and_signs_in(client, linked, central_record):
-    owner, staff = linked
-    _use(owner, central_record)
-    ada = helpers.member(staff)
-    page = client.post(f"/sandbox/members/{ada.id}/sign-in").get_data(as_text=True)
-    assert central_record.calls == [
-        {"authorization": "Bearer token-123", "json": {"member_id": ada.id, "group_id": staff.id}}
-    ]
-    assert "Signed in." in page and "Green shield" in page
-    assert SandboxMember.get_by_id(ada.id).status == "signed_in"
-
-
-def test_sign_in_rejected_shows_the_reason(client, linked, central_record):
-    owner, staff = linked
-    _use(owner, central_record)
-    central_record.answer = REJECTED
-    ada = helpers.member(staff)
-    page = client.post(f"/sandbox/members/{ada.id}/sign-in").get_data(as_text=True)
-    assert "Sign in rejected." in page and "Missing entry criteria." in page
-    assert "missing Enhanced DBS" in page and "expired Medical fitness" in page
-    assert "Green shield" not in page
-    assert SandboxMember.get_by_id(ada.id).status == "signed_out"
-
-
-def test_sign_in_with_a_refused_token_says_to_issue_a_new_one(client, linked, central_record):
-    owner, staff = linked
-    _use(owner, central_record)
-    central_record.status, central_record.answer = 401, {"message": "Unauthenticated."}
-    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
-    assert "refused this account&#39;s token (401)" in page
-
-
-def test_sign_in_when_central_record_has_no_safety_check_says_so(client, linked, central_record):
-    owner, staff = linked
-    _use(owner, central_record)
-    central_record.status, central_record.answer = 404, []
-    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
-    assert "has no safety check" in page and "answered 404" in page
-
-
-def test_sign_in_shows_why_central_record_does_not_know_the_group(client, linked, central_record):
-    owner, staff = linked
-    _use(owner, central_record)
-    central_record.status, central_record.answer = 404, {"message": "Group 7 is not linked: link it in Sign In App."}
-    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
-    assert "answered 404: Group 7 is not linked: link it in Sign In App." in page
-
-
-def test_sign_in_when_central_record_is_down_names_the_address(client, linked):
-    owner, staff = linked
-    owner.central_record_url, owner.central_record_token = "http://127.0.0.1:9", "token"
-    owner.save()
-    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
-    assert "Could not reach Central Record at http://127.0.0.1:9/api/v1/safety-check" in page
-
-
 def test_central_record_token_is_saved_and_never_shown(client, linked):
     owner, _ = linked
     response = client.post(f"/sandbox/accounts/{owner.id}/central-record", data={"token": "tok-1", "url": ""})
@@ -226,7 +175,7 @@ def test_central_record_token_is_saved_and_never_shown(client, linked):
     assert "tok-1" not in client.get("/sandbox/").get_data(as_text=True)
 
 
-def test_unknown_group_page_is_404(client, db):
+def test_unknown_group_page_is_404(client, support):
     assert client.get("/sandbox/groups/4040").status_code == 404
 
 
@@ -237,3 +186,73 @@ def test_sign_in_without_an_address_asks_this_tether_in_process(client, linked):
     page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
     # Before the safety check exists this Tether answers 404; once it does, it refuses the unknown token.
     assert "Central Record at this Tether has no safety check" in page or "token (401)" in page
+
+
+def test_the_central_record_address_may_only_be_this_tether(client, linked):
+    owner, _ = linked
+    refused = client.post(f"/sandbox/accounts/{owner.id}/central-record",
+                          data={"url": "https://collector.example/api/v1/safety-check", "token": "tok-1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "The Central Record address can only be this Tether, http://localhost" in page
+    assert "https://collector.example/api/v1/safety-check is somewhere else" in page
+    owner = SandboxAccount.get_by_id(owner.id)
+    assert (owner.central_record_url, owner.central_record_token) == (None, None)  # nothing of the form saved
+
+    for own in ("http://localhost/", "http://LOCALHOST:80/api/v1/safety-check"):
+        assert client.post(f"/sandbox/accounts/{owner.id}/central-record", data={"url": own}).status_code == 303
+        assert SandboxAccount.get_by_id(owner.id).central_record_url == "http://localhost"
+    for elsewhere in ("http://localhost:8080", "https://localhost", "http://localhost.example", "http://u:p@localhost",
+                      "http://localhost/other", "javascript:alert(1)", "http://localhost/" + "x" * 300):
+        response = client.post(f"/sandbox/accounts/{owner.id}/central-record", data={"url": elsewhere})
+        assert response.status_code == 422, elsewhere
+
+
+def test_an_address_elsewhere_saved_before_is_refused_at_sign_in_and_gets_no_token(client, linked, central_record):
+    owner, staff = linked
+    owner.central_record_url, owner.central_record_token = central_record.url, "tsc_live-token"
+    owner.save()
+    page = client.post(f"/sandbox/members/{helpers.member(staff).id}/sign-in").get_data(as_text=True)
+    assert "Safety check not made." in page and "can only be this Tether" in page
+    assert central_record.calls == []
+
+
+def test_the_accounts_sign_in_central_record_toggle_is_shown_and_saved(client, linked):
+    owner, staff = linked
+    home = client.get("/sandbox/").get_data(as_text=True)
+    assert "Manage &gt; Safety Check &gt; Sign In Central Record" in home
+    assert "Include Sign In Central Record&#39;s criteria for entry to be included on the safety check." in home
+    assert "not</strong> included" in client.get(f"/sandbox/groups/{staff.id}").get_data(as_text=True)
+
+    assert client.post(f"/sandbox/accounts/{owner.id}/safety-check",
+                       data={"central_record_safety_check": "on"}).status_code == 303
+    assert SandboxAccount.get_by_id(owner.id).central_record_safety_check is True
+    client.post(f"/sandbox/accounts/{owner.id}/safety-check", data={})
+    assert SandboxAccount.get_by_id(owner.id).central_record_safety_check is False
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", "viewer"])
+def test_nothing_in_the_sandbox_opens_for_anyone_but_support(app, school, role):
+    client = app.test_client()
+    owner = helpers.account(name="Northgate")
+    staff = helpers.group(owner, "Staff", organisation_id=school.id)
+    member = helpers.member(staff)
+    if role != "anonymous":
+        client.login(f.user(f"{role}@school.test", role, [school]).email)
+    answers = [
+        client.get("/sandbox/"),
+        client.get(f"/sandbox/groups/{staff.id}"),
+        client.post(f"/sandbox/groups/{staff.id}", data={"type": "delivery", "rating_check": "all", "safety_check": "allow"}),
+        client.post(f"/sandbox/accounts/{owner.id}/central-record", data={"url": "", "token": "tok"}),
+        client.post(f"/sandbox/accounts/{owner.id}/safety-check", data={"central_record_safety_check": "on"}),
+        client.post(f"/sandbox/members/{member.id}/sign-in"),
+    ]
+    if role == "anonymous":
+        assert all(a.status_code == 302 and urlparse(a.headers["Location"]).path == "/login" for a in answers)
+    else:
+        assert [a.status_code for a in answers] == [403] * len(answers)
+    owner = SandboxAccount.get_by_id(owner.id)
+    assert (SandboxGroup.get_by_id(staff.id).type, owner.central_record_token, owner.central_record_safety_check) == (
+        "returning", None, False
+    )
+    assert SandboxMember.get_by_id(member.id).status == "signed_out"
