@@ -90,6 +90,7 @@ def _counts(client, school):
 def test_every_list_page_runs_as_many_queries_for_many_rows_as_for_a_few(client, school):
     client.login("support@tether.test")
     _add_rows(school, 2, 0)
+    _counts(client, school)  # the first load reads the live groups from Sign In App; the next minute's do not
     few = _counts(client, school)
     _add_rows(school, 20, 2)
     many = _counts(client, school)
