@@ -44,6 +44,12 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Profiles and organisation settings (DESIGN §12 item 6): create and edit a profile (its names, email,
+    # dates, leaving date and type); the organisation's SIMS settings; the SIMS drop folder's path, a
+    # path on Tether's own server that a school could point at another school's folder, is support's.
+    "edit_profile": MANAGERS,
+    "edit_settings": MANAGERS,
+    "set_drop_folder": SUPPORT_ONLY,
 }
 
 

@@ -6,11 +6,13 @@ def register_commands(app):
     from .demo import demo
     from .diagnose import diagnose_command
     from .jobs import jobs
+    from .profiles import profiles
     from .rules import rules
     from .safety import safety_check_command, token_commands
     from .sims import sims
     from .sync import sync
     from .users import users
 
-    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs):
+    for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs,
+                  profiles):
         app.cli.add_command(group)
