@@ -43,7 +43,7 @@ import store
 from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -132,6 +132,11 @@ def _versioned(s, **extra):
     return {"version": s.profile.version, **extra}
 
 
+def _profile_form(s):
+    return {"forename": f"{s.marker.capitalize()}new", "surname": "Person", "profile_type": s.teaching.id,
+            "leaving_date": "2024-08-31"}
+
+
 def _sims_export(s):
     student = {"person_id": "9001", "admission_number": "009001", "forename": "Pat", "surname": "Upload",
                "emails": [{"type": "H", "address": f"pat@{s.marker}.test", "main": True, "primary": True}]}
@@ -212,6 +217,10 @@ MATRIX = {
         foreign=404,
     ),
     "profiles.undo_merge": Access(post=EDITORS),
+    # Creating and editing a profile; another school's profile type is refused with its reason.
+    "profiles.new": Access(get=EDITORS, post=EDITORS, form=lambda s: _profile_form(s), foreign=422),
+    "profiles.edit": Access(get=EDITORS, post=EDITORS, form=lambda s: _versioned(s, **_profile_form(s)), foreign=422),
+    "settings.index": Access(get=EDITORS, post=EDITORS, form=lambda s: {"username_policy": "email", "disable_threshold": "10"}),
     "runs.index": Access(get=VIEWERS),
     "runs.show": Access(get=VIEWERS),
     "runs.progress": Access(get=VIEWERS),
@@ -334,6 +343,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the world's connection secrets are sealed under the app's key
     with database.connection_context():
         built = _world()
     from app import create_app
