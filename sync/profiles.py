@@ -64,10 +64,14 @@ class SavedMeanwhile(Exception):
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
             .first()
         )
-        who = f" ({last.actor}, {last.at:%d %b %Y %H:%M})" if last is not None and last.actor else ""
+        # The last audit event names who saved, unless the change came after it (an import writes none).
+        if last is not None and last.actor and last.at >= current.updated_at:
+            who = f"Someone else ({last.actor}, {last.at:%d %b %Y %H:%M}) saved {current.name}"
+        else:
+            who = f"{current.name} was changed by someone else or by a Sign In App import"
         super().__init__(
-            f"Someone else{who} saved {current.name} (profile {profile.id}) after you opened it, so your changes "
-            "were not saved. They are still in the form below, beside what is saved now: check them and save again."
+            f"{who} (profile {profile.id}) after you opened it, so your changes were not saved. They are still in "
+            "the form below, beside what is saved now: check them and save again."
         )
         self.current = current
 
