@@ -136,8 +136,8 @@ def _captions(values, errors):
         caption = caption or default
         key = caption_key(caption)
         if key in used:
-            errors[f"caption_{name}"] = (f"“{caption}” is also the caption of {used[key]}; each column of the report "
-                                         "needs its own caption.")
+            errors[f"caption_{name}"] = (f"“{caption}” is also the caption of the {DEFAULT_CAPTIONS[used[key]]} "
+                                         "column; each column of the report needs its own caption.")
             continue
         used[key] = name
         if key != caption_key(default):

@@ -107,7 +107,7 @@ def test_each_bad_setting_is_refused_with_its_own_message(client, hill):
     assert response.status_code == 422
     assert "Choose one of: Email address, Admissions number, Active Directory username." in page
     assert "Enter the disable threshold as a percentage from 0 to 100, e.g. 10." in page
-    assert "“Surname” is also the caption of forename; each column of the report needs its own caption." in page
+    assert "“Surname” is also the caption of the Forename column; each column of the report needs its own caption." in page
     assert "Keep the caption to 100 characters (it has 101)." in page
     assert settings_of(hill.org).settings == {}
 
