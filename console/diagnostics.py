@@ -1,4 +1,5 @@
-"""Diagnostics: "why isn't this person syncing / why is there no green shield?" for one search.
+"""Diagnostics: "why isn't this person syncing / why is there no green shield?" for one search, and the
+returners waiting for support to re-link them (the troubleshooting help's "Leavers and Returners").
 
 Everyone who may see the organisation asks; the answer (`sync.diagnostics.diagnose`) lists each person
 found with every cause and its fix. The engine names a fix by its intent ("relink", "restore_exclusion"…);
@@ -13,7 +14,7 @@ from typing import Callable
 from flask import Blueprint, request, url_for
 from flask_login import current_user, login_required
 
-from sync import diagnostics
+from sync import diagnostics, leavers, links
 
 from . import groups as live_groups
 from . import nav
@@ -49,6 +50,10 @@ FIX_ROUTES = {
     "edit_rules": FixRoute("mapping.index"),
     "merge": FixRoute("profiles.merge_with", lambda s: {"profile_id": s["kept_id"], "removed": s["removed_id"]}),
     "push": FixRoute("upload.index"),
+    # "Do X on the profile": the form that does X, scrolled to the field (tests/diagnostics/test_fix_forms.py).
+    "edit_profile": FixRoute("profiles.edit", lambda s: {"profile_id": s["profile_id"], "_anchor": s["field"]}),
+    "create_profile": FixRoute("profiles.new", lambda s: dict(s)),
+    "record_checks": FixRoute("compliance.add_check", lambda s: {"profile_id": s["profile_id"]}),
 }
 
 
@@ -81,7 +86,9 @@ def index(org_id):
     diagnosis = diagnostics.diagnose(org, query, other_schools=can("search_other_schools"))
     if linked is not None and linked.connected and linked.problem:
         diagnosis.notes.insert(0, linked.problem)
-    return render_list("diagnostics/index.html", org=org, query=query, diagnosis=diagnosis, fix_form=fix_form)
+    returners = [(r, links.previous_member(r.profile)) for r in leavers.returners(org)]
+    return render_list("diagnostics/index.html", org=org, query=query, diagnosis=diagnosis, fix_form=fix_form,
+                       returners=returners)
 
 
 nav.register("Diagnostics", "diagnostics.index")

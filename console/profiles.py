@@ -1,11 +1,12 @@
-"""Profiles: the searchable list, one profile with its links, checks and readiness, and the actions that
-repair its tie to Sign In App — decouple, delete, restore, re-link, merge and undo a merge.
+"""Profiles: the searchable list, one profile with its links, checks and readiness, creating and editing
+a profile, and the actions that repair its tie to Sign In App — decouple, delete, restore, re-link, merge
+and undo a merge.
 
-Everyone who may see the organisation reads these pages. Admins and support decouple, delete, merge and
-undo; restoring a profile and re-linking are for support (DESIGN §8). Each action calls one service in
-sync/, which writes the audit event; a refusal comes back as a message saying what to do instead.
-Action forms carry the profile version the person saw, so a change made meanwhile is refused, not
-overwritten.
+Everyone who may see the organisation reads these pages. Admins and support create and edit profiles,
+decouple, delete, merge and undo; restoring a profile and re-linking are for support (DESIGN §8). Each
+action calls one service in sync/, which writes the audit event; a refusal comes back as a message saying
+what to do instead. Forms carry the profile version the person saw, so a change made meanwhile is
+refused, not overwritten, and an edit refused so is shown again with the person's entries kept.
 """
 import datetime
 
@@ -16,7 +17,8 @@ from compliance import readiness as readiness_service
 from store.ids import as_id
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from store.search import search_terms
-from sync import links, merge
+from sync import fields, leavers, links, merge
+from sync import profiles as profile_service
 
 from . import nav
 from .access import allowed, can, organisation_or_404, record_or_404
@@ -90,11 +92,14 @@ def show(org_id, profile_id):
     member_search = request.args.get("member_q", "").strip()
     active_link = Link.active_for_profile(profile)
     relinkable = can("relink") and active_link is None and profile.status == "active"
+    returner = leavers.is_returner(profile, today)
     context = {
         "org": org,
         "profile": profile,
         "links": links.history(profile),
         "active_link": active_link,
+        "returner": returner,
+        "previous_member": links.previous_member(profile) if returner else None,
         "merges": merge.merges_of(profile),
         "undoable_merges": merge.undoable_merges(profile),
         "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
@@ -107,6 +112,104 @@ def show(org_id, profile_id):
         "form": {},
     }
     return render_list("profiles/show.html", "relink_members", block_template="profiles/_actions.html", **context)
+
+
+def _types(org):
+    return list(ProfileType.select().where(ProfileType.organisation == org).order_by(ProfileType.position))
+
+
+def _imported_fields(org, profile):
+    """The form's fields an import writes from the profile's Sign In App member, in the form's words."""
+    if profile is None or Link.active_for_profile(profile) is None:
+        return []
+    targets = {m.target for m in fields.field_map(org).to_scr}
+    if "name" in targets:
+        targets |= {"forename", "surname"}
+    return [label for name, label in profile_service.FIELDS.items() if name in targets]
+
+
+def _render_form(org, profile, values, errors=None, status=200, saved_now=None):
+    return render_template(
+        "profiles/form.html", org=org, profile=profile, values=values, errors=errors or {},
+        profile_types=_types(org), labels=profile_service.FIELDS, max_length=profile_service.MAX_LENGTH,
+        imported=_imported_fields(org, profile), saved_now=saved_now or {},
+    ), status
+
+
+def _form_values(profile):
+    """A profile's values as its form shows them."""
+    values = {name: getattr(profile, name) for name in profile_service.FIELDS if name != "profile_type"}
+    values = {name: ("" if value is None else value.isoformat() if name in profile_service.DATES else value)
+              for name, value in values.items()}
+    return {**values, "profile_type": str(profile.profile_type_id)}
+
+
+def _submitted():
+    return {name: request.form.get(name, "") for name in profile_service.FIELDS}
+
+
+@bp.route("/profiles/new", methods=["GET", "POST"])
+@login_required
+@allowed("edit_profile")
+def new(org_id):
+    org = organisation_or_404(org_id)
+    if request.method == "GET":
+        # Diagnostics' "create the profile again" fills the names in from the query.
+        return _render_form(org, None, {name: request.args.get(name, "") for name in profile_service.FIELDS})
+    try:
+        profile = profile_service.create_profile(org, request.form, current_user)
+    except profile_service.Invalid as refusal:
+        return _render_form(org, None, _submitted(), refusal.errors, 422)
+    flash(f"{profile.name} is created as {profile.profile_type.name}. It is not linked to Sign In App: it shows on "
+          "the upload page, to push, or merge it with its Sign In App profile after the next import.", "success")
+    return _back(profile)
+
+
+def _saved_message(saved):
+    profile = saved.profile
+    if not saved.changes:
+        return f"Nothing changed: {profile.name} is as it was.", "success"
+    if saved.severed is not None:
+        return (f"Saved. {profile.name} is a leaver from {profile.leaving_date:%d %b %Y}: the integration link to Sign "
+                f"In App member {saved.severed.sia_member.display_name} is severed, so no further updates sync for "
+                "them.", "success")
+    if saved.returned:
+        relink = ("re-link it below: its previous member is offered first." if can("relink") else
+                  "ask Tether support to re-link it if it does not begin syncing again.")
+        return (f"Saved. {profile.name} is active again. Removing the leaving date does not re-establish the "
+                f"integration link: {relink}", "success")
+    if "leaving_date" in saved.changes and profile.leaving_date and Link.active_for_profile(profile) is not None:
+        return (f"Saved. {profile.name} leaves on {profile.leaving_date:%d %b %Y}: the integration link is severed on "
+                "that day.", "success")
+    return f"Saved {profile.name}.", "success"
+
+
+@bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
+@login_required
+@allowed("edit_profile")
+def edit(org_id, profile_id):
+    org = organisation_or_404(org_id)
+    if request.method == "GET":
+        profile = record_or_404(Profile, profile_id, org)
+        return _render_form(org, profile, _form_values(profile))
+    profile = _profile_as_seen(org, profile_id)
+    try:
+        saved = profile_service.edit_profile(profile, request.form, current_user)
+    except profile_service.Invalid as refusal:
+        return _render_form(org, profile, _submitted(), refusal.errors, 422)
+    except profile_service.SavedMeanwhile as meanwhile:
+        current = meanwhile.current
+        now_values = _form_values(current)
+        differs = {name: now_values[name] for name in profile_service.FIELDS if now_values[name] != request.form.get(name, "")}
+        flash(str(meanwhile), "error")
+        return _render_form(org, current, _submitted(), status=409, saved_now=differs)
+    except links.ActionRefused as refusal:
+        flash(str(refusal), "error")
+        return _back(profile)
+    message, category = _saved_message(saved)
+    flash(message, category)
+    anchor = "relink" if saved.returned and can("relink") else None
+    return redirect(url_for(".show", org_id=org.id, profile_id=profile.id, _anchor=anchor), 303)
 
 
 @bp.post("/profiles/<int:profile_id>/decouple")

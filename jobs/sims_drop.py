@@ -1,4 +1,8 @@
-"""The SIMS drop folder: import each new export a school drops into `<drop root>/<organisation id>/`, once.
+"""The SIMS drop folder: import each new export a school drops into its folder, once.
+
+An organisation's folder is the path set on its Organisation settings page, else
+`<drop root>/<organisation id>/` (`students.drop_folder`); a folder under the drop root named after an
+organisation that has a path of its own is not read.
 
 A file is known by its SHA-256, recorded in the run's details. A file already imported, halted (it
 waits for someone to confirm it in the console) or refused as unreadable is not imported again; a run
@@ -43,8 +47,6 @@ def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
     """
     if drop_root is None:
         drop_root = app.config["TETHER_SIMS_DROP"]
-    if not os.path.isdir(drop_root):
-        return []
     outcomes = []
     with store.database.connection_context() if store.database.is_closed() else nullcontext():
         for organisation, folder in _organisation_folders(drop_root):
@@ -55,14 +57,34 @@ def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
     return outcomes
 
 
+def _organisations_with_a_folder_of_their_own():
+    """id → organisation, of those whose drop folder path is set on their settings page."""
+    # The settings column holds JSON text: find the few that name the setting before reading it.
+    named = Organisation.select().where(Organisation.settings ** Value("%sims_drop_folder%", converter=False))
+    return {o.id: o for o in named if o.setting("sims_drop_folder")}
+
+
 def _organisation_folders(drop_root):
-    for name in sorted(os.listdir(drop_root)):
+    own = _organisations_with_a_folder_of_their_own()
+    names = sorted(os.listdir(drop_root)) if os.path.isdir(drop_root) else []
+    for name in names:
         folder = os.path.join(drop_root, name)
         if not os.path.isdir(folder) or name.startswith("."):
             continue
         organisation = Organisation.get_or_none(Organisation.id == int(name)) if name.isdigit() else None
         if organisation is None:
             log.warning("SIMS drop folder %s is not named after an organisation id; its files are ignored", folder)
+            continue
+        if organisation.id in own:
+            log.warning("SIMS drop folder %s is not read: organisation %s drops into %s", folder, organisation.id,
+                        own[organisation.id].setting("sims_drop_folder"))
+            continue
+        yield organisation, folder
+    for organisation in own.values():
+        folder = students.drop_folder(organisation, drop_root)
+        if not os.path.isdir(folder):
+            log.warning("SIMS drop folder %s of organisation %s is not there; check its Organisation settings",
+                        folder, organisation.id)
             continue
         yield organisation, folder
 

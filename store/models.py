@@ -31,11 +31,12 @@ def now():
 
 
 ORGANISATION_DEFAULTS = {
-    "username_policy": "email",  # or "admission_number"
+    "username_policy": "email",  # or "admission_number", or "ad_username" (an Active Directory username column)
     "disable_threshold": 10,  # per cent of enabled students a SIMS run may disable unconfirmed
     "auto_link_exact_email": False,
     "safety_check_enabled": True,
     "sims_captions": {},  # Tether field name → the caption a school's CommandReporter report uses
+    "sims_drop_folder": "",  # an absolute path; empty: TETHER_SIMS_DROP/<organisation id>
 }
 
 DEFAULT_PROFILE_TYPES = (

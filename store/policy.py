@@ -64,6 +64,12 @@ ACTIONS = {
     # Live groups and a closed sandbox (issue 13): the Sign In App sandbox's pages stand in for another
     # system, so only Tether support may read or change anything in them.
     "use_sandbox": SUPPORT_ONLY,
+    # Profiles and organisation settings (DESIGN §12 item 6): create and edit a profile (its names, email,
+    # dates, leaving date and type); the organisation's SIMS settings; the SIMS drop folder's path, a
+    # path on Tether's own server that a school could point at another school's folder, is support's.
+    "edit_profile": MANAGERS,
+    "edit_settings": MANAGERS,
+    "set_drop_folder": SUPPORT_ONLY,
 }
 
 

@@ -59,6 +59,9 @@ INTENTS = {
     "edit_rules": "edit_rules",
     "merge": "merge",  # subject: kept_id, removed_id
     "push": "push",
+    "edit_profile": "edit_profile",  # subject: profile_id, field (the form field to change)
+    "create_profile": "edit_profile",  # subject: forename, surname, email, profile_type (to fill the form in)
+    "record_checks": "record_checks",  # subject: profile_id
 }
 
 
@@ -630,7 +633,10 @@ def _profile_causes(ctx, person, p):
                    "restore_profile", {"profile_id": p.id, "version": p.version},
                    f"Restore {p.name}? It becomes active again, without its link: re-link it afterwards.")
                if can_restore(p) else
-               Fix("Create the profile again", "It was deleted more than 90 days ago and cannot be restored."))
+               Fix("Create the profile again",
+                   "It was deleted more than 90 days ago and cannot be restored: ask an admin to create it again.",
+                   "create_profile", {"forename": p.forename, "surname": p.surname, "email": p.email or "",
+                                      "profile_type": p.profile_type.name}))
         integrated = any(link.sever_reason == "deleted" for link in ctx.found.links_of_profile(p))
         person.add(Cause(
             "profile_deleted", "The profile is deleted",
@@ -650,8 +656,9 @@ def _profile_causes(ctx, person, p):
             + ("its link is severed, so " if active is None else "its link is severed at the next import, and ")
             + "no further updates sync.",
             Fix("Remove the leaving date if they have returned",
-                f"If {p.name} has returned, remove the leaving date (in the MIS and on the profile), then ask Tether "
-                "support to re-link the profile: the console offers its previous member."),
+                f"If {p.name} has returned, ask an admin to remove the leaving date (in the MIS and on the profile), "
+                "then ask Tether support to re-link the profile: the console offers its previous member.",
+                "edit_profile", {"profile_id": p.id, "field": "leaving_date"}),
         ))
     elif active is None and last is not None and last.sever_reason in ("leaver", "decoupled"):
         previous = previous_member(p)
@@ -746,7 +753,8 @@ def _readiness_cause(ctx, person, p):
             "not_ready", "Not ready",
             f"{_profile_label(p)} is not ready — {' · '.join(gaps)}. The green shield shows only when every checked "
             "rating system is ready.",
-            _open_profile(ctx, p, "Add the missing checks", "Ask an admin to record the missing or expired checks."),
+            Fix("Add the missing checks", "Ask an admin to record the missing or expired checks on the profile.",
+                "record_checks", {"profile_id": p.id}),
         ))
 
 

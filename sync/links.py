@@ -72,7 +72,7 @@ def _subject(profile):
     return f"profile:{profile.id}"
 
 
-def _refuse_unless_active(profile, doing):
+def refuse_unless_active(profile, doing):
     if profile.status == "deleted":
         raise ActionRefused(
             f"{profile.name} (profile {profile.id}) is deleted, so it cannot be {doing}; "
@@ -119,7 +119,7 @@ def delete_profile(profile, actor, reason=""):
     Returns the member's exclusion, or None for a profile that was not integrated.
     """
     with database.atomic():
-        _refuse_unless_active(profile, "deleted")
+        refuse_unless_active(profile, "deleted")
         link = Link.active_for_profile(profile)
         before = {"status": profile.status, "deleted_at": None, "link": link_view(link)}
         update_profile(profile, status="deleted", deleted_at=now())
@@ -219,7 +219,7 @@ def restore_exclusion(exclusion, actor):
 
 def _refuse_unless_linkable(profile, member, restore_excluded):
     """Raise ActionRefused unless `profile` may be linked to `member`; returns the exclusion to lift, if any."""
-    _refuse_unless_active(profile, "re-linked")
+    refuse_unless_active(profile, "re-linked")
     if profile.is_leaver():
         raise ActionRefused(
             f"{profile.name} (profile {profile.id}) is a leaver since {profile.leaving_date:%d %b %Y}; "

@@ -10,10 +10,13 @@ How a student's record is read (each rule is pinned by a test named for it):
 - home and mobile telephone, personal (H) and work (W) email: the one marked Primary, else Main, else the first;
 - email preference: the type of the Primary email, else of the Main one, else Personal (set on creation only);
 - gender: only when a Gender of that code or name exists for the organisation;
-- username: the admission number when the organisation's policy says so and there is one, else the
-  student's email (Primary, else Main, else the first).
-A record without forename, surname or email fails; so does a new username already used by another
-account: another student of the organisation, or a console user (whose email is their sign-in name).
+- username, by the organisation's SIMS username policy (`USERNAME_POLICIES`): the student's email
+  (Primary, else Main, else the first; the default); the admission number, falling back to the email
+  when there is none ("dual subsidiary and guest students do not have an admissions number"); or the
+  Active Directory username the report carries (its `AD Username` column, or the caption mapped to it).
+A record without forename, surname or email fails; so does one without an Active Directory username
+under that policy, and a new username already used by another account: another student of the
+organisation, or a console user (whose email is their sign-in name).
 """
 import dataclasses
 import datetime
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 
 from peewee import chunked
 
-from connectors.sims import SimsFileError, file_sha256, read_export
+from connectors.sims import DEFAULT_CAPTIONS, SimsFileError, file_sha256, read_export
 from store import database
 from store.models import AuditEvent, Gender, RunProblem, Student, SyncRun, User, now
 
@@ -31,7 +34,15 @@ from .runs import Problem
 
 KIND = "sims_students"
 DEFAULT_GENDERS = (("M", "Male"), ("F", "Female"))
-PROBLEM_CODES = ("missing_forename", "missing_surname", "missing_email", "username_in_use", "invalid_record")
+PROBLEM_CODES = (
+    "missing_forename", "missing_surname", "missing_email", "missing_ad_username", "username_in_use", "invalid_record",
+)
+# The organisation setting `username_policy`: what a student's username is, in the settings page's words.
+USERNAME_POLICIES = {
+    "email": "Email address",
+    "admission_number": "Admissions number",
+    "ad_username": "Active Directory username",
+}
 COUNTS = ("created", "updated", "unchanged", "disabled", "reenabled", "failed")
 
 # Fields an import keeps up to date; email_preference is written only when the account is created,
@@ -42,7 +53,7 @@ SYNCED_FIELDS = (
 )
 
 # A student's own text values (its addresses, telephones, emails and SEN provisions are read whole).
-TEXT_FIELDS = ("person_id", "admission_number", "forename", "surname", "gender")
+TEXT_FIELDS = ("person_id", "admission_number", "ad_username", "forename", "surname", "gender")
 NUL = "\x00"
 
 HOME = {"h", "home"}
@@ -171,8 +182,9 @@ def _fields_holding_nul(student):
     return list(dict.fromkeys(held))
 
 
-def _record_problems(student):
-    """The reasons this record cannot be imported, whatever the organisation holds."""
+def _record_problems(student, policy="email", captions=None):
+    """The reasons this record cannot be imported, whatever the organisation holds. `captions` are the
+    organisation's own CommandReporter captions, to name the column a value is missing from."""
     who = _who(student)
     problems = []
     held = _fields_holding_nul(student)
@@ -191,6 +203,14 @@ def _record_problems(student):
         problems.append(
             ("missing_email", f"{who} has no email address; add one in SIMS, marked as primary, and export again")
         )
+    if policy == "ad_username" and not student.ad_username:
+        column = (captions or {}).get("ad_username") or DEFAULT_CAPTIONS["ad_username"]
+        problems.append((
+            "missing_ad_username",
+            f"{who} has no Active Directory username (the report's '{column}' column), which the school's SIMS "
+            "username policy makes their username; add it in SIMS and export again, or choose another username "
+            "policy under Organisation settings",
+        ))
     return problems
 
 
@@ -207,6 +227,8 @@ def account_fields(student, policy, genders):
     gender_id, gender_code = genders.get((student.gender or "").lower(), (None, None))
     if policy == "admission_number" and student.admission_number:
         username = student.admission_number
+    elif policy == "ad_username":
+        username = student.ad_username
     else:
         username = email.address if email else None
     sen = "; ".join(label for label in (p.label() for p in student.sen_provisions) if label) or None
@@ -265,6 +287,7 @@ def _genders(organisation):
 def plan_import(organisation, export):
     """What importing `export` into `organisation` (None: a new organisation) would do. Reads only."""
     policy = organisation.setting("username_policy") if organisation else "email"
+    captions = _captions(organisation)
     genders = _genders(organisation)
     existing = {}
     if organisation is not None:
@@ -276,7 +299,7 @@ def plan_import(organisation, export):
     plan.enabled_before = sum(1 for row in existing.values() if row["enabled"])
     accepted = {}
     for student in export.students:
-        problems = _record_problems(student)
+        problems = _record_problems(student, policy, captions)
         if student.person_id in plan.person_ids:
             problems.append(("invalid_record", f"{_who(student)} appears twice in the export; keep one record per pupil"))
         if student.person_id:
@@ -363,6 +386,11 @@ def _keeps(existing, person_id, username):
 def preview_file(path, organisation=None, file_format="auto"):
     """The plan for the export at `path`: rows an import would write and its problems. Changes nothing."""
     return plan_import(organisation, read_export(path, file_format, _captions(organisation)))
+
+
+def drop_folder(organisation, drop_root):
+    """The organisation's SIMS drop folder: its own path when one is set, else `<drop_root>/<organisation id>`."""
+    return organisation.setting("sims_drop_folder") or os.path.join(drop_root, str(organisation.id))
 
 
 def _captions(organisation):

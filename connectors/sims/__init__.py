@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 from .json_reader import read_json
 from .normalise import Address, Email, Export, SenProvision, SimsFileError, SimsStudent, Telephone
-from .xml_reader import DEFAULT_CAPTIONS, caption_fields, read_xml
+from .xml_reader import DEFAULT_CAPTIONS, caption_fields, read_xml, report_captions
 
 FORMATS = ("auto", "xml", "json")
 
@@ -112,4 +112,5 @@ __all__ = [
     "detect_format",
     "file_sha256",
     "read_export",
+    "report_captions",
 ]

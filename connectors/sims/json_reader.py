@@ -59,6 +59,7 @@ def _student(entry, position):
     return SimsStudent(
         person_id=text(entry.get("person_id")),
         admission_number=text(entry.get("admission_number")),
+        ad_username=text(entry.get("ad_username")),
         forename=text(entry.get("forename")),
         surname=text(entry.get("surname")),
         dob=date(entry.get("dob"), "dob", problems),

@@ -67,6 +67,7 @@ class SimsStudent:
 
     person_id: str | None
     admission_number: str | None = None
+    ad_username: str | None = None  # an Active Directory username, when the school's report has the column
     forename: str | None = None
     surname: str | None = None
     dob: datetime.date | None = None

@@ -58,9 +58,11 @@ DEFAULT_CAPTIONS = {
     "email_address": "Email Address",
     "email_main": "Email Main",
     "email_primary": "Email Primary",
+    # Read only when the organisation's username policy is the Active Directory username.
+    "ad_username": "AD Username",
 }
 
-PERSON_FIELDS = ("admission_number", "forename", "surname", "dob", "gender", "fsm")
+PERSON_FIELDS = ("admission_number", "ad_username", "forename", "surname", "dob", "gender", "fsm")
 ADDRESS_FIELDS = (
     "address_id", "address_type", "address_start_date", "house_number", "house_name", "street", "town", "county",
     "postcode",
@@ -178,6 +180,7 @@ class _Pupil:
         return SimsStudent(
             person_id=person_id,
             admission_number=person.get("admission_number"),
+            ad_username=person.get("ad_username"),
             forename=person.get("forename"),
             surname=person.get("surname"),
             dob=date(person.get("dob"), captions["dob"], problems),
@@ -255,6 +258,41 @@ def read_xml(stream, captions=None):
             "CommandReporter report, or map your caption for it in the organisation's SIMS captions."
         )
     return [pupil.student(key if isinstance(key, str) else None, names) for key, pupil in pupils.items()], rows
+
+
+def report_captions(stream):
+    """The captions of a CommandReporter XML export's columns (decoded, in the order first met), from the
+    binary `stream`. A column that is empty in every row is not written by CommandReporter, so is not here.
+    Raises SimsFileError as `read_xml` does."""
+    head = stream.read(512)
+    stream.seek(-len(head), 1)
+    seen = {}
+    root = None
+    try:
+        for event, element in iterparse(stream, events=("start", "end"), parser=_parser_for(head)):
+            if event == "start":
+                if root is None:
+                    root = element
+                    if element.tag != ROOT:
+                        raise SimsFileError(
+                            f"the file's root element is <{decode_name(element.tag)}>, not <{ROOT}>: it is not a "
+                            f"CommandReporter export. {EXPORT_AGAIN}"
+                        )
+                continue
+            if element.tag != RECORD:
+                continue
+            for child in element:
+                if child.tag not in seen:
+                    seen[child.tag] = decode_name(child.tag)
+            root.clear()
+    except DefusedXmlException:
+        raise SimsFileError(
+            "the file declares a DTD or XML entities, which a SIMS export never does, so it is refused for safety. "
+            + EXPORT_AGAIN
+        ) from None
+    except ParseError as error:
+        raise SimsFileError(_parse_error_message(error, root is not None)) from None
+    return list(dict.fromkeys(seen.values()))
 
 
 def _add_row(pupils, values, row):

@@ -9,6 +9,7 @@ def register_commands(app):
     from .diagnose import diagnose_command
     from .jobs import jobs
     from .orgs import orgs
+    from .profiles import profiles
     from .rules import rules
     from .safety import safety_check_command, token_commands
     from .sims import sims
@@ -16,5 +17,5 @@ def register_commands(app):
     from .users import users
 
     for group in (db, demo, diagnose_command, rules, users, safety_check_command, token_commands, sims, sync, jobs, access,
-                  orgs, connections):
+                  orgs, connections, profiles):
         app.cli.add_command(group)

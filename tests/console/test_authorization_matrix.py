@@ -145,6 +145,11 @@ def _versioned(s, **extra):
     return {"version": s.profile.version, **extra}
 
 
+def _profile_form(s):
+    return {"forename": f"{s.marker.capitalize()}new", "surname": "Person", "profile_type": s.teaching.id,
+            "leaving_date": "2024-08-31"}
+
+
 def _sims_export(s):
     student = {"person_id": "9001", "admission_number": "009001", "forename": "Pat", "surname": "Upload",
                "emails": [{"type": "H", "address": f"pat@{s.marker}.test", "main": True, "primary": True}]}
@@ -233,6 +238,10 @@ MATRIX = {
         foreign=404,
     ),
     "profiles.undo_merge": Access(post=EDITORS),
+    # Creating and editing a profile; another school's profile type is refused with its reason.
+    "profiles.new": Access(get=EDITORS, post=EDITORS, form=lambda s: _profile_form(s), foreign=422),
+    "profiles.edit": Access(get=EDITORS, post=EDITORS, form=lambda s: _versioned(s, **_profile_form(s)), foreign=422),
+    "settings.index": Access(get=EDITORS, post=EDITORS, form=lambda s: {"username_policy": "email", "disable_threshold": "10"}),
     "runs.index": Access(get=VIEWERS),
     "runs.show": Access(get=VIEWERS),
     "runs.progress": Access(get=VIEWERS),

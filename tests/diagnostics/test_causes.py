@@ -204,7 +204,7 @@ def test_diagnose_names_what_is_missing_when_not_ready(school):
     school.record.delete_instance()
     not_ready = cause(person(school.org, "ada"), "not_ready")
     assert "School Ready: missing Enhanced DBS" in not_ready.detail
-    assert not_ready.fix.intent == "open_profile"
+    assert not_ready.fix.intent == "record_checks"
 
 
 def test_diagnose_names_what_has_expired_when_not_ready(school):

@@ -111,7 +111,7 @@ def test_the_explain_trace_shows_for_a_member_no_rule_takes(client, hill):
 def test_every_fix_the_engine_can_name_has_a_console_form_that_exists(app):
     assert set(FIX_ROUTES) == set(diagnostics.INTENTS)
     subject = {"profile_id": 1, "version": 1, "member_id": 1, "restore_exclusion": True, "exclusion_id": 1,
-               "kept_id": 1, "removed_id": 2}
+               "kept_id": 1, "removed_id": 2, "field": "leaving_date"}
     with app.test_request_context():
         for intent, action in diagnostics.INTENTS.items():
             route = FIX_ROUTES[intent]

@@ -51,7 +51,9 @@ def element_name(caption):
 def commandreporter_rows(pupils):
     """Each pupil's rows: person columns repeated on the cross product of its sub-rows."""
     for p in pupils:
-        person = {name: p.get(name) for name in ("person_id", "admission_number", "forename", "surname", "dob", "gender", "fsm")}
+        person = {name: p.get(name) for name in (
+            "person_id", "admission_number", "ad_username", "forename", "surname", "dob", "gender", "fsm",
+        )}
         sens = p.get("sen") or [None]
         for sen, a, t, e in itertools.product(sens, p["addresses"] or [{}], p["telephones"] or [{}], p["emails"] or [{}]):
             yield {**person, "sen_provision": sen, **a, **t, **e}
@@ -85,6 +87,7 @@ def tether_json(pupils):
             {
                 "person_id": p["person_id"],
                 "admission_number": p.get("admission_number"),
+                "ad_username": p.get("ad_username"),
                 "forename": p.get("forename"),
                 "surname": p.get("surname"),
                 "dob": p.get("dob"),

@@ -2,6 +2,7 @@
 import datetime
 
 from store.models import Organisation, RunProblem, Student
+from sync import students
 from tests import factories as f
 
 from . import exports as x
@@ -242,6 +243,25 @@ def test_a_student_without_an_admissions_number_falls_back_to_their_email_as_use
     guest = x.pupil("1001", admission_number=None, emails=[x.email(address="guest@x.example")])
     import_pupils(school, [guest])
     assert account(school, "1001").username == "guest@x.example"
+
+
+def test_username_is_the_active_directory_username_when_the_school_chose_it(school, import_pupils, tmp_path):
+    school.settings = {"username_policy": "ad_username"}
+    school.save()
+    result = import_pupils(school, [x.pupil("1001", ad_username="ALovelace"), x.pupil("1002", ad_username=None)])
+    assert account(school, "1001").username == "ALovelace"
+    [problem] = result.problems
+    assert (problem.external_id, problem.code) == ("1002", "missing_ad_username")
+    assert "has no Active Directory username (the report's 'AD Username' column)" in problem.message
+    assert "or choose another username policy under Organisation settings" in problem.message
+    # A school's own caption for the column, and a Tether JSON export, are read alike.
+    school.settings = {**school.settings, "sims_captions": {"ad_username": "Network Login"}}
+    school.save()
+    own = x.write_xml(tmp_path, [x.pupil("1001", ad_username="ada.l")], name="own.xml", captions={"ad_username": "Network Login"})
+    students.import_file(school, own, actor="test")
+    assert account(school, "1001").username == "ada.l"
+    students.import_file(school, x.write_json(tmp_path, [x.pupil("1001", ad_username="ada.lovelace")]), actor="test")
+    assert account(school, "1001").username == "ada.lovelace"
 
 
 def test_username_by_default_is_the_primary_email_else_main_else_first(school, import_pupils):
