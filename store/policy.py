@@ -44,6 +44,9 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # The integration's state (DESIGN §12 item 4): a school admin, or support, pauses the scheduled
+    # Sign In App imports and resumes them.
+    "pause_schedule": MANAGERS,
 }
 
 

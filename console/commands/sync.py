@@ -1,4 +1,5 @@
-"""`tether sync`: the Sign In App import and push from the command line (DESIGN §10).
+"""`tether sync`: the Sign In App import and push from the command line (DESIGN §10), and pausing and
+resuming an organisation's scheduled imports (DESIGN §12 item 4).
 
 Exit codes: 0 the run succeeded, 1 it failed or another run of the organisation is in progress, 2 bad
 input (an unknown organisation, group or profile type). With `--json` one JSON document goes to stdout
@@ -9,7 +10,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from sync import plan, push, sia_import
+from sync import integration, plan, push, sia_import
 from sync.lease import AlreadyRunning
 
 from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
@@ -68,6 +69,35 @@ def push_command(org_id, group_id, type_names, as_json):
         counts = ", ".join(f"{result.counts.get(name, 0)} {name}" for name in push.COUNTS)
         click.echo(f"Run {result.run.id} {result.status}: {counts}.")
     _exit(result)
+
+
+def _change_state(org_id, as_json, change, said):
+    with connected():
+        organisation = organisation_or_stop(org_id)
+        try:
+            change(organisation, "cli")
+        except integration.StateRefused as refusal:
+            stop(str(refusal), code=1)
+    if as_json:
+        echo_json({"id": organisation.id, "state": organisation.state})
+    else:
+        click.echo(said(organisation))
+
+
+@sync.command("pause")
+@ORG
+@AS_JSON
+def pause_command(org_id, as_json):
+    """Pause the organisation's scheduled imports (Import and Push still run when asked). Exit 1 if not active."""
+    _change_state(org_id, as_json, integration.pause, lambda o: f"{o.name}: scheduled imports paused.")
+
+
+@sync.command("resume")
+@ORG
+@AS_JSON
+def resume_command(org_id, as_json):
+    """Resume the organisation's paused scheduled imports. Exit 1 if it is not paused."""
+    _change_state(org_id, as_json, integration.resume, lambda o: f"{o.name}: scheduled imports resumed.")
 
 
 class _progress:

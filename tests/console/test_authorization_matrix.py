@@ -43,7 +43,7 @@ import store
 from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -141,6 +141,8 @@ def _sims_export(s):
 MATRIX = {
     "overview.index": Access(get=VIEWERS),
     "overview.organisation": Access(get=VIEWERS),
+    "overview.pause": Access(post=EDITORS),
+    "overview.resume": Access(post=EDITORS),
     "auth.login": Access(get=PUBLIC, post=PUBLIC, form=lambda s: {"email": s.admin.email, "password": f.PASSWORD}),
     "auth.logout": Access(post=VIEWERS, answers=frozenset({TO_SIGN_IN})),
     "api.ping": Access(get=PUBLIC),
@@ -334,6 +336,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the key of the app's SECRET_KEY below: the world's connections are sealed
     with database.connection_context():
         built = _world()
     from app import create_app
