@@ -35,18 +35,19 @@ REPEAT_ONLY = (
     "You will not be able to link any 'Standard' SIA groups, the integration will work for 'Repeat' SIA groups only."
 )
 
-# The pages a step is done on, by endpoint, in order of preference: the first the app has is linked.
-# `getting_started.index`, `support_access.index`, `connections.organisation` and `settings.index` are
-# the Getting started, Support access, Connection and Organisation settings pages (issue 13).
-GETTING_STARTED = ("getting_started.index", "support_access.index")
-SUPPORT_ACCESS = ("support_access.index", "getting_started.index")
-CONNECTION = ("connections.organisation", "compliance.token_list")
-PROFILE_TYPE_MAP = ("mapping.index",)
-FIELD_MAPPING = ("fields.index",)
-IMPORT = ("runs.index",)
-UPLOAD = ("upload.index",)
-DUPLICATES = ("duplicates.index",)
-SAFETY_CHECK_TOKENS = ("compliance.token_list",)
+# The pages a step is done on, as (endpoint, label) in order of preference: the first the app has is
+# linked. The Getting started, Support access and Connection pages (issue 13) are built beside this
+# module; until they are, a step links to the closest page there is, or to none.
+GETTING_STARTED = (("getting_started.index", "Getting started"), ("support_access.index", "Support access"))
+SUPPORT_ACCESS = (("support_access.index", "Support access"), ("getting_started.index", "Getting started"))
+CONNECTION = (("connections.organisation", "Connection"), ("compliance.token_list", "Sign In App tokens"))
+WONDE_TOGGLE = (("connections.organisation", "Connection"),)  # the toggle lives there and nowhere else
+PROFILE_TYPE_MAP = (("mapping.index", "Profile Type Map"),)
+FIELD_MAPPING = (("fields.index", "Field Mapping"),)
+IMPORT = (("runs.index", "Import"),)
+UPLOAD = (("upload.index", "Sign In App Upload"),)
+DUPLICATES = (("duplicates.index", "Duplicates"),)
+SAFETY_CHECK_TOKENS = (("compliance.token_list", "Sign In App tokens"),)
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,17 @@ def _day(moment):
     return f"{moment:%d %b %Y}"
 
 
-def _first_page(endpoints, org, label):
-    """A Place on the first of `endpoints` the app has and the signed-in user may open, or None."""
-    for endpoint in endpoints:
+def _first_page(pages, org):
+    """A Place on the first of `pages` the app has, when the signed-in user may open it; else None."""
+    for endpoint, label in pages:
         if endpoint in current_app.view_functions:
             return Place(label, url_for(endpoint, org_id=org.id)) if can(action_of(endpoint)) else None
     return None
 
 
 def _places(org, *wanted):
-    """Places for (endpoints, label) pairs, leaving out the ones that do not exist or the user may not open."""
-    return [place for place in (_first_page(endpoints, org, label) for endpoints, label in wanted) if place]
+    """A Place for each of `wanted` (pages in order of preference) that exists and the user may open."""
+    return [place for place in (_first_page(pages, org) for pages in wanted) if place]
 
 
 def request_step(org):
@@ -101,7 +102,7 @@ def request_step(org):
     return Step(
         "request", "Request the integration", request is not None, shows,
         "" if request else "A Central Record user with Administrator access requests the integration.",
-        _places(org, (GETTING_STARTED, "Getting started")),
+        _places(org, GETTING_STARTED),
     )
 
 
@@ -119,7 +120,7 @@ def support_access_step(org):
     return Step(
         "support_access", "Open your portal for support access", latest is not None, shows,
         "" if latest else "A school admin opens the Central Record portal for support access, for a chosen period.",
-        _places(org, (SUPPORT_ACCESS, "Support access")),
+        _places(org, SUPPORT_ACCESS),
     )
 
 
@@ -139,7 +140,7 @@ def connection_step(org):
         "and tests it."
     )
     return Step("connection", "Connect and test Sign In App", done, shows, todo,
-                _places(org, (CONNECTION, "Connection")))
+                _places(org, CONNECTION))
 
 
 def _linked_groups(org):
@@ -162,7 +163,7 @@ def groups_step(org, groups):
         "Then refresh the Profile Type Map to see the group."
     )
     return Step("groups", "Link groups to the organisation", bool(repeat), shows, todo,
-                _places(org, (PROFILE_TYPE_MAP, "Profile Type Map")))
+                _places(org, PROFILE_TYPE_MAP))
 
 
 def profile_type_map_step(org):
@@ -180,7 +181,7 @@ def profile_type_map_step(org):
         "at Settings > Sign In App > Configuration > Profile Type Map."
     )
     return Step("profile_type_map", "Map profile types", done, shows, todo,
-                _places(org, (PROFILE_TYPE_MAP, "Profile Type Map")))
+                _places(org, PROFILE_TYPE_MAP))
 
 
 def wonde_step(org):
@@ -197,7 +198,7 @@ def wonde_step(org):
         "App > Configuration > Connection, then set up the fields in the Field Mapping tab."
     )
     return Step("wonde", "Wonde fields", done, shows, todo,
-                _places(org, (CONNECTION, "Connection"), (FIELD_MAPPING, "Field Mapping")), optional=True)
+                _places(org, WONDE_TOGGLE, FIELD_MAPPING), optional=True)
 
 
 def _first_run(org):
@@ -223,7 +224,7 @@ def first_sync_step(org, first_run):
         "App, or Push from Central Record (Settings > Sign In App Upload > Push All)."
     )
     return Step("first_sync", "Choose Import or Push", done, shows, todo,
-                _places(org, (IMPORT, "Import"), (UPLOAD, "Sign In App Upload")))
+                _places(org, IMPORT, UPLOAD))
 
 
 def duplicates_step(org, first_run):
@@ -237,7 +238,7 @@ def duplicates_step(org, first_run):
         shows = "No duplicate pair is left."
     todo = "" if done or first_run is None else "Merge the duplicates with your existing profiles: do not delete them."
     return Step("duplicates", "Merge duplicate profiles", done, shows, todo,
-                _places(org, (DUPLICATES, "Duplicates")))
+                _places(org, DUPLICATES))
 
 
 def safety_check_on(org, groups):
@@ -246,9 +247,12 @@ def safety_check_on(org, groups):
     each linked Repeat group's sign-in options as Tether last saw them."""
     if not org.setting("safety_check_enabled"):
         return [], "The Sign In Central Record safety check is switched off for the organisation."
-    checking = [g for g in groups if g.type == "returning" and GroupSettings.of(g).safety_check != "dont_check"]
+    repeat = [g for g in groups if g.type == "returning"]
+    checking = [g for g in repeat if GroupSettings.of(g).safety_check != "dont_check"]
     if checking:
         return checking, ""
+    if not repeat:
+        return [], "No Repeat group is linked yet, so nobody is checked at sign-in."
     return [], "No linked Repeat group checks Central Record at sign-in: each is set to 'Don't check'."
 
 
@@ -269,7 +273,7 @@ def safety_check_step(org, groups):
         "safety check at Manage > Groups > Select Staff group > Sign in options."
     )
     return Step("safety_check", "Turn the safety check on", bool(checking), shows, todo,
-                _places(org, (SAFETY_CHECK_TOKENS, "Sign In App tokens")))
+                _places(org, SAFETY_CHECK_TOKENS))
 
 
 def steps(org):
