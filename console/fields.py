@@ -59,4 +59,4 @@ def remove(org_id):
     return redirect(url_for(".index", org_id=org.id), code=303)
 
 
-nav.register("Field mapping", "fields.index")
+nav.register("Field Mapping", "fields.index")

@@ -238,4 +238,4 @@ def explain(org_id):
     )
 
 
-nav.register("Mapping rules", "mapping.index")
+nav.register("Profile Type Map", "mapping.index")

@@ -1,14 +1,18 @@
-"""The organisation overview: every organisation the user may see, with its sync health; for support,
-also the names of the organisations it could work on once their school opens support access."""
-from flask import Blueprint, render_template
+"""The organisation overview: every organisation the user may see, with its integration state and sync
+health (for support, also the names of the organisations it could work on once their school opens
+support access); one organisation's page adds its set-up checklist (console/checklist.py) and, for a
+school admin or support, pausing and resuming its scheduled imports (sync/integration.py, DESIGN §12 item 4)."""
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from peewee import fn
 
+from jobs import registry
 from store import policy
 from store.models import Exclusion, Link, Notification, Organisation, Profile, SyncRun
+from sync import integration
 
-from . import nav
-from .access import organisation_or_404
+from . import checklist, nav
+from .access import allowed, organisation_or_404
 
 bp = Blueprint("overview", __name__)
 
@@ -40,6 +44,17 @@ def _summaries(organisations):
     }
 
 
+def state_words(org):
+    """The organisation's integration state, as the overview says it."""
+    if org.state == integration.SETTING_UP:
+        return "Setting up: profiles appear when you choose Import or Push"
+    if org.state == integration.PAUSED:
+        by = f" by {org.state_changed_by}" if org.state_changed_by else ""
+        on = f" on {org.state_changed_at:%d %b %Y}" if org.state_changed_at else ""
+        return f"Paused{by}{on}"
+    return f"Active: imports {registry.get('sia_import').schedule}"
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -50,6 +65,7 @@ def index():
         summaries=_summaries(organisations),
         through_support_access=policy.reaches_through_support_access(current_user.role),
         to_ask=list(policy.organisations_to_ask(current_user).select(Organisation.name)),
+        state_words=state_words,
     )
 
 
@@ -88,8 +104,39 @@ def _run_chart(org):
 def organisation(org_id):
     org = organisation_or_404(org_id)
     return render_template(
-        "overview/organisation.html", org=org, summary=_summaries([org])[org.id], chart=_run_chart(org)
+        "overview/organisation.html", org=org, summary=_summaries([org])[org.id], chart=_run_chart(org),
+        state=state_words(org), steps=checklist.steps(org),
     )
+
+
+def _change_state(org_id, change, done):
+    org = organisation_or_404(org_id)
+    try:
+        change(org, current_user)
+    except integration.StateRefused as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(done(org), "success")
+    return redirect(url_for(".organisation", org_id=org.id), 303)
+
+
+@bp.post("/organisations/<int:org_id>/schedule/pause")
+@login_required
+@allowed("pause_schedule")
+def pause(org_id):
+    return _change_state(org_id, integration.pause, lambda org: (
+        f"{org.name}'s scheduled imports are paused until someone resumes them. Import and Push still run when "
+        "you choose them."
+    ))
+
+
+@bp.post("/organisations/<int:org_id>/schedule/resume")
+@login_required
+@allowed("pause_schedule")
+def resume(org_id):
+    return _change_state(org_id, integration.resume, lambda org: (
+        f"{org.name}'s scheduled imports are resumed: they run {registry.get('sia_import').schedule}."
+    ))
 
 
 nav.register("Organisations", "overview.index", per_organisation=False)

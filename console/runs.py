@@ -84,4 +84,4 @@ def problems_csv(org_id, run_id):
     return csvfile.problems_csv(run, f"run-{run.id}-problems.csv")
 
 
-nav.register("Sync runs", "runs.index")
+nav.register("Import", "runs.index")

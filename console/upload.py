@@ -60,4 +60,4 @@ def push_all(org_id):
     return redirect(url_for("runs.show", org_id=org.id, run_id=run.id), code=303)
 
 
-nav.register("Sign In App upload", "upload.index")
+nav.register("Sign In App Upload", "upload.index")

@@ -64,6 +64,10 @@ class Organisation(BaseModel):
     settings = JSONField(default=dict)
     created_at = DateTimeField(default=now)
     state = CharField(default="setting_up", constraints=[Check("state in ('setting_up', 'active', 'paused')")])
+    # Who moved it to `state`, and when: the person whose first import or push made it active, who paused
+    # or resumed it (migration 0014). None until its state first changes.
+    state_changed_by = CharField(null=True)
+    state_changed_at = DateTimeField(null=True)
 
     @classmethod
     def scheduled(cls):

@@ -70,6 +70,9 @@ ACTIONS = {
     "edit_profile": MANAGERS,
     "edit_settings": MANAGERS,
     "set_drop_folder": SUPPORT_ONLY,
+    # The integration's state (DESIGN §12 item 4): a school admin, or support, pauses the scheduled
+    # Sign In App imports and resumes them.
+    "pause_schedule": MANAGERS,
 }
 
 

@@ -45,7 +45,7 @@ def ruleset_for(organisation, rules=None):
         except RuleError as exc:
             raise RuleChangeRefused(
                 f"mapping rule {position} ({rule.profile_type.name}) is not valid: {exc.message}; "
-                "fix it on the mapping rules page",
+                "fix it under Settings > Sign In App > Configuration > Profile Type Map",
                 rule,
             ) from exc
     return RuleSet(entries)

@@ -121,7 +121,7 @@ def rule_set(organisation, problems):
                     rule.expression,
                     "mapping_rule",
                     f"Mapping rule {rule.position + 1} ({rule.expression!r}) is left out of this run: {error}. "
-                    "Correct it under Mapping rules.",
+                    "Correct it under Settings > Sign In App > Configuration > Profile Type Map.",
                 )
             )
     return RuleSet(entries)

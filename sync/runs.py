@@ -10,6 +10,7 @@ and problems are written in their own short transactions, so the console sees th
 works. A run that ends on an unexpected exception is marked failed before the exception goes on, and
 every failure leaves a notification for the organisation and an audit event.
 `start` does the same for a run that carries on in another thread (the console's "run now").
+The first Sign In App import or push a person starts makes its organisation active (sync/integration.py).
 """
 import threading
 import time
@@ -21,7 +22,7 @@ from peewee import chunked
 from store import database
 from store.models import AuditEvent, Notification, RunProblem, SyncRun, now
 
-from . import lease
+from . import integration, lease
 
 LEASE_SECONDS = 30 * 60
 RENEW_EVERY_SECONDS = 60
@@ -187,6 +188,7 @@ def _begin(stack, organisation, kind, actor, trigger, dry_run, details):
             actor=_actor(actor),
             details=details or {},
         )
+        integration.run_started(organisation, kind, actor=actor, trigger=trigger, dry_run=dry_run)
     held.attach(run)
     return RunTracker(run, held)
 

@@ -1,4 +1,5 @@
-"""`tether sync`: the Sign In App import and push from the command line (DESIGN §10).
+"""`tether sync`: the Sign In App import and push from the command line (DESIGN §10), and pausing and
+resuming an organisation's scheduled imports (DESIGN §12 item 4).
 
 Exit codes: 0 the run succeeded, 1 it failed or another run of the organisation is in progress, 2 bad
 input (an unknown organisation, group or profile type). With `--json` one JSON document goes to stdout
@@ -10,7 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from connectors.sia import SiaError
-from sync import connections, plan, push, sia_import
+from sync import connections, integration, plan, push, sia_import
 from sync.lease import AlreadyRunning
 
 from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
@@ -95,6 +96,35 @@ def groups_command(org_id, as_json):
     if not rows:
         click.echo(f"No Sign In App group is linked to {organisation.name}: link a Repeat group to it in Sign In App "
                    "(Manage > Groups > select the group > Integrations).", err=True)
+
+
+def _change_state(org_id, as_json, change, said):
+    with connected():
+        organisation = organisation_or_stop(org_id)
+        try:
+            change(organisation, "cli")
+        except integration.StateRefused as refusal:
+            stop(str(refusal), code=1)
+    if as_json:
+        echo_json({"id": organisation.id, "state": organisation.state})
+    else:
+        click.echo(said(organisation))
+
+
+@sync.command("pause")
+@ORG
+@AS_JSON
+def pause_command(org_id, as_json):
+    """Pause the organisation's scheduled imports (Import and Push still run when asked). Exit 1 if not active."""
+    _change_state(org_id, as_json, integration.pause, lambda o: f"{o.name}: scheduled imports paused.")
+
+
+@sync.command("resume")
+@ORG
+@AS_JSON
+def resume_command(org_id, as_json):
+    """Resume the organisation's paused scheduled imports. Exit 1 if it is not paused."""
+    _change_state(org_id, as_json, integration.resume, lambda o: f"{o.name}: scheduled imports resumed.")
 
 
 class _progress:

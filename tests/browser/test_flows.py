@@ -69,9 +69,15 @@ def open_school(page, axe, org):
     assert_accessible(axe, page)
 
 
-def open_menu(page, axe, label, heading):
-    """Follow a link of the school's menu (the site menu holds only organisations, users, audit)."""
-    page.get_by_role("navigation", name="School").get_by_role("link", name=label).click()
+def open_menu(page, axe, path, heading):
+    """Follow a path of the school's menu as the help writes it, "Settings > Import": open each menu, then
+    follow the link (the site menu holds only organisations, users, audit)."""
+    school = page.get_by_role("navigation", name="School")
+    *menus, label = path.split(" > ")
+    for menu in menus:
+        school.locator("summary", has_text=menu).click()
+    assert_accessible(axe, page)  # with the menu open
+    school.get_by_role("link", name=label, exact=True).click()
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     assert_accessible(axe, page)
 
@@ -94,20 +100,20 @@ def test_support_restores_an_exclusion_and_the_next_import_brings_the_member_bac
     links.delete_profile(profile, SETUP, "deleted by mistake")
     sign_in(page, live_server, axe, SUPPORT)
     open_school(page, axe, school)
-    open_menu(page, axe, "Exclusions", "Exclusion list")
+    open_menu(page, axe, "Profiles > Exclusions", "Exclusion list")
 
     page.get_by_role("button", name=f"Restore {member.display_name}").click()
     expect_message(page, f"{member.display_name} is no longer excluded")
     expect(page.get_by_role("cell", name="No member is excluded.")).to_be_visible()
     assert_accessible(axe, page)
 
-    open_menu(page, axe, "Sync runs", "Sync runs")
-    page.get_by_role("button", name="Run import now").click()
+    open_menu(page, axe, "Settings > Import", "Sync runs")
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile(r"Sign In App import run #\d+"))).to_be_visible()
     expect_run_finished(page, {"Created": 1, "Excluded": 0})
     assert_accessible(axe, page)
 
-    open_menu(page, axe, "Profiles", "Profiles")
+    open_menu(page, axe, "Profiles > Profiles", "Profiles")
     page.get_by_label("Search").fill(f"{profile.forename} {profile.surname}")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"{profile.surname}, {profile.forename}"))
     expect(row.get_by_role("cell", name="linked", exact=True)).to_be_visible()
@@ -120,7 +126,7 @@ def test_support_relinks_a_decoupled_profile_to_its_member(page, live_server, ax
     links.decouple(profile, SETUP, "decoupled by mistake")
     sign_in(page, live_server, axe, SUPPORT)
     open_school(page, axe, school)
-    open_menu(page, axe, "Profiles", "Profiles")
+    open_menu(page, axe, "Profiles > Profiles", "Profiles")
 
     page.get_by_label("Search").fill(profile.surname)
     page.get_by_role("link", name=f"{profile.surname}, {profile.forename}").click()
@@ -146,7 +152,7 @@ def test_support_relinks_a_decoupled_profile_to_its_member(page, live_server, ax
 def test_admin_fixes_a_typo_in_a_rule_sees_the_preview_and_saves_it(page, live_server, axe, school):
     sign_in(page, live_server, axe, ADMIN)
     open_school(page, axe, school)
-    open_menu(page, axe, "Mapping rules", "Mapping rules · " + school.name)
+    open_menu(page, axe, "Settings > Profile Type Map", "Profile Type Map · " + school.name)
     page.get_by_role("button", name="Add a rule").click()
     expect(page.get_by_role("heading", name="Add a rule", level=1)).to_be_visible()
     expect(page.locator("#rule-preview")).to_contain_text("Choose the profile type this rule maps to.")
@@ -179,7 +185,7 @@ def test_admin_merges_a_suggested_duplicate_pair_and_undoes_the_merge(page, live
     pair = f"Merge {removed.name} (profile {removed.id}) into {kept.name} (profile {kept.id})"
     sign_in(page, live_server, axe, ADMIN)
     open_school(page, axe, school)
-    open_menu(page, axe, "Duplicates", "Duplicate profiles")
+    open_menu(page, axe, "Profiles > Duplicates", "Duplicate profiles")
 
     page.get_by_role("row").filter(has=page.get_by_role("checkbox", name=pair)).get_by_role(
         "link", name="Compare and merge…"
@@ -197,7 +203,7 @@ def test_admin_merges_a_suggested_duplicate_pair_and_undoes_the_merge(page, live
     expect_message(page, f"The merge is undone: {removed.name} and {kept.name} are separate again.")
     expect(actions.get_by_text("Not linked to Sign In App")).to_be_visible()
     assert_accessible(axe, page)
-    open_menu(page, axe, "Duplicates", "Duplicate profiles")
+    open_menu(page, axe, "Profiles > Duplicates", "Duplicate profiles")
     expect(page.get_by_role("checkbox", name=pair)).to_be_visible()
     assert Profile.get_by_id(removed.id).status == "active"
 
@@ -210,14 +216,14 @@ def test_admin_pushes_teaching_staff_to_the_staff_group_and_watches_the_run(page
     ]
     sign_in(page, live_server, axe, ADMIN)
     open_school(page, axe, school)
-    open_menu(page, axe, "Sign In App upload", "Sign In App upload")
+    open_menu(page, axe, "Settings > Sign In App Upload", "Sign In App Upload")
 
     page.get_by_role("checkbox", name="Teaching Staff").check()
     page.get_by_label("Sign In App group").select_option(label="Staff")
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("table", name="Unintegrated profiles of the types Teaching Staff")).to_be_visible()
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Push all 2 to Staff").click()
+    page.get_by_role("button", name="Push All 2 to Staff").click()
 
     expect(page.get_by_role("heading", name=re.compile(r"Sign In App push run #\d+"))).to_be_visible()
     expect_run_finished(page, {"Created": 2, "Failed": 0})
@@ -232,7 +238,7 @@ def test_diagnostics_says_an_excluded_member_is_on_the_exclusion_list_and_restor
     links.delete_profile(profile, SETUP, "deleted by mistake")
     sign_in(page, live_server, axe, SUPPORT)
     open_school(page, axe, school)
-    open_menu(page, axe, "Diagnostics", "Why isn't this person syncing?")
+    open_menu(page, axe, "Profiles > Diagnostics", "Why isn't this person syncing?")
 
     page.get_by_label("Name or email").fill(member.display_name)
     person = page.get_by_role("article", name=member.display_name)
@@ -244,4 +250,25 @@ def test_diagnostics_says_an_excluded_member_is_on_the_exclusion_list_and_restor
     excluded.get_by_role("button", name="Restore the exclusion").click()
     expect_message(page, f"{member.display_name} is no longer excluded")
     expect(page.get_by_role("heading", name="Exclusion list")).to_be_visible()
+    assert_accessible(axe, page)
+
+
+def test_a_keyboard_user_opens_the_settings_menu_follows_a_link_and_escape_closes_a_menu(page, live_server, axe, school):
+    sign_in(page, live_server, axe, ADMIN)
+    open_school(page, axe, school)
+    expect(page.locator("#step-first_sync")).to_contain_text("Done")  # the fixture's first import ticked it
+    school_menu = page.get_by_role("navigation", name="School")
+    settings = school_menu.locator("summary", has_text="Settings")
+    settings.focus()
+    page.keyboard.press("Enter")
+    profile_type_map = school_menu.get_by_role("link", name="Profile Type Map")
+    expect(profile_type_map).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(profile_type_map).to_be_hidden()
+    expect(settings).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(profile_type_map).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Profile Type Map · " + school.name, level=1)).to_be_visible()
     assert_accessible(axe, page)

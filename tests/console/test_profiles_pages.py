@@ -89,7 +89,7 @@ def test_a_viewer_reads_the_profile_with_its_links_and_checks_but_no_actions(cli
 def test_an_admin_is_offered_decouple_delete_and_merge_but_not_relink(client, hill):
     client.login("admin@hill.test")
     shown = page(client, url(hill, hill.imported))
-    assert "Decouple from Sign In App" in shown and "Delete profile and exclude its member" in shown
+    assert "Decouple SIA" in shown and "Delete profile and exclude its member" in shown
     assert "Merge another profile into" in shown
     assert "Re-link" not in page(client, url(hill, hill.own))
 
