@@ -24,8 +24,8 @@ def test_the_school_menu_groups_the_pages_where_the_help_says_they_are(client, a
     client.login("head@oakfield.test")
     menus = menus_of(client.get(f"/organisations/{org.id}").get_data(as_text=True))
     assert menus["Settings"] == [
-        ("Sign In App › Configuration", ["Profile Type Map", "Field Mapping", "Import"]),
-        ("", ["Sign In App Upload", "Sign In App tokens", "Rating systems"]),
+        ("Sign In App › Configuration", ["Connection", "Profile Type Map", "Field Mapping", "Import"]),
+        ("", ["Sign In App Upload", "Sign In App tokens", "Rating systems", "Organisation settings", "Support access"]),
     ]
     assert menus["Profiles"] == [("", ["Profiles", "Duplicates", "Exclusions", "Diagnostics"])]
     assert menus["Activity"] == [("", ["Notifications", "Audit log"])]
@@ -38,7 +38,7 @@ def test_a_viewer_sees_only_the_menu_entries_their_role_opens(client, app):
     menus = menus_of(client.get(f"/organisations/{org.id}").get_data(as_text=True))
     assert menus["Settings"] == [
         ("Sign In App › Configuration", ["Profile Type Map", "Field Mapping", "Import"]),
-        ("", ["Sign In App Upload"]),
+        ("", ["Sign In App Upload", "Support access"]),  # a viewer reads who has support access
     ]
 
 
