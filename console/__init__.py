@@ -45,7 +45,7 @@ def init_app(app):
     )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
-    from . import profiles, runs, students, upload, users
+    from . import operations, profiles, runs, students, upload, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
@@ -64,6 +64,7 @@ def init_app(app):
     app.register_blueprint(runs.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(diagnostics.bp)
+    app.register_blueprint(operations.bp)
     errors.register(app)
 
     import sandbox

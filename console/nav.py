@@ -43,6 +43,7 @@ ORDER = (
     "Audit log",
     "Users",
     "Audit log, every school",
+    "Operations",
 )
 
 

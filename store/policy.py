@@ -44,6 +44,9 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Jobs at scale (issue 14): the operations page, every organisation's scheduled work (next due times,
+    # last runs, failures, abandoned runs): operational metadata, not a school's records.
+    "view_operations": SUPPORT_ONLY,
 }
 
 

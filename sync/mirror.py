@@ -6,6 +6,13 @@ have their members read (DESIGN §5); admin and portal users are never asked for
 `store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
 an unchanged member costs no write.
 
+Member pages are read conditionally (DESIGN §3): `PageMemory` keeps, per page URL, the `ETag` and the
+member ids of each page the last successful import read (SiaPage rows), so the next import asks with
+`If-None-Match`, and a page Sign In App answers 304 for is given back from the shadows, which hold those
+members as that import stored them. The pages are forgotten before an import writes its first batch and
+remembered again once it has written its last, so a page is only ever remembered with the shadows it
+was read into; a run that stops half-way leaves its groups to be read in full.
+
 A NUL character in what Sign In App sends is removed as it is read: PostgreSQL refuses one in text, so
 one member's field would fail the school's whole import. The run names the member and the fields in an
 `invalid_text` problem instead, and the member is kept (left out, it would look gone from Sign In App).
@@ -16,8 +23,9 @@ from typing import NamedTuple
 
 import orjson
 
+from connectors.sia import Member, PageRead
 from store import database
-from store.models import SiaGroup, SiaMember, now
+from store.models import SiaGroup, SiaMember, SiaPage, now
 
 from .runs import Problem
 
@@ -37,16 +45,76 @@ class Snapshot:
         return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
 
 
-def read(client, organisation):
+def read(client, organisation, memory=None):
     """Every group of the account with its settings, and the members of the groups synced for `organisation`.
 
+    With `memory` (a PageMemory), pages unchanged since the last import are given back from the shadows.
     Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
     """
     snapshot = Snapshot(groups=[])
     snapshot.groups = [_without_nul_in_name(client.group(summary.id), snapshot.problems) for summary in client.list_groups()]
+    given_back = memory.given_back if memory is not None else ()
     for group in snapshot.synced_groups(organisation.id):
-        snapshot.members[group.id] = [_without_nul(member, snapshot.problems) for member in client.members(group.id)]
+        members = client.members(group.id, memory) if memory is not None else client.members(group.id)
+        # Members given back from the shadows were cleaned when they were stored.
+        snapshot.members[group.id] = [
+            member if member.id in given_back else _without_nul(member, snapshot.problems) for member in members
+        ]
     return snapshot
+
+
+class PageMemory:
+    """The member pages of a connection as the last successful import read them (connectors.sia.PageMemory)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        rows = SiaPage.select().where(SiaPage.connection == connection)
+        self.pages = {row.path: PageRead(row.group_sia_id, row.path, row.etag, tuple(row.member_ids), row.has_next)
+                      for row in rows}
+        self.read_now = {}  # path → PageRead: the pages this run read
+        self.given_back = set()  # SIA ids of the members given back from the shadows
+
+    def last_read(self, path):
+        return self.pages.get(path)
+
+    def members_of(self, page):
+        """The page's members from their shadows, in the page's order; None when a shadow is missing."""
+        query = (
+            SiaMember.select(SiaMember.sia_id, SiaMember.personal_fields, SiaMember.archived, SiaMember.sia_updated_at)
+            .where((SiaMember.connection == self.connection) & SiaMember.sia_id.in_(list(page.member_ids) or [0]))
+            .dicts()
+        )
+        shadows = {row["sia_id"]: row for row in query}
+        if len(shadows) != len(set(page.member_ids)):
+            return None
+        members = []
+        for sia_id in page.member_ids:
+            shadow = shadows[sia_id]
+            members.append(Member.from_json({
+                "id": sia_id, "group_id": page.group_id, "personal_fields": shadow["personal_fields"],
+                "archived": shadow["archived"], "updated_at": shadow["sia_updated_at"],
+            }))
+            self.given_back.add(sia_id)
+        return members
+
+    def read(self, page):
+        self.read_now[page.path] = page
+
+    def forget(self, group_ids):
+        """Forget the pages of these SIA groups: call it in the transaction of the first write to their shadows."""
+        SiaPage.delete().where((SiaPage.connection == self.connection) & SiaPage.group_sia_id.in_(list(group_ids) or [0])).execute()
+
+    def remember(self, group_ids):
+        """Remember the pages of these SIA groups read by this run: call it with the last write to their shadows."""
+        self.forget(group_ids)
+        moment = now()
+        rows = [
+            {"connection": self.connection.id, "group_sia_id": page.group_id, "path": page.path, "etag": page.etag,
+             "member_ids": list(page.member_ids), "has_next": page.has_next, "read_at": moment}
+            for page in self.read_now.values() if page.group_id in set(group_ids)
+        ]
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            SiaPage.insert_many(rows[start:start + ROWS_PER_INSERT]).execute()
 
 
 def _holds_nul(value):

@@ -9,10 +9,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from sync import plan, push, sia_import
+from sync import plan, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
-from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
+from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, echo_took_over, organisation_or_stop, stop
 
 sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
 
@@ -98,5 +98,6 @@ def _or_busy(call):
 
 
 def _exit(result):
+    echo_took_over(result.run.id, runs.took_over(result.run))
     if result.status != "succeeded":
         stop(result.message, code=1)

@@ -134,6 +134,7 @@ def _sims_export(s):
 MATRIX = {
     "overview.index": Access(get=VIEWERS),
     "overview.organisation": Access(get=VIEWERS),
+    "operations.index": Access(get=SUPPORT, query=lambda s: {"show": "all"}),
     "auth.login": Access(get=PUBLIC, post=PUBLIC, form=lambda s: {"email": s.admin.email, "password": f.PASSWORD}),
     "auth.logout": Access(post=VIEWERS, answers=frozenset({TO_SIGN_IN})),
     "api.ping": Access(get=PUBLIC),
