@@ -598,16 +598,16 @@ class JobSchedule(BaseModel):
 
 
 class SiaPage(BaseModel):
-    """A page of a Sign In App group's members as the last successful import read it: its `ETag` and the
-    members on it, so the next import asks with `If-None-Match` and takes an unchanged page (304) from
-    the shadows instead of reading it again (DESIGN §3). `path` is the page's URL below the connection's
-    base URL, e.g. `/groups/12/members?page=2`."""
+    """A page of a Sign In App group's members as the last successful import read it: its `ETag`, and the
+    members on it with their digests, so the next import asks with `If-None-Match` and knows an
+    unchanged page's members (304) without reading it again (DESIGN §3, sync/mirror.py). `path` is the
+    page's URL below the connection's base URL, e.g. `/groups/12/members?page=2`."""
 
     connection = ForeignKeyField(SiaConnection, backref="pages", on_delete="CASCADE")
     group_sia_id = IntegerField()
     path = CharField()
     etag = CharField()
-    member_ids = JSONField(default=list)
+    members = JSONField(default=list)  # [[SIA member id, digest], …] in the page's order
     has_next = BooleanField(default=False)
     read_at = DateTimeField(default=now)
 

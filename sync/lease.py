@@ -97,29 +97,80 @@ def _seconds(ttl):
     return ttl if isinstance(ttl, datetime.timedelta) else datetime.timedelta(seconds=ttl)
 
 
+class _LockConnections:
+    """Connections of this process kept for the leases' advisory locks, per database.
+
+    A lease's lock lives on a connection of its own (so it dies with the holder whatever the app's pool
+    does); opening one per run costs PostgreSQL a new backend each time, and a process sweeping many
+    organisations runs one after another. A released lock's connection, unlocked, waits here for the next
+    lease. Keyed by process too: a forked child never uses its parent's connections."""
+
+    KEPT = 4  # idle connections kept per database
+
+    def __init__(self):
+        self._idle = {}
+        self._guard = threading.Lock()
+
+    @staticmethod
+    def _key(db):
+        return (os.getpid(), db.database, tuple(sorted((k, str(v)) for k, v in db.connect_params.items())))
+
+    def borrow(self, db):
+        """An idle connection to `db` (checked alive), else a new one."""
+        with self._guard:
+            idle = self._idle.get(self._key(db), [])
+            connection = idle.pop() if idle else None
+        if connection is not None and not connection.closed:
+            return connection
+        return psycopg.connect(dbname=db.database, **db.connect_params, autocommit=True)
+
+    def give_back(self, db, connection):
+        """Keep `connection` (holding no lock) for the next lease, or close it when enough are kept."""
+        with self._guard:
+            idle = self._idle.setdefault(self._key(db), [])
+            if len(idle) < self.KEPT and not connection.closed:
+                idle.append(connection)
+                return
+        connection.close()
+
+
+_lock_connections = _LockConnections()
+
+
 class _SessionLock:
     """PostgreSQL: the advisory lock that says a lease's holder is alive, on a connection of its own."""
 
     def __init__(self, organisation_id, kind):
         digest = hashlib.blake2b(f"tether lease {organisation_id} {kind}".encode(), digest_size=8).digest()
         self.key = int.from_bytes(digest, "big", signed=True)
+        self._db = None
         self._connection = None
 
     def take(self):
         """Whether this process now holds the lock (False: a live holder has it)."""
-        db = database.obj
-        connection = psycopg.connect(dbname=db.database, **db.connect_params, autocommit=True)
-        (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        self._db = database.obj
+        try:
+            connection = _lock_connections.borrow(self._db)
+            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.OperationalError:  # a kept connection the server has since closed: a new one
+            connection = psycopg.connect(dbname=self._db.database, **self._db.connect_params, autocommit=True)
+            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if taken:
             self._connection = connection
         else:
-            connection.close()
+            _lock_connections.give_back(self._db, connection)
         return taken
 
     def release(self):
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        try:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        except psycopg.Error:
+            connection.close()  # the session, and its lock, are gone with it
+            return
+        _lock_connections.give_back(self._db, connection)
 
 
 class Lease:

@@ -62,9 +62,9 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             plan = planning.build(organisation, connection, snapshot, today)
             tracker.add_problems(snapshot.problems + plan.problems)
             if tracker.run.dry_run:
-                return tracker.finish(
-                    plan.counts, details={"decisions": [d.to_dict() for d in plan.decisions[:DECISIONS_KEPT]]}
-                )
+                kept = plan.decisions[:DECISIONS_KEPT]
+                planning.name_remembered(kept)
+                return tracker.finish(plan.counts, details={"decisions": [d.to_dict() for d in kept]})
             total = len(plan.decisions)
             _report(tracker, progress, 0, total)
             with database.atomic():
@@ -85,7 +85,7 @@ def _import(tracker, organisation, client, progress, batch_size, today):
                         (SiaGroup.connection == connection) & SiaGroup.sia_id.in_(plan.synced_group_ids or [0])
                     )
                 )
-                memory.remember(plan.synced_group_ids)
+                memory.remember(plan.synced_group_ids, {d.sia_id: d.digest for d in plan.decisions})
     except SiaError as error:
         kept = f" The first {done} of {len(plan.decisions)} members were applied and are kept." if done else " Nothing was changed."
         return tracker.fail(

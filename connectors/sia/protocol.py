@@ -177,8 +177,9 @@ class PageMemory(Protocol):
     def last_read(self, path: str) -> PageRead | None:
         """The page at `path` as last read, or None."""
 
-    def members_of(self, page: PageRead) -> list[Member] | None:
-        """The members of `page` as they were when it was read; None when they cannot all be given."""
+    def members_of(self, page: PageRead) -> list | None:
+        """The members of `page` as they were when it was read (Members, or stand-ins with an `id` that the
+        memory's owner understands); None when they cannot all be given."""
 
     def read(self, page: PageRead) -> None:
         """`page` was read now (in full, or found unchanged)."""

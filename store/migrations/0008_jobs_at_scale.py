@@ -5,7 +5,7 @@ read with If-None-Match.
   how many of its runs in a row failed. Rows are made by the sweep for the organisations each job
   covers, so this migration adds none.
 - `sia_page`: per connection and member-page URL, the `ETag` of the page the last successful import
-  read and the members on it.
+  read, and the members on it with their digests.
 """
 from peewee import *
 
@@ -43,7 +43,7 @@ def up(migrator, db):
         group_sia_id = IntegerField()
         path = CharField()
         etag = CharField()
-        member_ids = TextField(default='[]')
+        members = TextField(default='[]')
         has_next = BooleanField(default=False)
         read_at = DateTimeField()
 
