@@ -43,7 +43,7 @@ import store
 from compliance import tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from store import policy
+from store import policy, sealed
 from store.db import open_database
 from store.models import (
     AuditEvent,
@@ -320,6 +320,7 @@ def world(backend, request, tmp_path_factory):
     """Both schools in a database of their own, and the app over it; every request is rolled back."""
     database, drop = _fresh_database(backend, request, tmp_path_factory)
     store.database.initialize(database)
+    sealed.use_key("test-secret")  # the app's SECRET_KEY below: the schools' connection secrets are sealed
     with database.connection_context():
         built = _world()
     from app import create_app
