@@ -145,9 +145,9 @@ JOBS = {
             every=datetime.timedelta(minutes=15)),
         Job("sims_drop", "Import new SIMS exports from the organisations' drop folders", "every minute",
             "sims_students", _sims_drop),
-        Job("sever_leavers", "Sever the links of profiles whose leaving date has come", "daily at 01:30",
+        Job("sever_leavers", "Sever the links of profiles whose leaving date has come", "daily at 01:30 UK time",
             leavers.KIND, leavers.sever_leavers, every_organisation, daily_at=datetime.time(1, 30)),
-        Job("purge_deleted", "Purge profiles deleted more than 90 days ago (exclusions stay)", "daily at 02:30",
+        Job("purge_deleted", "Purge profiles deleted more than 90 days ago (exclusions stay)", "daily at 02:30 UK time",
             purge.KIND, purge.purge_deleted, every_organisation, daily_at=datetime.time(2, 30)),
     )
 }

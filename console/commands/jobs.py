@@ -23,7 +23,7 @@ jobs = AppGroup("jobs", help="The scheduled jobs: list them, run one now, see ho
 def list_command():
     """The jobs the scheduler runs, and when."""
     for job in registry.JOBS.values():
-        click.echo(f"{job.name:<15} {job.schedule:<18} {job.description}")
+        click.echo(f"{job.name:<15} {job.schedule:<24} {job.description}")
 
 
 @jobs.command("run")
@@ -81,7 +81,8 @@ def status_command(show, as_json):
                    ) if last else "not run by the schedule yet"
             click.echo(f"       {name:<15} next due {entry['next_due'][name] or 'not scheduled':<21} {ran}")
     abandoned = document["abandoned_runs"]
-    click.echo(f"{len(abandoned)} runs abandoned in the last {job_status.ABANDONED_DAYS} days" + (":" if abandoned else "."))
+    runs = "run was" if len(abandoned) == 1 else "runs were"
+    click.echo(f"{len(abandoned)} {runs} abandoned in the last {job_status.ABANDONED_DAYS} days" + (":" if abandoned else "."))
     for run in abandoned:
         click.echo(f"  run {run['run_id']} {run['kind']} of {run['organisation'] or 'every organisation'}, "
                    f"started {run['started_at']}: {run['error']}")
