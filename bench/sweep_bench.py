@@ -35,8 +35,13 @@ def create_database(admin_url):
 
     name = f"tether_sweep_bench_{uuid.uuid4().hex[:8]}"
     admin = open_database(admin_url, pooled=False)
-    with admin.connection_context():
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    try:
+        with admin.connection_context():
+            admin.execute_sql(f'CREATE DATABASE "{name}"')
+    except Exception as error:
+        where = urlparse(admin_url)
+        raise SystemExit(f"The sweep bench needs PostgreSQL, and could not create a database on {where.hostname}:{where.port or 5432} "
+                         f"({error}). Start it (scripts/ensure-postgres.sh) or pass --database-url.") from None
     return urlunparse(urlparse(admin_url)._replace(path="/" + name)), name
 
 
