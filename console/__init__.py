@@ -46,7 +46,7 @@ def init_app(app):
     )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview
-    from . import connection, getting_started, profiles, runs, settings, students, support_access, trusts, upload, users
+    from . import connection, getting_started, operations, profiles, runs, settings, students, support_access, trusts, upload, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(overview.bp)
@@ -70,6 +70,7 @@ def init_app(app):
     app.register_blueprint(trusts.bp)
     app.register_blueprint(connection.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(operations.bp)
     errors.register(app)
 
     if app.config.get("TETHER_SANDBOX", True):

@@ -71,6 +71,7 @@ LAYOUT = (
     ("Trusts and organisations", None, None),
     ("Users", None, None),
     ("Audit log, every school", None, None),
+    ("Operations", None, None),
     # The school menu, as a school walks through the set-up help and then its days.
     ("Overview", None, None),
     ("Getting started", None, None),

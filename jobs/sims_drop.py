@@ -9,6 +9,11 @@ waits for someone to confirm it in the console) or refused as unreadable is not 
 that failed for another reason (the database was away) is retried on the next call. Files still being
 written are left for the next call: hidden files, `*.part`/`*.tmp`, and files changed in the last
 `settle_seconds`. The scheduler calls `import_new_drops` (DESIGN §9); so may `tether jobs run`.
+
+Every app process looks at the folders (DESIGN §13). A folder with a file not yet handled is looked
+at under the organisation's `sims_drop` lease, and each file is checked again under it: a process that
+finds another one at the folder leaves it, and the other's finished import is what the next look sees,
+so one export is imported once.
 """
 import logging
 import os
@@ -21,13 +26,14 @@ from peewee import Value
 import store
 from connectors.sims import file_sha256
 from store.models import Organisation, SyncRun
-from sync import students
+from sync import lease, runs, students
 from sync.lease import AlreadyRunning
 
 log = logging.getLogger(__name__)
 
 ACTOR = "scheduler"
 UNFINISHED = (".part", ".tmp", ".partial", ".crdownload", "~")
+LOOK = "sims_drop"  # the lease a process holds while it looks at an organisation's folder
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class DropOutcome:
     status: str  # succeeded, halted, failed, or busy when another import of the organisation was running
     run_id: int | None = None
     message: str = ""
+    took_over: dict | None = None  # {run_id, why} of an abandoned run whose lease this one took over
 
 
 def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
@@ -50,10 +57,14 @@ def import_new_drops(app=None, drop_root=None, *, settle_seconds=5):
     outcomes = []
     with store.database.connection_context() if store.database.is_closed() else nullcontext():
         for organisation, folder in _organisation_folders(drop_root):
-            for path in _settled_files(folder, settle_seconds):
-                outcome = _import_once(organisation, path)
-                if outcome is not None:
-                    outcomes.append(outcome)
+            files = _settled_files(folder, settle_seconds)
+            if not any(_new(organisation, path) for path in files):
+                continue
+            try:
+                with lease.acquire(organisation.id, LOOK):
+                    outcomes.extend(filter(None, (_import_once(organisation, path) for path in files)))
+            except AlreadyRunning:
+                continue  # another process is at this folder; what it imports, the next look sees
     return outcomes
 
 
@@ -118,14 +129,24 @@ def _already_handled(organisation, digest):
     )
 
 
-def _import_once(organisation, path):
-    name = os.path.basename(path)
+def _digest(path):
     try:
-        digest = file_sha256(path)
+        return file_sha256(path)
     except OSError as error:
         log.warning("SIMS drop file %s cannot be read: %s", path, error)
         return None
-    if _already_handled(organisation, digest):
+
+
+def _new(organisation, path):
+    """Whether the file at `path` is one no run has handled yet."""
+    digest = _digest(path)
+    return digest is not None and not _already_handled(organisation, digest)
+
+
+def _import_once(organisation, path):
+    name = os.path.basename(path)
+    digest = _digest(path)
+    if digest is None or _already_handled(organisation, digest):
         return None
     try:
         result = students.import_file(organisation, path, actor=ACTOR, trigger="schedule", file_name=name)
@@ -136,4 +157,4 @@ def _import_once(organisation, path):
         return DropOutcome(organisation.id, name, "failed", message=str(error))
     if result.status != "succeeded":
         log.warning("SIMS drop import of %s for organisation %s %s: %s", name, organisation.id, result.status, result.message)
-    return DropOutcome(organisation.id, name, result.status, result.run.id, result.message)
+    return DropOutcome(organisation.id, name, result.status, result.run.id, result.message, runs.took_over(result.run))

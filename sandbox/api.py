@@ -4,7 +4,10 @@ Every request needs `Accept: application/json` (without it the real API redirect
 answers 302 too) and HTTP Basic auth with the account's API key and secret (401 otherwise). Every
 answer is JSON, errors included: `{"message": …}`, plus `errors` by field for 422. An account sees only
 its own groups, members and portal users; anything else is 404, as if it did not exist.
+A members page carries an `ETag`; asked with `If-None-Match` naming it, an unchanged page is 304 with
+no body (DESIGN §3).
 """
+import hashlib
 import json
 import math
 import re
@@ -131,6 +134,23 @@ def _member_text(member_id, group_id, personal_fields, status, archived, updated
     )
 
 
+def _page_etag(group_id, page, total, path):
+    """A strong validator of a members page: a hash of everything the page says, read without building
+    it (its members' stored columns as text, the total and where it is), so a 304 costs one small query."""
+    rows = (
+        SandboxMember.select(
+            SandboxMember.id, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
+            SandboxMember.archived, SandboxMember.updated_at.cast("TEXT"),
+        )
+        .where(SandboxMember.group == group_id)
+        .order_by(SandboxMember.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+        .tuples()
+    )
+    return hashlib.blake2b(repr((path, page, total, list(rows))).encode(), digest_size=16).hexdigest()
+
+
 def _json_body():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -190,6 +210,11 @@ def list_members(group_id):
         return error(404, f"No group with id {group_id} in this account.")
     page = _page_number()
     total = SandboxMember.select().where(SandboxMember.group == group_id).count()
+    etag = _page_etag(group_id, page, total, request.base_url)
+    if request.if_none_match.contains_weak(etag):
+        unchanged = current_app.response_class(status=304)
+        unchanged.set_etag(etag)
+        return unchanged
     members = (
         SandboxMember.select(*PAGE_COLUMNS)
         .where(SandboxMember.group == group_id)
@@ -224,7 +249,9 @@ def list_members(group_id):
         '{"data":[' + ",".join(_member_text(*row) for row in members) + "],"
         f'"links":{json.dumps(links)},"meta":{json.dumps(meta)}}}'
     )
-    return current_app.response_class(body, mimetype="application/json")
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response
 
 
 @api_bp.post(API_PATH + "/groups/<int:group_id>/members")

@@ -22,7 +22,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import sealed
-from .db import BaseModel, JSONField
+from .db import BaseModel, JSONField, database
 from .search import containing
 
 
@@ -597,6 +597,63 @@ class RunLease(BaseModel):
         indexes = ((("organisation_id", "kind"), True),)
 
 
+class JobSchedule(BaseModel):
+    """When a scheduled job is next due for an organisation, and how its last runs went (DESIGN §13).
+
+    Every app process sweeps these rows: it claims the oldest due one (PostgreSQL `FOR UPDATE SKIP
+    LOCKED`, SQLite's one writer at a time), pushes `next_due` ahead so no other process takes it, runs
+    the job under its lease and writes the outcome back (jobs/sweep.py). `last_run` is the run the
+    schedule or `tether jobs run` last made; `failures_in_a_row` counts its failed runs since the last
+    that succeeded."""
+
+    organisation = ForeignKeyField(Organisation, backref="job_schedules", on_delete="CASCADE")
+    job = CharField()
+    next_due = DateTimeField()
+    last_run = ForeignKeyField(SyncRun, null=True, on_delete="SET NULL")
+    failures_in_a_row = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("organisation", "job"), True), (("next_due",), False))
+
+    @classmethod
+    def of(cls, organisation_id, job):
+        return (cls.organisation == organisation_id) & (cls.job == job)
+
+    @classmethod
+    def record(cls, organisation_id, job, status, run_id, next_due):
+        """Write how a run of `job` for the organisation went (the row is made when missing): the run,
+        the failures in a row (a success ends them, a failure adds one; busy or halted leave them), and
+        when the job is next due."""
+        changes = {cls.next_due: next_due}
+        if run_id is not None:
+            changes[cls.last_run] = run_id
+        if status == "succeeded":
+            changes[cls.failures_in_a_row] = 0
+        elif status == "failed":
+            changes[cls.failures_in_a_row] = cls.failures_in_a_row + 1
+        with database.atomic():
+            cls.insert(organisation=organisation_id, job=job, next_due=next_due).on_conflict_ignore().execute()
+            cls.update(changes).where(cls.of(organisation_id, job)).execute()
+
+
+class SiaPage(BaseModel):
+    """A page of a Sign In App group's members as the last successful import read it: its `ETag`, and the
+    members on it with their digests, so the next import asks with `If-None-Match` and knows an
+    unchanged page's members (304) without reading it again (DESIGN §3, sync/mirror.py). `path` is the
+    page's URL below the connection's base URL, e.g. `/groups/12/members?page=2`."""
+
+    connection = ForeignKeyField(SiaConnection, backref="pages", on_delete="CASCADE")
+    group_sia_id = IntegerField()
+    path = CharField()
+    etag = CharField()
+    members = JSONField(default=list)  # [[SIA member id, digest], …] in the page's order
+    has_next = BooleanField(default=False)
+    read_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("connection", "path"), True), (("connection", "group_sia_id"), False))
+
+
 class Gender(BaseModel):
     organisation = ForeignKeyField(Organisation, backref="genders", on_delete="CASCADE")
     code = CharField()
@@ -722,6 +779,8 @@ MODELS = [
     SyncRun,
     RunProblem,
     RunLease,
+    JobSchedule,
+    SiaPage,
     Gender,
     Student,
     Notification,

@@ -73,6 +73,9 @@ ACTIONS = {
     # The integration's state (DESIGN §12 item 4): a school admin, or support, pauses the scheduled
     # Sign In App imports and resumes them.
     "pause_schedule": MANAGERS,
+    # Jobs at scale (issue 14): the operations page, every organisation's scheduled work (next due times,
+    # last runs, failures, abandoned runs): operational metadata, not a school's records.
+    "view_operations": SUPPORT_ONLY,
 }
 
 

@@ -15,8 +15,9 @@ contender can win. How a holder is known dead:
 - SQLite (one host): the holder's process no longer exists; or, as a last resort, the row has expired.
 
 The run the dead holder was running is marked `abandoned`, with when and why, so it never stays
-"running". Leaving the block deletes the row if this holder still owns it. Call it outside any
-transaction, so that other processes see the lease at once.
+"running"; the new holder's `took_over` names it (`Abandoned(run_id, why)`), so whoever started the
+new run can say so. Leaving the block deletes the row if this holder still owns it. Call it outside
+any transaction, so that other processes see the lease at once.
 """
 import datetime
 import hashlib
@@ -25,6 +26,7 @@ import socket
 import threading
 import uuid
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import psycopg
 from peewee import IntegrityError
@@ -47,6 +49,13 @@ class AlreadyRunning(Exception):
             f"a {kind} run for {whom} is already running ({holder or 'another process'} holds it{until}); "
             "wait for it to finish, then try again"
         )
+
+
+class Abandoned(NamedTuple):
+    """The run a new holder found abandoned by its dead holder, and why it is known dead."""
+
+    run_id: int
+    why: str
 
 
 class LeaseLost(Exception):
@@ -88,39 +97,91 @@ def _seconds(ttl):
     return ttl if isinstance(ttl, datetime.timedelta) else datetime.timedelta(seconds=ttl)
 
 
+class _LockConnections:
+    """Connections of this process kept for the leases' advisory locks, per database.
+
+    A lease's lock lives on a connection of its own (so it dies with the holder whatever the app's pool
+    does); opening one per run costs PostgreSQL a new backend each time, and a process sweeping many
+    organisations runs one after another. A released lock's connection, unlocked, waits here for the next
+    lease. Keyed by process too: a forked child never uses its parent's connections."""
+
+    KEPT = 4  # idle connections kept per database
+
+    def __init__(self):
+        self._idle = {}
+        self._guard = threading.Lock()
+
+    @staticmethod
+    def _key(db):
+        return (os.getpid(), db.database, tuple(sorted((k, str(v)) for k, v in db.connect_params.items())))
+
+    def borrow(self, db):
+        """An idle connection to `db` (checked alive), else a new one."""
+        with self._guard:
+            idle = self._idle.get(self._key(db), [])
+            connection = idle.pop() if idle else None
+        if connection is not None and not connection.closed:
+            return connection
+        return psycopg.connect(dbname=db.database, **db.connect_params, autocommit=True)
+
+    def give_back(self, db, connection):
+        """Keep `connection` (holding no lock) for the next lease, or close it when enough are kept."""
+        with self._guard:
+            idle = self._idle.setdefault(self._key(db), [])
+            if len(idle) < self.KEPT and not connection.closed:
+                idle.append(connection)
+                return
+        connection.close()
+
+
+_lock_connections = _LockConnections()
+
+
 class _SessionLock:
     """PostgreSQL: the advisory lock that says a lease's holder is alive, on a connection of its own."""
 
     def __init__(self, organisation_id, kind):
         digest = hashlib.blake2b(f"tether lease {organisation_id} {kind}".encode(), digest_size=8).digest()
         self.key = int.from_bytes(digest, "big", signed=True)
+        self._db = None
         self._connection = None
 
     def take(self):
         """Whether this process now holds the lock (False: a live holder has it)."""
-        db = database.obj
-        connection = psycopg.connect(dbname=db.database, **db.connect_params, autocommit=True)
-        (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        self._db = database.obj
+        try:
+            connection = _lock_connections.borrow(self._db)
+            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.OperationalError:  # a kept connection the server has since closed: a new one
+            connection = psycopg.connect(dbname=self._db.database, **self._db.connect_params, autocommit=True)
+            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if taken:
             self._connection = connection
         else:
-            connection.close()
+            _lock_connections.give_back(self._db, connection)
         return taken
 
     def release(self):
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        try:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        except psycopg.Error:
+            connection.close()  # the session, and its lock, are gone with it
+            return
+        _lock_connections.give_back(self._db, connection)
 
 
 class Lease:
     """A lease this process holds."""
 
-    def __init__(self, organisation_id, kind, holder, ttl):
+    def __init__(self, organisation_id, kind, holder, ttl, took_over=None):
         self.organisation_id = organisation_id
         self.kind = kind
         self.holder = holder
         self.ttl = ttl
+        self.took_over = took_over  # Abandoned: the dead holder's run this lease took over, or None
 
     def _mine(self):
         return (
@@ -168,9 +229,13 @@ def _why_dead(current, holder_died):
 
 
 def _take_over(current, holder, expires_at, why):
-    """Take the dead holder's `current` row for `holder` and mark the run it held abandoned; False when
-    another contender took it first (the UPDATE applies only to that same holder's row, so exactly one wins)."""
+    """Take the dead holder's `current` row for `holder` and mark the run it held abandoned.
+
+    Returns (taken, abandoned): taken is False when another contender took it first (the UPDATE applies
+    only to that same holder's row, so exactly one wins); abandoned is the `Abandoned` run, or None when
+    the dead holder had no run still running."""
     moment = now()
+    abandoned = 0
     with database.atomic():
         taken = (
             RunLease.update(holder=holder, acquired_at=moment, expires_at=expires_at, run=None)
@@ -182,11 +247,11 @@ def _take_over(current, holder, expires_at, why):
             .execute()
         )
         if taken and current.run_id is not None:
-            SyncRun.update(
+            abandoned = SyncRun.update(
                 status="abandoned", finished_at=moment,
                 error=f"Abandoned: {why}. The next run took over on {moment:%d %b %Y at %H:%M} UTC; run it again if it did not finish.",
             ).where((SyncRun.id == current.run_id) & (SyncRun.status == "running")).execute()
-    return bool(taken)
+    return bool(taken), Abandoned(current.run_id, why) if abandoned else None
 
 
 @contextmanager
@@ -204,8 +269,8 @@ def acquire(organisation_id, kind, holder=None, ttl=1800):
         current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
         raise AlreadyRunning(kind, organisation_id, *((current.holder, current.expires_at) if current else ()))
     try:
-        _hold_row(organisation_id, kind, holder, expires_at, holder_died=session is not None)
-        held = Lease(organisation_id, kind, holder, ttl)
+        took_over = _hold_row(organisation_id, kind, holder, expires_at, holder_died=session is not None)
+        held = Lease(organisation_id, kind, holder, ttl, took_over)
         try:
             yield held
         finally:
@@ -216,18 +281,20 @@ def acquire(organisation_id, kind, holder=None, ttl=1800):
 
 
 def _hold_row(organisation_id, kind, holder, expires_at, holder_died):
-    """Write the lease row for `holder`, taking over a dead holder's; AlreadyRunning if a live one has it."""
+    """Write the lease row for `holder`, taking over a dead holder's; AlreadyRunning if a live one has it.
+    Returns the `Abandoned` run of the dead holder it took over, or None."""
     # Three tries cover the holder releasing, or another contender taking over, between our failed
     # insert and our look at its row.
     for _ in range(3):
         if _insert(organisation_id, kind, holder, expires_at):
-            return
+            return None
         current = RunLease.get_or_none((RunLease.organisation_id == organisation_id) & (RunLease.kind == kind))
         if current is None:
             continue
         why = _why_dead(current, holder_died)
         if why is None:
             raise AlreadyRunning(kind, organisation_id, current.holder, current.expires_at)
-        if _take_over(current, holder, expires_at, why):
-            return
+        taken, abandoned = _take_over(current, holder, expires_at, why)
+        if taken:
+            return abandoned
     raise AlreadyRunning(kind, organisation_id)

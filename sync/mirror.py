@@ -7,6 +7,14 @@ have their members read (DESIGN §5); admin and portal users are never asked for
 an unchanged member costs no write. `read_groups`/`read_group` and `store_groups`/`store_group` are
 also how the pages and the safety check read groups live between imports (sync.live).
 
+Member pages are read conditionally (DESIGN §3): `PageMemory` keeps, per page URL, the `ETag` of each
+page the last successful import read and its members' ids and digests (SiaPage rows), so the next
+import asks with `If-None-Match`. A page Sign In App answers 304 for is not read: its members come back
+as `Remembered` (id and digest), checked against their shadows, and a plan loads one from its shadow
+only when its link no longer agrees. The pages are forgotten before an import writes its first batch
+and remembered once it has written its last, so a page is only ever remembered with the shadows it was
+read into; a run that stops half-way leaves its groups to be read in full.
+
 A NUL character in what Sign In App sends is removed as it is read: PostgreSQL refuses one in text, so
 one member's field would fail the school's whole import. The run names the member and the fields in an
 `invalid_text` problem instead, and the member is kept (left out, it would look gone from Sign In App).
@@ -17,8 +25,9 @@ from typing import NamedTuple
 
 import orjson
 
+from connectors.sia import Member, PageRead
 from store import database
-from store.models import SiaGroup, SiaMember, now
+from store.models import SiaGroup, SiaMember, SiaPage, now
 
 from .runs import Problem
 
@@ -33,19 +42,27 @@ class Snapshot:
     groups: list  # every group of the account, with integration settings
     members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
     problems: list = field(default_factory=list)  # members and groups whose text held a NUL character, removed
+    shadows: dict | None = None  # shadows_of(connection) when the read needed them already (unchanged pages)
 
     def synced_groups(self, organisation_id):
         return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
 
 
-def read(client, organisation):
+def read(client, organisation, memory=None):
     """Every group of the account with its settings, and the members of the groups synced for `organisation`.
 
+    With `memory` (a PageMemory), the members of a page unchanged since the last import are `Remembered`.
     Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
     """
     snapshot = read_groups(client)
     for group in snapshot.synced_groups(organisation.id):
-        snapshot.members[group.id] = [_without_nul(member, snapshot.problems) for member in client.members(group.id)]
+        members = client.members(group.id, memory) if memory is not None else client.members(group.id)
+        # A remembered member was cleaned when its shadow was stored.
+        snapshot.members[group.id] = [
+            member if isinstance(member, Remembered) else _without_nul(member, snapshot.problems) for member in members
+        ]
+    if memory is not None:
+        snapshot.shadows = memory.shadows
     return snapshot
 
 
@@ -61,6 +78,95 @@ def read_group(client, group_id, problems):
     """One group with its integration settings and sign-in options; a NUL in its name is removed and
     reported in `problems`. Raises SiaError (SiaNotFound when the account has no such group)."""
     return _without_nul_in_name(client.group(group_id), problems)
+
+
+class Remembered:
+    """A member on a page Sign In App says is unchanged (304): as the last import read it, known by its id
+    and digest. A plan that needs more than that (the member's link no longer agrees) `load`s it from its
+    shadow, which holds what that import read."""
+
+    __slots__ = ("id", "group_id", "digest", "archived", "name", "_memory")
+
+    def __init__(self, memory, sia_id, group_id, digest, archived):
+        self._memory = memory
+        self.id, self.group_id, self.digest, self.archived = sia_id, group_id, digest, archived
+        self.name = None  # known once loaded: a plan names a settled member only when it shows its decisions
+
+    def load(self):
+        """The member (connectors.sia.Member) as its shadow keeps it."""
+        return self._memory.member(self.group_id, self.id)
+
+
+class PageMemory:
+    """The member pages of a connection as the last successful import read them (connectors.sia.PageMemory):
+    per page URL its ETag and its members' ids and digests (SiaPage rows)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.pages = {}  # path → PageRead as last remembered
+        self.digests = {}  # path → {SIA member id: digest} of that page's members then
+        for row in SiaPage.select().where(SiaPage.connection == connection):
+            ids = tuple(sia_id for sia_id, _ in row.members)
+            self.pages[row.path] = PageRead(row.group_sia_id, row.path, row.etag, ids, row.has_next)
+            self.digests[row.path] = dict(row.members)
+        self.read_now = {}  # path → PageRead: the pages this run read
+        self.shadows = None  # shadows_of(connection), read when a page is found unchanged
+        self._fields = {}  # SIA group id → {SIA member id: the member as its shadow keeps it}, read when loaded
+
+    def last_read(self, path):
+        return self.pages.get(path)
+
+    def members_of(self, page):
+        """The page's members as `Remembered`, in the page's order; None when a shadow no longer holds what
+        the page held (missing, or with another digest), so the page must be read in full."""
+        if self.shadows is None:
+            self.shadows = shadows_of(self.connection)
+        digests = self.digests[page.path]
+        members = []
+        for sia_id in page.member_ids:
+            shadow = self.shadows.get(sia_id)
+            if shadow is None or shadow.digest != digests[sia_id]:
+                return None
+            members.append(Remembered(self, sia_id, page.group_id, shadow.digest, shadow.gone))
+        return members
+
+    def member(self, group_id, sia_id):
+        """The member with `sia_id` in the SIA group as its shadow keeps it (the group's shadows read once)."""
+        if group_id not in self._fields:
+            query = (
+                SiaMember.select(SiaMember.sia_id.alias("id"), SiaMember.personal_fields, SiaMember.archived,
+                                 SiaMember.sia_updated_at.alias("updated_at"))
+                .join(SiaGroup)
+                .where((SiaGroup.connection == self.connection) & (SiaGroup.sia_id == group_id))
+                .dicts()
+            )
+            self._fields[group_id] = {row["id"]: Member.from_json({**row, "group_id": group_id}) for row in query}
+        return self._fields[group_id][sia_id]
+
+    def read(self, page):
+        self.read_now[page.path] = page
+
+    def forget(self, group_ids):
+        """Forget the pages of these SIA groups: call it in the transaction of the first write to their shadows."""
+        SiaPage.delete().where((SiaPage.connection == self.connection) & SiaPage.group_sia_id.in_(list(group_ids) or [0])).execute()
+
+    def remember(self, group_ids, digests):
+        """Remember the pages of these SIA groups read by this run, with `digests` ({SIA member id: digest}
+        of the members as their shadows now keep them); call it with the last write to their shadows. A
+        page with a member whose shadow took another value (Sign In App's answer to a change sent to it)
+        is not remembered: it will have changed in Sign In App too."""
+        self.forget(group_ids)
+        wanted = set(group_ids)
+        moment = now()
+        rows = [
+            {"connection": self.connection.id, "group_sia_id": page.group_id, "path": page.path, "etag": page.etag,
+             "members": [[sia_id, digests[sia_id]] for sia_id in page.member_ids], "has_next": page.has_next,
+             "read_at": moment}
+            for page in self.read_now.values()
+            if page.group_id in wanted and all(digests.get(sia_id) for sia_id in page.member_ids)
+        ]
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            SiaPage.insert_many(rows[start:start + ROWS_PER_INSERT]).execute()
 
 
 def _holds_nul(value):

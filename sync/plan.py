@@ -249,7 +249,7 @@ def build(organisation, connection, snapshot, today=None):
     """The plan for applying `snapshot` (a mirror.Snapshot) to `organisation`. Reads only."""
     today = today or datetime.date.today()
     plan = Plan(organisation.id)
-    plan.shadows = shadows = mirror.shadows_of(connection)
+    plan.shadows = shadows = snapshot.shadows if snapshot.shadows is not None else mirror.shadows_of(connection)
     field_map = fields.field_map(organisation)
     for message in field_map.invalid:
         plan.problems.append(Problem("", "", "field_mapping", message))
@@ -279,6 +279,14 @@ def build(organisation, connection, snapshot, today=None):
             if member.id in read_ids:
                 continue
             read_ids.add(member.id)
+            if isinstance(member, mirror.Remembered):
+                # On a page Sign In App says is unchanged: settled while its link still agrees, else
+                # decided like any other member, from what the last import read.
+                decision = _remembered_still_agreed(member, group, linked.get(member.id), excluded, mapping, today)
+                if decision is not None:
+                    plan.decisions.append(decision)
+                    continue
+                member = member.load()
             digest = mirror.digest(member)
             link = linked.get(member.id)
             decision = None
@@ -331,6 +339,24 @@ def _still_agreed(member, group, link, digest, mapping, today):
     return Decision(member.id, member.name, group.id, "unchanged", "linked and up to date", member,
                     link.profile_id, link.link_id, None, link.profile_type_name, profile_state=state,
                     reconciled=link.reconciled)
+
+
+def _remembered_still_agreed(member, group, link, excluded, mapping, today):
+    """The settled `unchanged` decision for a remembered member (mirror.Remembered: its shadow holds what
+    Sign In App has) whose link still agrees; else None. Its name is left for `name_remembered`."""
+    if link is None or member.id in excluded:
+        return None
+    decision = _still_agreed(member, group, link, member.digest, mapping, today)
+    if decision is not None:
+        decision.digest, decision.settled = member.digest, True
+    return decision
+
+
+def name_remembered(decisions):
+    """Give the decisions of remembered members their names, for showing them (a dry run's decisions)."""
+    for decision in decisions:
+        if decision.name is None and isinstance(decision.member, mirror.Remembered):
+            decision.name = decision.member.load().name
 
 
 def _decide(member, group, rules, type_names, field_map, excluded, link, leavers_severed, free_by_email, claimed,

@@ -177,8 +177,17 @@ class RunTracker:
         return self.result
 
 
+def took_over(run):
+    """{run_id, why} of the abandoned run whose lease `run` took over when it started, or None."""
+    return (run.details or {}).get("took_over")
+
+
 def _begin(stack, organisation, kind, actor, trigger, dry_run, details):
     held = stack.enter_context(lease.acquire(organisation.id if organisation else 0, kind, ttl=LEASE_SECONDS))
+    details = dict(details or {})
+    if held.took_over is not None:
+        # Kept on the run, so whoever started it (the CLI, a job) can say which run it took over.
+        details["took_over"] = {"run_id": held.took_over.run_id, "why": held.took_over.why}
     with database.atomic():
         run = SyncRun.create(
             organisation=organisation,
@@ -186,7 +195,7 @@ def _begin(stack, organisation, kind, actor, trigger, dry_run, details):
             trigger=trigger,
             dry_run=dry_run,
             actor=_actor(actor),
-            details=details or {},
+            details=details,
         )
         integration.run_started(organisation, kind, actor=actor, trigger=trigger, dry_run=dry_run)
     held.attach(run)

@@ -8,6 +8,9 @@ its reason and changes nothing. The plan is then applied `BATCH_SIZE` decisions 
 batch writing the shadows of its members together with the profiles and links they lead to, so a crash
 at any point leaves whole batches; the next run plans again from what is there and ends where one clean
 run would have. A dry run stops after the plan and keeps its decisions on the run.
+
+Member pages unchanged since the last import are not read again (mirror.PageMemory, DESIGN §3): the
+pages of the synced groups are forgotten with the first batch's writes and remembered with the last.
 """
 from contextlib import nullcontext
 
@@ -53,18 +56,20 @@ def _import(tracker, organisation, client, progress, batch_size, today):
     done = 0
     plan = None
     try:
+        memory = mirror.PageMemory(connection)
         with nullcontext(client) if client is not None else client_for(connection) as sia:
-            snapshot = mirror.read(sia, organisation)
+            snapshot = mirror.read(sia, organisation, memory)
             plan = planning.build(organisation, connection, snapshot, today)
             tracker.add_problems(snapshot.problems + plan.problems)
             if tracker.run.dry_run:
-                return tracker.finish(
-                    plan.counts, details={"decisions": [d.to_dict() for d in plan.decisions[:DECISIONS_KEPT]]}
-                )
+                kept = plan.decisions[:DECISIONS_KEPT]
+                planning.name_remembered(kept)
+                return tracker.finish(plan.counts, details={"decisions": [d.to_dict() for d in kept]})
             total = len(plan.decisions)
             _report(tracker, progress, 0, total)
             with database.atomic():
                 group_rows = mirror.store_groups(connection, snapshot)
+                memory.forget(plan.synced_group_ids)
             for batch in chunked(plan.decisions, batch_size):
                 # Settled decisions (shadow, link and profile as the last import left them) write nothing.
                 work = [decision for decision in batch if not decision.settled]
@@ -80,6 +85,7 @@ def _import(tracker, organisation, client, progress, batch_size, today):
                         (SiaGroup.connection == connection) & SiaGroup.sia_id.in_(plan.synced_group_ids or [0])
                     )
                 )
+                memory.remember(plan.synced_group_ids, {d.sia_id: d.digest for d in plan.decisions})
     except SiaError as error:
         kept = f" The first {done} of {len(plan.decisions)} members were applied and are kept." if done else " Nothing was changed."
         return tracker.fail(

@@ -431,7 +431,7 @@ def import_file(
             export = read_export(path, file_format, _captions(organisation), progress)
         except SimsFileError as error:
             counts = dict.fromkeys(COUNTS, 0)
-            tracker.run.details = {**details, "file_sha256": _sha256_or_none(path), "bad_file": True}
+            tracker.run.details = {**tracker.run.details, "file_sha256": _sha256_or_none(path), "bad_file": True}
             failed = tracker.fail(f"The export {details['file_name']} cannot be read: {error}", counts=counts)
             return ImportResult(tracker.run, "failed", counts, [], failed.message)
         return _run(organisation, tracker.run, export, details, actor, dry_run, confirm_disable, confirms)
@@ -469,7 +469,7 @@ def _run(organisation, run, export, details, actor, dry_run, confirm_disable, co
             reason=details.get("confirmed", ""),
         )
         # Last, so that if anything above fails the run (failed by its guard) does not claim this outcome.
-        run.status, run.counts, run.details = status, counts, details
+        run.status, run.counts, run.details = status, counts, {**run.details, **details}
         run.done = run.total = plan.students_read
         run.finished_at = now()
         run.save()

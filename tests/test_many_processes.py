@@ -1,7 +1,6 @@
-"""Running for many schools: several app processes on PostgreSQL, and only one runs the scheduled jobs."""
-import json
+"""Running for many schools: several app processes on PostgreSQL share the scheduled work (DESIGN §13)."""
+import datetime
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -9,22 +8,23 @@ import time
 import pytest
 
 import store
+from jobs import sweep
+from store import sealed
 from store.db import open_database
+from store.models import JobSchedule, Organisation, SyncRun, now
 from tests import factories
+from tests.sync import helpers as sync_helpers
 from tests.conftest import POSTGRES_URL, _empty_postgres
 from tests.sims import exports as x
 from tests.test_scheduler_process import ROOT, free_port
 
-# Each process builds the app with the scheduler on, says once a second whether it runs the jobs,
-# and keeps going until it is stopped.
+# Each process builds the app with the scheduler on (a sweep every second) and keeps going until stopped.
 APP_PROCESS = """
-import json, sys, time
+import time
 from app import create_app
-app = create_app({"TETHER_SCHEDULER": True, "TETHER_SCHEDULER_RETRY_SECONDS": 1})
-scheduler = app.extensions["tether_scheduler"]
+create_app({"TETHER_SCHEDULER": True, "TETHER_SWEEP_SECONDS": 1})
 while True:
-    print(json.dumps({"runs_jobs": scheduler.running_jobs}), flush=True)
-    time.sleep(0.5)
+    time.sleep(1)
 """
 
 
@@ -34,29 +34,10 @@ def _start(url, instance):
     return subprocess.Popen(
         [sys.executable, "-c", APP_PROCESS],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        text=True,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
-
-
-def _status(process, deadline=60):
-    """The process's latest answer, read within `deadline` seconds."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        line = process.stdout.readline()
-        if line:
-            return json.loads(line)["runs_jobs"]
-    raise AssertionError("the app process said nothing")
-
-
-def _settled(processes, rounds=4):
-    """Each process's answer once the answers stop changing."""
-    answers = None
-    for _ in range(rounds):
-        answers = [_status(p) for p in processes]
-    return answers
 
 
 def pytest_generate_tests(metafunc):
@@ -72,22 +53,37 @@ def postgres_url(request):
     return url
 
 
-def test_two_app_processes_on_postgresql_run_the_jobs_once(postgres_url, tmp_path):
-    first = _start(postgres_url, tmp_path / "one")
-    second = _start(postgres_url, tmp_path / "two")
+def test_two_app_processes_on_postgresql_share_the_sweep_and_import_each_school_once(postgres_url, tmp_path):
+    sealed.use_key("test-secret")  # the processes' SECRET_KEY: they unseal the connections' secrets
+    database = open_database(postgres_url, pooled=False)
+    store.database.initialize(database)
+    with database.connection_context():
+        _empty_postgres(database)
+        schools = [sync_helpers.school(f"School {n}") for n in range(6)]
+        for school in schools:
+            school.member(f"Ada Lovelace{school.org.id}")
+        Organisation.update(state="active").execute()
+        sweep.schedule_new_organisations()
+        JobSchedule.update(next_due=now() - datetime.timedelta(minutes=1)).where(JobSchedule.job == "sia_import").execute()
+
+    def imports():
+        with database.connection_context():
+            return sorted(run.organisation_id for run in SyncRun.select().where(
+                (SyncRun.kind == "sia_import") & (SyncRun.status == "succeeded")))
+
+    processes = [_start(postgres_url, tmp_path / "one"), _start(postgres_url, tmp_path / "two")]
     try:
-        answers = _settled([first, second])
-        assert sorted(answers) == [False, True], "exactly one process holds the scheduler lock"
-        holder, other = (first, second) if answers[0] else (second, first)
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=10)
-        taken_over = any(_status(other) for _ in range(20))
-        assert taken_over, "the other process takes over the jobs when the holder dies"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(imports()) < len(schools):
+            time.sleep(1)
+        time.sleep(3)  # several more sweeps by each process
+        assert imports() == sorted(school.org.id for school in schools), "every school imported, once"
+        with database.connection_context():
+            assert SyncRun.select().where(SyncRun.kind == "sia_import").count() == len(schools)
     finally:
-        for process in (first, second):
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+        for process in processes:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -125,7 +121,7 @@ def test_app_processes_starting_together_on_an_empty_database_migrate_it_once(em
 
 
 def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(postgres_url, tmp_path):
-    """The scheduler in the processes a hosted Tether runs: whichever worker holds the lock imports it."""
+    """The scheduler in the processes a hosted Tether runs: both workers look at the folder, one imports it."""
     database = open_database(postgres_url, pooled=False)
     store.database.initialize(database)
     with database.connection_context():
@@ -133,7 +129,7 @@ def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(po
         organisation = factories.organisation("Leeds Academy")
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text("TETHER_SCHEDULER_RETRY_SECONDS = 1\nTETHER_SIMS_DROP_SECONDS = 2\n")
+    (instance / "config.py").write_text("TETHER_SIMS_DROP_SECONDS = 2\n")
     env = {**os.environ, "SECRET_KEY": "test-secret", "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "on", "DATABASE_URL": postgres_url}
     for name in ("TETHER_TEST_POSTGRES_URL", "TETHER_SIMS_DROP"):
         env.pop(name, None)
@@ -141,7 +137,7 @@ def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(po
     process = subprocess.Popen([gunicorn, "-w", "2", "-b", f"127.0.0.1:{free_port()}", "app:create_app()"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(4)  # both workers up, one holding the scheduler lock
+        time.sleep(4)  # both workers up
         folder = instance / "sims-drop" / str(organisation.id)
         folder.mkdir(parents=True)
         export = x.write_xml(folder, [x.pupil("1"), x.pupil("2", forename="Grace")])
@@ -154,7 +150,7 @@ def test_two_gunicorn_workers_on_postgresql_import_a_dropped_sims_export_once(po
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not runs():
             time.sleep(1)
-        time.sleep(6)  # three more looks at the folder by whichever worker runs the jobs
+        time.sleep(6)  # three more looks at the folder by each worker
         assert [status for (status,) in runs()] == ["succeeded"]
     finally:
         process.terminate()

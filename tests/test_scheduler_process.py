@@ -1,6 +1,6 @@
 """The scheduler in a real `python app.py` on SQLite, the embedded default: a SIMS export dropped into the
-organisation's folder is imported by the schedule, also after the keeper has checked its lock many times
-(its file lock once looked lost from the keeper's thread, and every job stopped 30 seconds after start)."""
+organisation's folder is imported by the schedule, also after the clock has run a while (a scheduler lock
+once looked lost from another thread, and every job stopped 30 seconds after start)."""
 import os
 import socket
 import subprocess
@@ -22,9 +22,9 @@ def free_port():
 def test_python_app_py_imports_a_dropped_sims_export_on_its_schedule(tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
-    # The keeper checks its lock every second (not 30) and the drop folder is looked at every 2 seconds
-    # (not 60), so what took minutes to go wrong goes wrong, or not, in seconds.
-    (instance / "config.py").write_text("TETHER_SCHEDULER_RETRY_SECONDS = 1\nTETHER_SIMS_DROP_SECONDS = 2\n")
+    # The sweep runs every second (not 30) and the drop folder is looked at every 2 seconds (not 60),
+    # so what took minutes to go wrong goes wrong, or not, in seconds.
+    (instance / "config.py").write_text("TETHER_SWEEP_SECONDS = 1\nTETHER_SIMS_DROP_SECONDS = 2\n")
     env = {**os.environ, "TETHER_INSTANCE_PATH": str(instance), "TETHER_SCHEDULER": "on",
            "TETHER_PORT": str(free_port()), "TETHER_DEMO_PASSWORD": "demo-password"}
     for name in ("DATABASE_URL", "TETHER_TEST_POSTGRES_URL", "TETHER_SIMS_DROP"):
@@ -37,7 +37,7 @@ def test_python_app_py_imports_a_dropped_sims_export_on_its_schedule(tmp_path):
                 break
         else:
             raise AssertionError("python app.py stopped before serving")
-        time.sleep(4)  # several turns of the keeper
+        time.sleep(4)  # several sweeps
         folder = instance / "sims-drop" / "1"  # organisation 1: the demo's first school
         folder.mkdir(parents=True)
         export = x.write_xml(folder, [x.pupil("1"), x.pupil("2", forename="Grace")])

@@ -11,11 +11,13 @@ from .client import (
     client_for,
     serve_sandbox_from,
 )
-from .protocol import Group, Member, PortalUser, SiaSource
+from .protocol import Group, Member, PageMemory, PageRead, PortalUser, SiaSource
 
 __all__ = [
     "Group",
     "Member",
+    "PageMemory",
+    "PageRead",
     "PortalUser",
     "SiaAuthError",
     "SiaClient",

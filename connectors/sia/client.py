@@ -9,6 +9,11 @@ asked again after the time it gives, until `MAX_THROTTLED_SECONDS` have been wai
 Every failure is a `SiaError` whose message says what happened, to which connection and URL, and
 what a support engineer can do next.
 
+Member pages are read conditionally when the caller remembers them (`members(group_id, memory)`,
+DESIGN §3): a remembered page is asked for with `If-None-Match: <its ETag>`, and a 304 answer costs
+no body and no parsing; its members come from the memory. A 200 is read as usual, so a Sign In App
+that ignores `If-None-Match` costs only the full read it always did.
+
 `client_for(connection)` picks the transport: the network for a real connection, or the sandbox
 mounted in this Tether, in-process through `httpx.WSGITransport`, for a `sandbox` connection. This
 module knows no Flask: the app that mounts the sandbox hands itself over with `serve_sandbox_from(app)`.
@@ -23,7 +28,7 @@ import orjson
 
 from store.sealed import SecretUnreadable
 
-from .protocol import Group, Member, PortalUser
+from .protocol import Group, Member, PageRead, PortalUser
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each retry; three retries after the first attempt
@@ -180,15 +185,41 @@ class SiaClient:
     def group(self, group_id):
         return Group.from_json(self._expect(self._request("GET", f"/groups/{group_id}"), dict, "group"))
 
-    def members(self, group_id):
+    def members(self, group_id, memory=None):
         page = 1
         while True:
-            body = self._expect(self._request("GET", f"/groups/{group_id}/members?page={page}"), dict, "members page")
-            data = self._expect(body.get("data"), list, "members page data")
-            yield from (Member.from_json(item) for item in data)
-            if not data or not (body.get("links") or {}).get("next"):
+            path = f"/groups/{group_id}/members?page={page}"
+            members, read = self._unchanged_page(path, memory)
+            if members is None:
+                members, read = self._read_page(group_id, path)
+            if memory is not None and read.etag:
+                memory.read(read)
+            yield from members
+            if not members or not read.has_next:
                 return
             page += 1
+
+    def _read_page(self, group_id, path):
+        """(members, PageRead) of the page at `path`, read in full; its etag is None when it has none."""
+        response = self._send("GET", path)
+        body = self._expect(self._decode(response), dict, "members page")
+        data = self._expect(body.get("data"), list, "members page data")
+        members = [Member.from_json(item) for item in data]
+        has_next = bool((body.get("links") or {}).get("next"))
+        etag = response.headers.get("ETag")
+        return members, PageRead(group_id, path, etag, tuple(member.id for member in members), has_next)
+
+    def _unchanged_page(self, path, memory):
+        """(members, PageRead) of the remembered page at `path` when Sign In App says it is unchanged
+        (304) and the memory can give its members; (None, None) when it must be read in full."""
+        known = memory.last_read(path) if memory is not None else None
+        if known is None:
+            return None, None
+        response = self._send("GET", path, headers={"If-None-Match": known.etag})
+        if response.status_code != 304:
+            return None, None
+        members = memory.members_of(known)
+        return (members, known) if members is not None else (None, None)
 
     def member(self, member_id):
         return Member.from_json(self._expect(self._request("GET", f"/members/{member_id}"), dict, "member"))
@@ -211,6 +242,10 @@ class SiaClient:
 
     def _request(self, method, path, *, params=None, json=None, idempotent=True):
         """The decoded JSON answer, after retrying what is worth retrying."""
+        return self._decode(self._send(method, path, params=params, json=json, idempotent=idempotent))
+
+    def _send(self, method, path, *, params=None, json=None, idempotent=True, headers=None):
+        """The answer (below 500), after retrying what is worth retrying; SiaUnreachable or SiaThrottled."""
         url = f"{self.base_url}{path}"
         started = time.monotonic()
         failures = []
@@ -218,7 +253,7 @@ class SiaClient:
         throttled = 0.0  # seconds waited because Sign In App asked us to
         while True:
             try:
-                response = self._http.request(method, path, params=params, json=json)
+                response = self._http.request(method, path, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:
                 failures.append(_describe_failure(exc, self.timeout))
                 # A request that never connected cannot have created anything, so even a push may retry it.
@@ -232,7 +267,7 @@ class SiaClient:
                     self._sleep(wait)
                     continue
                 if response.status_code < 500:
-                    return self._decode(response)
+                    return response
                 message = _server_message(response)
                 failures.append(f"answered {response.status_code}" + (f" ({message})" if message else ""))
                 retryable = idempotent

@@ -156,6 +156,35 @@ class PortalUser:
         return cls(id=int(data["id"]), name=data.get("name", ""), email=data.get("email", ""), role=data.get("role", ""))
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """A page of a group's members as read: its URL below the base URL, its `ETag`, the ids of its
+    members in order, and whether another page follows."""
+
+    group_id: int
+    path: str
+    etag: str | None  # None when Sign In App sent none: such a page is not remembered
+    member_ids: tuple
+    has_next: bool
+
+
+class PageMemory(Protocol):
+    """What a reader remembers of the member pages it read before, for conditional reads (DESIGN §3).
+
+    The client asks for a remembered page with `If-None-Match`; when Sign In App answers 304 (the
+    page is unchanged) the page's members come from `members_of` instead of being read again."""
+
+    def last_read(self, path: str) -> PageRead | None:
+        """The page at `path` as last read, or None."""
+
+    def members_of(self, page: PageRead) -> list | None:
+        """The members of `page` as they were when it was read (Members, or stand-ins with an `id` that the
+        memory's owner understands); None when they cannot all be given."""
+
+    def read(self, page: PageRead) -> None:
+        """`page` was read now (in full, or found unchanged)."""
+
+
 class SiaSource(Protocol):
     """One Sign In App account, as the sync engine reads and writes it."""
 
@@ -165,8 +194,9 @@ class SiaSource(Protocol):
     def group(self, group_id: int) -> Group:
         """One group with its integrations and sign-in options."""
 
-    def members(self, group_id: int) -> Iterator[Member]:
-        """Every member of a group, archived ones included, across all pages."""
+    def members(self, group_id: int, memory: PageMemory | None = None) -> Iterator[Member]:
+        """Every member of a group, archived ones included, across all pages; with `memory`, a page
+        unchanged since it was last read is not read again."""
 
     def member(self, member_id: int) -> Member:
         """One member."""

@@ -52,6 +52,14 @@ def echo_problems(problems):
         click.echo(f"{problem['external_id'] or '-':<10} {problem['code']:<18} {problem['message']}", err=True)
 
 
+def echo_took_over(run_id, took_over):
+    """Say on stderr, in one line, that run `run_id` took over the lease of an abandoned run (`took_over`:
+    {run_id, why}, from sync.runs.took_over); nothing when it did not."""
+    if took_over:
+        click.echo(f"note: run {run_id} took over from run {took_over['run_id']}, which was abandoned: "
+                   f"{took_over['why']}", err=True)
+
+
 @contextmanager
 def connected():
     """A connection to a migrated database; a database with pending migrations stops the command."""

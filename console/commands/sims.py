@@ -12,10 +12,10 @@ import click
 from flask.cli import AppGroup
 
 from connectors.sims import FORMATS, SimsFileError
-from sync import students
+from sync import runs, students
 from sync.lease import AlreadyRunning
 
-from .common import AS_JSON, ID, connected, echo_json, echo_problems, organisation_or_stop, stop
+from .common import AS_JSON, ID, connected, echo_json, echo_problems, echo_took_over, organisation_or_stop, stop
 
 sims = AppGroup("sims", help="SIMS students: preview and import a CommandReporter XML or Tether JSON export.")
 
@@ -72,6 +72,7 @@ def import_command(file, org_id, file_format, dry_run, confirm_disable, as_json)
             except AlreadyRunning as error:
                 stop(str(error), code=1)
     outcome = result.to_dict()
+    echo_took_over(result.run.id, runs.took_over(result.run))
     if as_json:
         echo_json(outcome)
     else:

@@ -11,10 +11,10 @@ import click
 from flask.cli import AppGroup
 
 from connectors.sia import SiaError
-from sync import connections, integration, plan, push, sia_import
+from sync import connections, integration, plan, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
-from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, organisation_or_stop, stop
+from .common import AS_JSON, ID, ORG, connected, echo_json, echo_problems, echo_took_over, organisation_or_stop, stop
 
 sync = AppGroup("sync", help="Sign In App: import members into Central Record, push profiles to Sign In App.")
 
@@ -155,5 +155,6 @@ def _or_busy(call):
 
 
 def _exit(result):
+    echo_took_over(result.run.id, runs.took_over(result.run))
     if result.status != "succeeded":
         stop(result.message, code=1)

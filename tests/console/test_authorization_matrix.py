@@ -161,6 +161,7 @@ MATRIX = {
     "overview.organisation": Access(get=VIEWERS),
     "overview.pause": Access(post=EDITORS),
     "overview.resume": Access(post=EDITORS),
+    "operations.index": Access(get=SUPPORT, query=lambda s: {"show": "all"}),
     "auth.login": Access(get=PUBLIC, post=PUBLIC, form=lambda s: {"email": s.admin.email, "password": f.PASSWORD}),
     "auth.logout": Access(post=VIEWERS, answers=frozenset({TO_SIGN_IN})),
     "api.ping": Access(get=PUBLIC),

@@ -276,3 +276,17 @@ def test_portal_users_are_listed_for_the_account_only(api, owner):
     helpers.portal_user(helpers.account(name="Another Trust"), email="other@trust.test")
     assert api.get("/portal-users").json == [{"id": pat.id, "name": "Pat Primary", "email": "pat@trust.test",
                                               "role": "primary"}]
+
+
+def test_a_members_page_carries_an_etag_and_is_304_while_it_is_unchanged(api, owner):
+    staff = helpers.group(owner)
+    grace = helpers.member(staff, "Grace Hopper")
+    first = api.get(f"/groups/{staff.id}/members")
+    etag = first.headers["ETag"]
+    conditional = {**helpers.headers(owner), "If-None-Match": etag}
+    unchanged = api.get(f"/groups/{staff.id}/members", headers=conditional)
+    assert (unchanged.status_code, unchanged.data, unchanged.headers["ETag"]) == (304, b"", etag)
+    SandboxMember.update(status="signed_in").where(SandboxMember.id == grace.id).execute()
+    changed = api.get(f"/groups/{staff.id}/members", headers=conditional)
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.json["data"][0]["status"] == "signed_in"

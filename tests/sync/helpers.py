@@ -105,8 +105,10 @@ class Snapshot:
             field = model._meta.columns.get(name) or model._meta.fields.get(name)
             if field is not None and hasattr(field, "rel_model"):
                 value = self._natural_key(field.rel_model, value) if field.rel_model is not model else value is not None
-            if name.endswith("_at") and value is not None:
-                value = "<set>"  # a moment, like Sign In App's updated_at: only whether it is set counts
+            if (name.endswith("_at") or name == "etag") and value is not None:
+                # A moment, like Sign In App's updated_at, or an ETag (a hash that includes it): only
+                # whether it is set counts.
+                value = "<set>"
             if name == "api_secret" and model is SiaConnection:
                 value = model.get_by_id(row["id"]).secret  # sealed anew each time: the secret itself counts
             values.append((name, repr(value)))

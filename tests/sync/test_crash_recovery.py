@@ -5,6 +5,7 @@ the rerun starts at once (no waiting for the lease to expire), the killed run sa
 and the end state equals one clean run.
 """
 import datetime
+import json
 import os
 import random
 import signal
@@ -163,3 +164,19 @@ def test_a_killed_holder_on_another_host_is_known_dead_at_once_on_postgresql_and
     with acquire(7, "sia_import") as held:
         assert RunLease.get().holder == held.holder
     assert RunLease.select().count() == 0
+
+
+def test_the_cli_says_in_one_line_which_abandoned_run_it_took_over(school, runner):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = SyncRun.create(organisation=school.org, kind="sia_import", status="running", actor="cli")
+    RunLease.create(organisation_id=school.org.id, kind="sia_import", holder=f"{socket.gethostname()}:{gone.pid}:1:abcd1234",
+                    run=killed, expires_at=datetime.datetime.now() + datetime.timedelta(minutes=30))
+    result = runner.invoke(args=["sync", "sia", "--org", str(school.org.id), "--json"])
+    assert result.exit_code == 0, result.output
+    rerun = json.loads(result.stdout)["run_id"]
+    assert result.stderr.splitlines() == [
+        f"note: run {rerun} took over from run {killed.id}, which was abandoned: the process running it "
+        f"({socket.gethostname()}:{gone.pid}) stopped without finishing it"
+    ]
+    assert SyncRun.get_by_id(killed.id).status == "abandoned"

@@ -1,15 +1,21 @@
-"""Leaver severing and purge jobs, the job registry, and the scheduler lock."""
+"""Leaver severing and purge jobs, the job registry, `tether jobs run`, and the scheduler's clock."""
 import datetime
 
 import pytest
 
 from jobs import registry, scheduler
-from store.models import AuditEvent, Exclusion, Link, Profile, SiaMember
+from store.models import AuditEvent, Exclusion, Link, Organisation, Profile, SiaMember
 from sync import leavers, linking, purge
 from sync.lease import acquire
 from tests import factories
 
+from . import helpers
+
 TODAY = datetime.date.today()
+
+
+def _set_state(organisation, state):
+    Organisation.update(state=state).where(Organisation.id == organisation.id).execute()
 
 
 def _linked_profile(school, run_import, name="Ada Lovelace"):
@@ -53,12 +59,11 @@ def test_job_run_now_during_a_run_of_the_same_kind_is_reported_busy(school, ctx)
     assert outcome.status == "busy" and "already running" in outcome.message
 
 
-def test_sia_import_job_covers_every_connected_active_organisation(school, ctx):
+def test_sia_import_job_covers_every_active_connected_organisation(school, ctx):
     factories.organisation("Unconnected School", state="active")
-    setting_up = factories.organisation("Still Setting Up")
-    factories.connection(setting_up)
-    school.org.state = "active"
-    school.org.save()
+    paused = helpers.school("Paused Academy").org
+    _set_state(paused, "paused")
+    _set_state(school.org, "active")
     school.member("Ada Lovelace")
     outcomes = registry.get("sia_import").run(ctx)
     assert [(o.organisation_id, o.status) for o in outcomes] == [(school.org.id, "succeeded")]
@@ -73,56 +78,6 @@ def test_jobs_cli_runs_a_job_now_and_lists_them(school, runner):
     assert "succeeded" in ran.output and Profile.select().count() == 1
     unknown = runner.invoke(args=["jobs", "run", "nonsense"])
     assert unknown.exit_code == 2 and "no job called 'nonsense'" in unknown.output
-
-
-class StubLock:
-    def __init__(self, free=True):
-        self.free = free
-        self.held = False
-
-    def acquire(self):
-        self.held = self.free
-        return self.held
-
-    def still_held(self):
-        return self.held
-
-    def release(self):
-        self.held = False
-
-
-def test_only_the_lock_holder_starts_jobs_and_another_takes_over_when_it_dies(app):
-    holder = scheduler.Scheduler(app, StubLock(free=True))
-    waiting = scheduler.Scheduler(app, StubLock(free=False))
-    try:
-        holder.keep()
-        waiting.keep()
-        assert holder.running_jobs and not waiting.running_jobs
-        assert {job.id for job in holder.background.get_jobs()} >= {"sims_drop", "sever_leavers", "purge_deleted"}
-        assert all(job.max_instances == 1 and job.coalesce for job in holder.background.get_jobs())
-        holder.lock.held = False  # the lock was lost (the holder's database session died)
-        holder.keep()
-        waiting.lock.free = True
-        waiting.keep()
-        assert not holder.running_jobs and waiting.running_jobs
-    finally:
-        holder.stop()
-        waiting.stop()
-
-
-def test_the_real_lock_is_held_by_one_scheduler_at_a_time(app, tmp_path):
-    first, second = scheduler.lock_for(app), scheduler.lock_for(app)
-    if isinstance(first, scheduler.FileSchedulerLock):
-        first = scheduler.FileSchedulerLock(str(tmp_path / "scheduler.lock"))
-        second = scheduler.FileSchedulerLock(str(tmp_path / "scheduler.lock"))
-    try:
-        assert first.acquire() and first.still_held()
-        assert not second.acquire()
-        first.release()
-        assert second.acquire()
-    finally:
-        first.release()
-        second.release()
 
 
 def test_scheduler_is_not_started_in_tests_or_when_switched_off(app):
@@ -146,18 +101,3 @@ def test_under_the_reloader_only_the_reloaded_child_starts_the_scheduler(app, mo
     app.config["TETHER_SCHEDULER"] = True
     assert (scheduler.init_app(app) is not None) is starts
     assert bool(started) is starts
-
-
-def test_the_file_lock_taken_by_one_thread_is_seen_held_by_the_keeper_thread(tmp_path):
-    import threading
-
-    lock = scheduler.FileSchedulerLock(str(tmp_path / "scheduler.lock"))
-    seen = []
-    try:
-        assert lock.acquire()
-        keeper = threading.Thread(target=lambda: seen.append(lock.still_held()))
-        keeper.start()
-        keeper.join()
-        assert seen == [True]
-    finally:
-        lock.release()
