@@ -90,7 +90,12 @@ class Job:
             if organisation is not None:
                 raise JobRefused(f"the {self.name} job covers every organisation at once; run it without --org")
             return self.work(app)
-        organisations = [organisation] if organisation is not None else list(self.covers().order_by(Organisation.id))
+        if organisation is None:
+            organisations = list(self.covers().order_by(Organisation.id))
+        elif trigger == "schedule" and not self.covers().where(Organisation.id == organisation.id).exists():
+            organisations = []  # the schedule leaves alone an organisation its job does not cover (not active)
+        else:
+            organisations = [organisation]
         return [run_one(self, each, actor=actor, trigger=trigger) for each in organisations]
 
 
