@@ -16,7 +16,7 @@ from compliance import readiness as readiness_service
 from store.ids import as_id
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from store.search import search_terms
-from sync import links, merge
+from sync import duplicates, links, merge
 
 from . import nav
 from .access import allowed, can, organisation_or_404, record_or_404
@@ -90,6 +90,9 @@ def show(org_id, profile_id):
     member_search = request.args.get("member_q", "").strip()
     active_link = Link.active_for_profile(profile)
     relinkable = can("relink") and active_link is None and profile.status == "active"
+    # "Do not delete the duplicate profiles!": the delete form names the pair to merge instead.
+    likely = duplicates.suggestions_with(profile) if can("delete_profile") else []
+    duplicate = next((s for s in likely if s.default.offered), None)
     context = {
         "org": org,
         "profile": profile,
@@ -99,6 +102,7 @@ def show(org_id, profile_id):
         "undoable_merges": merge.undoable_merges(profile),
         "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
         "offers": links.offered_members(profile, member_search) if relinkable else [],
+        "duplicate": duplicate,
         "member_search": member_search,
         "readiness": readiness_service.readiness_of(profile, today),
         "checks": readiness_service.check_records_of(profile, today),
@@ -120,7 +124,7 @@ def decouple(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         flash(
-            f"{profile.name} is no longer linked to Sign In App member {link.sia_member.display_name}. The profile "
+            f"{profile.label} is no longer linked to Sign In App member {link.sia_member.display_name}. The profile "
             "now shows on the upload page; the member comes back as a new profile on the next import unless it "
             "is deleted or archived in Sign In App.",
             "success",
@@ -139,7 +143,7 @@ def delete(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         excluded = f" Sign In App member {exclusion.display_name} is on the exclusion list." if exclusion else ""
-        flash(f"{profile.name} is deleted.{excluded} Support can restore the profile within 90 days.", "success")
+        flash(f"{profile.label} is deleted.{excluded} Support can restore the profile within 90 days.", "success")
     return _back(profile)
 
 
@@ -154,7 +158,7 @@ def restore(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         flash(
-            f"{profile.name} is active again. Its Sign In App link was not restored and its member stays on the "
+            f"{profile.label} is active again. Its Sign In App link was not restored and its member stays on the "
             "exclusion list: re-link it below (restoring the exclusion in the same step), or merge it.",
             "success",
         )
@@ -176,7 +180,7 @@ def relink(org_id, profile_id):
     except links.ActionRefused as refusal:
         flash(str(refusal), "error")
     else:
-        flash(f"{profile.name} is linked to Sign In App member {member.display_name}.", "success")
+        flash(f"{profile.label} is linked to Sign In App member {member.display_name}.", "success")
     return _back(profile)
 
 
@@ -189,12 +193,13 @@ def merge_with(org_id, profile_id):
         kept = _profile_as_seen(org, profile_id)
         removed = _profile_as_seen(org, request.form.get("removed", type=as_id), field="removed_version")
         choices = {field: request.form.get(f"choice_{field}") for field in merge.MERGE_FIELDS}
+        merged = f"Merged {removed.label} into {kept.label}."
         try:
             merge.merge(kept, removed, current_user, {f: side for f, side in choices.items() if side})
         except links.ActionRefused as refusal:
             flash(str(refusal), "error")
             return redirect(url_for(".merge_with", org_id=org.id, profile_id=kept.id, removed=removed.id), 303)
-        flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
+        flash(f"{merged} The merge can be undone for 30 days.", "success")
         return _back(kept)
     kept = record_or_404(Profile, profile_id, org)
     removed_id = request.args.get("removed", type=as_id)
@@ -222,7 +227,7 @@ def undo_merge(org_id, merge_id):
     except links.ActionRefused as refusal:
         flash(str(refusal), "error")
     else:
-        flash(f"The merge is undone: {record.removed.name} and {record.kept.name} are separate again.", "success")
+        flash(f"The merge is undone: {record.removed.label} and {record.kept.label} are separate again.", "success")
     return redirect(url_for(".show", org_id=org.id, profile_id=record.kept_id), 303)
 
 
