@@ -53,7 +53,7 @@ def add_check(org_id, profile_id):
         record = records.add_check(person, request.form, actor=current_user)
     except records.Invalid as exc:
         return _render_check_form(org, person, None, exc.errors, 422)
-    flash(f"{record.check_type.name} recorded for {person.name}.", "success")
+    flash(f"{record.check_type.name} recorded for {person.label}.", "success")
     return redirect(_profile_url(org, person), 303)
 
 
@@ -70,7 +70,7 @@ def edit_check(org_id, profile_id, check_id):
         records.update_check(record, request.form, actor=current_user)
     except records.Invalid as exc:
         return _render_check_form(org, person, record, exc.errors, 422)
-    flash(f"{record.check_type.name} updated for {person.name}.", "success")
+    flash(f"{record.check_type.name} updated for {person.label}.", "success")
     return redirect(_profile_url(org, person), 303)
 
 

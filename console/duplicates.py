@@ -1,6 +1,8 @@
 """Duplicate suggestions and bulk merge: the profiles an import created beside the school's own ones.
 
-Everyone who may see the organisation reads the suggestions, a page at a time; admins and support merge
+Everyone who may see the organisation reads the suggestions, a page at a time, each with what differs and
+what bulk merge does with it by default (ticked, for review, or never in bulk), and the likely cause of new
+duplicates when a synced group lets members add themselves via the iPad app. Admins and support merge
 them, one pair at a time (through the merge form, choosing values) or many at once with the default choices.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -8,7 +10,7 @@ from flask_login import current_user, login_required
 
 from store.ids import is_id
 from store.models import Profile
-from sync import duplicates, merge
+from sync import duplicates
 
 from . import nav
 from .access import allowed, organisation_or_404
@@ -41,6 +43,7 @@ def index(org_id):
     page.items = duplicates.suggestions(org, page.items)
     return render_template(
         "duplicates/index.html", org=org, page=page, suggestions=page.items,
+        likely_cause=duplicates.ipad_self_add_cause(duplicates.groups_adding_members_via_ipad(org)),
     )
 
 
@@ -53,7 +56,7 @@ def bulk_merge(org_id):
     if not pairs:
         flash("Tick the pairs to merge first.", "error")
         return redirect(url_for(".index", org_id=org.id), 303)
-    return render_template("duplicates/results.html", org=org, results=merge.bulk_merge(pairs, current_user))
+    return render_template("duplicates/results.html", org=org, results=duplicates.bulk_merge(pairs, current_user))
 
 
 nav.register("Duplicates", "duplicates.index")

@@ -17,7 +17,7 @@ from compliance import readiness as readiness_service
 from store.ids import as_id
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from store.search import search_terms
-from sync import fields, leavers, links, merge
+from sync import duplicates, fields, leavers, links, merge
 from sync import profiles as profile_service
 
 from . import nav
@@ -93,6 +93,9 @@ def show(org_id, profile_id):
     active_link = Link.active_for_profile(profile)
     relinkable = can("relink") and active_link is None and profile.status == "active"
     returner = leavers.is_returner(profile, today)
+    # "Do not delete the duplicate profiles!": the delete form names the pair to merge instead.
+    likely = duplicates.suggestions_with(profile) if can("delete_profile") else []
+    duplicate = next((s for s in likely if s.default.offered), None)
     context = {
         "org": org,
         "profile": profile,
@@ -104,6 +107,7 @@ def show(org_id, profile_id):
         "undoable_merges": merge.undoable_merges(profile),
         "restore_until": links.restore_deadline(profile) if links.can_restore(profile) else None,
         "offers": links.offered_members(profile, member_search) if relinkable else [],
+        "duplicate": duplicate,
         "member_search": member_search,
         "readiness": readiness_service.readiness_of(profile, today),
         "checks": readiness_service.check_records_of(profile, today),
@@ -223,7 +227,7 @@ def decouple(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         flash(
-            f"{profile.name} is no longer linked to Sign In App member {link.sia_member.display_name}. The profile "
+            f"{profile.label} is no longer linked to Sign In App member {link.sia_member.display_name}. The profile "
             "now shows on the upload page; the member comes back as a new profile on the next import unless it "
             "is deleted or archived in Sign In App.",
             "success",
@@ -242,7 +246,7 @@ def delete(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         excluded = f" Sign In App member {exclusion.display_name} is on the exclusion list." if exclusion else ""
-        flash(f"{profile.name} is deleted.{excluded} Support can restore the profile within 90 days.", "success")
+        flash(f"{profile.label} is deleted.{excluded} Support can restore the profile within 90 days.", "success")
     return _back(profile)
 
 
@@ -257,7 +261,7 @@ def restore(org_id, profile_id):
         flash(str(refusal), "error")
     else:
         flash(
-            f"{profile.name} is active again. Its Sign In App link was not restored and its member stays on the "
+            f"{profile.label} is active again. Its Sign In App link was not restored and its member stays on the "
             "exclusion list: re-link it below (restoring the exclusion in the same step), or merge it.",
             "success",
         )
@@ -279,7 +283,7 @@ def relink(org_id, profile_id):
     except links.ActionRefused as refusal:
         flash(str(refusal), "error")
     else:
-        flash(f"{profile.name} is linked to Sign In App member {member.display_name}.", "success")
+        flash(f"{profile.label} is linked to Sign In App member {member.display_name}.", "success")
     return _back(profile)
 
 
@@ -292,12 +296,13 @@ def merge_with(org_id, profile_id):
         kept = _profile_as_seen(org, profile_id)
         removed = _profile_as_seen(org, request.form.get("removed", type=as_id), field="removed_version")
         choices = {field: request.form.get(f"choice_{field}") for field in merge.MERGE_FIELDS}
+        merged = f"Merged {removed.label} into {kept.label}."
         try:
             merge.merge(kept, removed, current_user, {f: side for f, side in choices.items() if side})
         except links.ActionRefused as refusal:
             flash(str(refusal), "error")
             return redirect(url_for(".merge_with", org_id=org.id, profile_id=kept.id, removed=removed.id), 303)
-        flash(f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.", "success")
+        flash(f"{merged} The merge can be undone for 30 days.", "success")
         return _back(kept)
     kept = record_or_404(Profile, profile_id, org)
     removed_id = request.args.get("removed", type=as_id)
@@ -325,7 +330,7 @@ def undo_merge(org_id, merge_id):
     except links.ActionRefused as refusal:
         flash(str(refusal), "error")
     else:
-        flash(f"The merge is undone: {record.removed.name} and {record.kept.name} are separate again.", "success")
+        flash(f"The merge is undone: {record.removed.label} and {record.kept.label} are separate again.", "success")
     return redirect(url_for(".show", org_id=org.id, profile_id=record.kept_id), 303)
 
 

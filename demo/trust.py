@@ -514,7 +514,10 @@ class _Demo:
                          leaving_date=self.days_ago(30, 400))
 
     def school_two(self, organisation, domain):
-        staff = self.group("Staff", "returning", organisation, rating_check="all", safety_check="allow")
+        # Members may add themselves on the iPad: the duplicates page names it as the likely cause of new ones.
+        staff = self.group(
+            "Staff", "returning", organisation, rating_check="all", safety_check="allow", allow_ipad_self_add=True,
+        )
         roles = [(role, None, type_name) for role, count, type_name in PRIMARY_ROLES for _ in range(count)]
         self.staff(staff, organisation, domain, roles[: STAFF_SIZE[1]], leavers=2, archived=1)
         self.group("Visitors", "non-returning")

@@ -225,6 +225,13 @@ class Profile(BaseModel):
     def name_of(forename, surname):
         return f"{forename} {surname}".strip()
 
+    @property
+    def label(self):
+        """The profile as messages name it, told apart from another of the same name by id and email:
+        "Sam Lee (#12, s.lee@hill.test)"."""
+        email = (self.email or "").strip()
+        return f"{self.name or 'Unnamed profile'} (#{self.id}{f', {email}' if email else ''})"
+
     def is_leaver(self, on=None):
         return self.left_by(self.leaving_date, on or datetime.date.today())
 

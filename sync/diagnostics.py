@@ -40,7 +40,7 @@ from store.models import (
 )
 from store.search import search_terms
 
-from .duplicates import normalise
+from .duplicates import adds_members_via_ipad, ipad_self_add_cause, normalise
 from .links import can_restore, previous_member
 from .mapping import explain_member
 
@@ -396,7 +396,7 @@ def _member_label(m):
 
 
 def _profile_label(p):
-    return f"{p.name} (profile {p.id})"
+    return p.label
 
 
 def _open_profile(ctx, profile, label="Open the profile", text=""):
@@ -715,6 +715,20 @@ def _duplicate_causes(ctx, person):
                 continue
             seen.add(pair)
             person.add(_duplicate_cause(ctx, p, other, linked, "email" if same_email else "name"))
+    if seen:
+        _ipad_self_add_cause(ctx, person)
+
+
+def _ipad_self_add_cause(ctx, person):
+    """A person with a duplicate, in a synced group that lets members add themselves via the iPad app: the
+    help's likely cause of new duplicates. Their own groups when they have members there, else the school's."""
+    own = {m.group_id: m.group for m in person.members if ctx.is_synced(m.group)}
+    groups = sorted(own.values(), key=lambda g: g.name) if own else ctx.synced_groups
+    cause = ipad_self_add_cause([g for g in groups if adds_members_via_ipad(g)])
+    if cause is not None:
+        person.add(Cause("ipad_self_add", cause.title, cause.detail, _in_sign_in_app(
+            "Turn off adding members via the iPad app in Sign In App", cause.fix,
+        )))
 
 
 def _duplicate_cause(ctx, a, b, linked, by):

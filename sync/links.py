@@ -49,7 +49,7 @@ def update_profile(profile, **changes):
     )
     if written != 1:
         raise ActionRefused(
-            f"{profile.name} (profile {profile.id}) was changed by someone else since you opened it; "
+            f"{profile.label} was changed by someone else since you opened it; "
             "reload the profile, check it, and try again."
         )
     for name, value in changes.items():
@@ -75,12 +75,12 @@ def _subject(profile):
 def refuse_unless_active(profile, doing):
     if profile.status == "deleted":
         raise ActionRefused(
-            f"{profile.name} (profile {profile.id}) is deleted, so it cannot be {doing}; "
+            f"{profile.label} is deleted, so it cannot be {doing}; "
             "support can restore it within 90 days of its deletion."
         )
     if profile.status == "merged":
         raise ActionRefused(
-            f"{profile.name} (profile {profile.id}) was merged into profile {profile.merged_into_id}, "
+            f"{profile.label} was merged into profile {profile.merged_into_id}, "
             f"so it cannot be {doing}; work on that profile instead, or undo the merge."
         )
 
@@ -100,7 +100,7 @@ def decouple(profile, actor, reason=""):
         link = Link.active_for_profile(profile)
         if link is None:
             raise ActionRefused(
-                f"{profile.name} (profile {profile.id}) is not linked to a Sign In App member, "
+                f"{profile.label} is not linked to a Sign In App member, "
                 "so there is nothing to decouple."
             )
         before = link_view(link)
@@ -173,11 +173,11 @@ def restore_profile(profile, actor):
     with database.atomic():
         if profile.status != "deleted":
             raise ActionRefused(
-                f"{profile.name} (profile {profile.id}) is not deleted, so there is nothing to restore."
+                f"{profile.label} is not deleted, so there is nothing to restore."
             )
         if now() > restore_deadline(profile):
             raise ActionRefused(
-                f"{profile.name} (profile {profile.id}) was deleted on {profile.deleted_at:%d %b %Y}, more than "
+                f"{profile.label} was deleted on {profile.deleted_at:%d %b %Y}, more than "
                 f"{RESTORE_DAYS} days ago, so it can no longer be restored; create the profile again instead."
             )
         before = {"status": "deleted", "deleted_at": profile.deleted_at}
@@ -222,19 +222,19 @@ def _refuse_unless_linkable(profile, member, restore_excluded):
     refuse_unless_active(profile, "re-linked")
     if profile.is_leaver():
         raise ActionRefused(
-            f"{profile.name} (profile {profile.id}) is a leaver since {profile.leaving_date:%d %b %Y}; "
+            f"{profile.label} is a leaver since {profile.leaving_date:%d %b %Y}; "
             "remove the leaving date first, then re-link it."
         )
     current = Link.active_for_profile(profile)
     if current is not None:
         raise ActionRefused(
-            f"{profile.name} (profile {profile.id}) is already linked to {_member_label(current.sia_member)}; "
+            f"{profile.label} is already linked to {_member_label(current.sia_member)}; "
             "decouple it first if that is the wrong member."
         )
     taken = Link.active_for_member(member)
     if taken is not None:
         raise ActionRefused(
-            f"{_member_label(member)} is already linked to {taken.profile.name} (profile {taken.profile_id}); "
+            f"{_member_label(member)} is already linked to {taken.profile.label}; "
             "merge the two profiles instead, or decouple that profile first."
         )
     if member.gone_at is not None or member.archived:
@@ -272,7 +272,7 @@ def relink(profile, member, actor, restore_exclusion=False):
                 link = create_link(profile, member, actor)
         except (IntegrityError, LinkConflict):
             raise ActionRefused(
-                f"{profile.name} (profile {profile.id}) or {_member_label(member)} was linked by someone else "
+                f"{profile.label} or {_member_label(member)} was linked by someone else "
                 "just now; reload the profile to see its link."
             ) from None
         AuditEvent.record(

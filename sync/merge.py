@@ -1,4 +1,4 @@
-"""Merging duplicate profiles, undoing a merge, and merging suggested pairs in bulk (DESIGN §5).
+"""Merging duplicate profiles and undoing a merge (DESIGN §5); bulk merge is in `sync.duplicates`.
 
 A merge keeps the *kept* (left) profile and retires the *removed* (right) one:
 
@@ -125,10 +125,10 @@ def _check_key(record):
 
 def _refuse_unless_mergeable(kept, removed):
     if kept.id == removed.id:
-        raise ActionRefused(f"{kept.name} (profile {kept.id}) cannot be merged with itself; choose two profiles.")
+        raise ActionRefused(f"{kept.label} cannot be merged with itself; choose two profiles.")
     if kept.organisation_id != removed.organisation_id:
         raise ActionRefused(
-            f"{kept.name} (profile {kept.id}) and {removed.name} (profile {removed.id}) belong to different "
+            f"{kept.label} and {removed.label} belong to different "
             "schools; only profiles of the same school can be merged."
         )
     for profile in (kept, removed):
@@ -137,7 +137,7 @@ def _refuse_unless_mergeable(kept, removed):
                 "deleted" if profile.status == "deleted" else f"already merged into profile {profile.merged_into_id}"
             )
             raise ActionRefused(
-                f"{profile.name} (profile {profile.id}) is {state}, so it cannot be merged; "
+                f"{profile.label} is {state}, so it cannot be merged; "
                 "reload the duplicates and choose active profiles."
             )
 
@@ -149,7 +149,7 @@ def merge(kept, removed, actor, choices=None):
         kept_link, removed_link = Link.active_for_profile(kept), Link.active_for_profile(removed)
         if kept_link is not None and removed_link is not None:
             raise ActionRefused(
-                f"{kept.name} (profile {kept.id}) and {removed.name} (profile {removed.id}) are both linked to "
+                f"{kept.label} and {removed.label} are both linked to "
                 "Sign In App members; merging them would break one link. Decouple the one that is wrong first, "
                 "then merge."
             )
@@ -227,7 +227,7 @@ def undo_merge(record, actor):
             .execute()
         )
         if undone != 1:
-            raise ActionRefused(f"The merge of {removed.name} into {kept.name} was undone by someone else just now.")
+            raise ActionRefused(f"The merge of {removed.label} into {kept.label} was undone by someone else just now.")
         AuditEvent.record(
             "profile.merge_undo", actor=actor, organisation=record.organisation_id, subject=f"profile:{kept.id}",
             before=before,
@@ -250,25 +250,25 @@ def _undo_plan(record, kept, removed):
     """What an undo writes, or ActionRefused naming what changed since the merge that an undo would lose."""
     if record.undone_at is not None:
         raise ActionRefused(
-            f"The merge of {removed.name} into {kept.name} was already undone on {record.undone_at:%d %b %Y} "
+            f"The merge of {removed.label} into {kept.label} was already undone on {record.undone_at:%d %b %Y} "
             f"by {record.undone_by}."
         )
     if now() > undo_deadline(record):
         raise ActionRefused(
-            f"The merge of {removed.name} into {kept.name} was on {record.at:%d %b %Y}, more than {UNDO_DAYS} days "
+            f"The merge of {removed.label} into {kept.label} was on {record.at:%d %b %Y}, more than {UNDO_DAYS} days "
             "ago, so it can no longer be undone; separate the profiles by hand (create a profile and move its "
             "checks), and decouple and re-link if the link is on the wrong profile."
         )
     kept_before, removed_before = record.before["profiles"]["kept"], record.before["profiles"]["removed"]
     if kept.status != "active":
         raise ActionRefused(
-            f"{kept.name} (profile {kept.id}) has been {kept.status} since the merge; restore it (or undo its "
+            f"{kept.label} has been {kept.status} since the merge; restore it (or undo its "
             "later merge) first, then undo this merge."
         )
     untouched = removed.status == "merged" and removed.merged_into_id == kept.id
     if not untouched or removed.version != removed_before["version"] + 1:
         raise ActionRefused(
-            f"{removed.name} (profile {removed.id}) was changed after it was merged into {kept.name}; "
+            f"{removed.label} was changed after it was merged into {kept.label}; "
             "undoing the merge would overwrite that change, so it is refused. Separate the profiles by hand."
         )
     original, removed_original = _restored(Profile, kept_before), _restored(Profile, removed_before)
@@ -276,7 +276,7 @@ def _undo_plan(record, kept, removed):
     for field, merged in merged_values(Profile(**original), Profile(**removed_original), record.choices).items():
         if field_value(kept, field) != merged:
             raise ActionRefused(
-                f"{MERGE_FIELDS[field]} of {kept.name} (profile {kept.id}) was changed after the merge; undoing "
+                f"{MERGE_FIELDS[field]} of {kept.label} was changed after the merge; undoing "
                 "would lose that change. Set it back to the merged value, or separate the profiles by hand."
             )
         kept_values[field] = original[field]
@@ -299,7 +299,7 @@ def _moved_checks(record, kept, removed):
         ):
             check_type = CheckType.get_by_id(snapshot["check_type"])
             raise ActionRefused(
-                f"The {check_type.name} check record that the merge moved from {removed.name} to {kept.name} was "
+                f"The {check_type.name} check record that the merge moved from {removed.label} to {kept.label} was "
                 "changed or deleted since; undoing would lose that change. Separate the profiles by hand."
             )
     return [snapshot for snapshot in snapshots if current[snapshot["id"]].profile_id == kept.id]
@@ -321,40 +321,10 @@ def _moved_link(record, kept, removed):
     )
     if moved is None or moved.severed_at is not None:
         raise ActionRefused(
-            f"The link the merge moved to {kept.name} (profile {kept.id}) was severed since; undoing would "
-            f"link {removed.name} again behind that decision. Re-link the profile you want instead."
+            f"The link the merge moved to {kept.label} was severed since; undoing would "
+            f"link {removed.label} again behind that decision. Re-link the profile you want instead."
         )
     return severed, moved
-
-
-@dataclass(frozen=True)
-class PairResult:
-    """How one pair of a bulk merge went: its MergeRecord, or why it was refused."""
-
-    kept: Profile
-    removed: Profile
-    record: MergeRecord = None
-    refusal: str = ""
-
-    @property
-    def merged(self):
-        return self.record is not None
-
-
-def bulk_merge(pairs, actor):
-    """Merge each (kept, removed) pair in its own transaction with the default choices.
-
-    Profiles are read afresh for each pair, so a profile already merged by an earlier pair is refused
-    with its reason instead of being merged twice; the other pairs go ahead.
-    """
-    results = []
-    for kept, removed in pairs:
-        kept, removed = Profile.get_by_id(kept.id), Profile.get_by_id(removed.id)
-        try:
-            results.append(PairResult(kept, removed, record=merge(kept, removed, actor)))
-        except ActionRefused as refusal:
-            results.append(PairResult(kept, removed, refusal=str(refusal)))
-    return results
 
 
 def merges_of(profile):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from demo import trust as demo
 from sandbox.models import SandboxMember
 from store.models import Exclusion, Link, Organisation, Profile
-from sync import duplicates, links, merge, sia_import
+from sync import duplicates, links, sia_import
 from tests import factories
 from tests.browser.conftest import assert_accessible
 
@@ -182,7 +182,7 @@ def test_admin_fixes_a_typo_in_a_rule_sees_the_preview_and_saves_it(page, live_s
 def test_admin_merges_a_suggested_duplicate_pair_and_undoes_the_merge(page, live_server, axe, school):
     suggestion = duplicates.suggestions(school)[0]
     kept, removed = suggestion.kept, suggestion.removed
-    pair = f"Merge {removed.name} (profile {removed.id}) into {kept.name} (profile {kept.id})"
+    pair = f"Merge {removed.label} into {kept.label}"
     sign_in(page, live_server, axe, ADMIN)
     open_school(page, axe, school)
     open_menu(page, axe, "Profiles > Duplicates", "Duplicate profiles")
@@ -194,13 +194,13 @@ def test_admin_merges_a_suggested_duplicate_pair_and_undoes_the_merge(page, live
     assert_accessible(axe, page)
     page.get_by_role("button", name=f"Merge into {kept.name}").click()
 
-    expect_message(page, f"{removed.name} is merged into {kept.name}. The merge can be undone for 30 days.")
+    expect_message(page, f"Merged {removed.label} into {kept.label}. The merge can be undone for 30 days.")
     actions = page.get_by_role("region", name="Actions")
     expect(actions.get_by_text(f"Linked to Sign In App member {removed.name}")).to_be_visible()
     assert_accessible(axe, page)
     actions.get_by_role("button", name=re.compile(f"^Undo the merge of {removed.name} into {kept.name}")).click()
 
-    expect_message(page, f"The merge is undone: {removed.name} and {kept.name} are separate again.")
+    expect_message(page, f"The merge is undone: {removed.label} and {kept.label} are separate again.")
     expect(actions.get_by_text("Not linked to Sign In App")).to_be_visible()
     assert_accessible(axe, page)
     open_menu(page, axe, "Profiles > Duplicates", "Duplicate profiles")
@@ -209,7 +209,7 @@ def test_admin_merges_a_suggested_duplicate_pair_and_undoes_the_merge(page, live
 
 
 def test_admin_pushes_teaching_staff_to_the_staff_group_and_watches_the_run(page, live_server, axe, school):
-    merge.bulk_merge([(s.kept, s.removed) for s in duplicates.suggestions(school)], SETUP)
+    duplicates.bulk_merge([(s.kept, s.removed) for s in duplicates.suggestions(school)], SETUP)
     new_teachers = [
         factories.profile(school, "Imogen", "Ashworth", email="i.ashworth@oakfield.sch.uk", role="Teacher of Maths"),
         factories.profile(school, "Tobias", "Okonjo", email="t.okonjo@oakfield.sch.uk", role="Teacher of Science"),

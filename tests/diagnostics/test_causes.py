@@ -157,6 +157,21 @@ def test_diagnose_names_a_duplicate_and_offers_to_merge_it_into_the_schools_prof
     assert duplicate.fix.subject == {"kept_id": own.id, "removed_id": school.ada.id}
 
 
+def test_diagnose_names_the_ipad_app_setting_as_the_likely_cause_of_a_new_duplicate(school):
+    """Troubleshooting help, "After First Sync": with 'Allow new group members to be added via the iPad app'
+    on, "group members may accidentally create a second profile for themselves within the group"."""
+    school.staff.settings["sign_in_options"]["allow_ipad_self_add"] = True
+    school.staff.save()
+    assert person(school.org, "ada").healthy  # no duplicate, nothing to explain
+    f.profile(school.org, "Ada", "Lovelace", email="ada@hill.test")
+    likely = cause(person(school.org, "ada"), "ipad_self_add")
+    assert "The Sign In App group Staff has “Allow new group members to be added via the iPad app” toggled on" \
+        in likely.detail
+    assert likely.fix.in_sign_in_app and "Manage > Groups > Staff > Details and under Permissions" in likely.fix.text
+    set_group(school.staff)  # the setting off again
+    assert "duplicate" in codes(person(school.org, "ada")) and "ipad_self_add" not in codes(person(school.org, "ada"))
+
+
 def test_diagnose_finds_a_duplicate_the_search_did_not_match(school):
     f.profile(school.org, "Ada", "Lovelace", email="a.king@home.test")
     found = person(school.org, "ada@hill")

@@ -198,7 +198,7 @@ def _refusal_cases():
         return f.profile(s.org, "Grace", "Hopper"), member
 
     return [
-        (profile_linked, r"Ada Lovelace \(profile \d+\) is already linked to Sign In App member Ada .*decouple it"),
+        (profile_linked, r"Ada Lovelace \(#\d+, ada@hill.test\) is already linked to Sign In App member Ada .*decouple it"),
         (member_linked, "member Ada Lovelace .* is already linked to Ada Lovelace"),
         (member_excluded, "is on the exclusion list.*restore its exclusion in the same step"),
         (profile_deleted, "is deleted, so it cannot be re-linked; support can restore it"),

@@ -6,6 +6,7 @@ import pytest
 from playhouse.shortcuts import model_to_dict
 
 from store.models import AuditEvent, CheckRecord, CheckType, Exclusion, Link, MergeRecord, Profile
+from sync import duplicates
 from sync import merge as merging
 from sync.linking import create_link, sever
 from sync.links import ActionRefused
@@ -219,7 +220,7 @@ def test_bulk_merge_merges_each_pair_and_reports_refusals_with_reasons(school):
     create_link(grace_sia, f.member(school.staff, "Grace Hopper"), "import")
     second = f.profile(school.org, "Ada", "Lovelace", source="sia")
     create_link(second, f.member(school.staff, "Ada Lovelace (2)"), "import")
-    results = merging.bulk_merge(
+    results = duplicates.bulk_merge(
         [(school.own, school.imported), (grace_own, grace_sia), (school.own, second)], "admin@hill.test"
     )
     assert [r.merged for r in results] == [True, True, False]
@@ -230,7 +231,7 @@ def test_bulk_merge_merges_each_pair_and_reports_refusals_with_reasons(school):
 
 def test_bulk_merge_refuses_a_profile_already_merged_by_an_earlier_pair(school):
     other = f.profile(school.org, "Ada", "Lovelace")
-    results = merging.bulk_merge([(school.own, school.imported), (other, school.imported)], "admin@hill.test")
+    results = duplicates.bulk_merge([(school.own, school.imported), (other, school.imported)], "admin@hill.test")
     assert [r.merged for r in results] == [True, False]
     assert "already merged into profile" in results[1].refusal
 
