@@ -44,6 +44,10 @@ ACTIONS = {
     "push": MANAGERS,  # push profiles to Sign In App
     "manage_users": SUPPORT_ONLY,
     "search_other_schools": SUPPORT_ONLY,  # diagnostics also search the trust's other schools
+    # Push without duplicates (issue 16): a profile "Push All" held back because it looks like a member
+    # already in the group is linked to that member instead. An admin may: importing the member and
+    # merging the two profiles, which admins do, ends in the same link.
+    "link_existing_member": MANAGERS,
 }
 
 
