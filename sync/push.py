@@ -20,6 +20,8 @@ import datetime
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from peewee import chunked
+
 from connectors.sia import Member, SiaError, SiaNotFound, SiaRejected, client_for
 from store import database
 from store.models import Exclusion, Link, Profile, ProfileType, SiaConnection, SiaGroup, SiaMember
@@ -168,10 +170,11 @@ def _push(tracker, organisation, group, types, client, progress, profile_ids, de
                 if decision.outcome == "held_back":
                     tracker.problem(profile.id, profile.name, "look_alike", f"Held back: {decision.reason}")
                 elif decision.outcome == "created":
-                    member = _member_for(profile, group, field_map) if dry_run else None
-                    if not dry_run:
+                    if dry_run:
+                        member = _member_for(profile, group, field_map)
+                    else:
                         decision, member = _push_one(sia, connection, group, profile, field_map, shadows, group_rows, tracker)
-                    if member is not None:
+                    if member is not None:  # counts as one of the group for the profiles after it
                         index.add(member, created_for=(profile.id, profile.name), new=dry_run)
                 elif not dry_run:
                     decision, _ = _link_one(connection, profile, already_created[str(profile.id)], shadows, group_rows,
@@ -193,15 +196,16 @@ def _push(tracker, organisation, group, types, client, progress, profile_ids, de
 
 
 def _attention(held_back, group, dry_run):
+    """What a person must look at after the push: the profiles held back, if any."""
     if not held_back:
         return []
-    were = ("would be" if dry_run else "were") if held_back > 1 else ("would be" if dry_run else "was")
-    them = "each" if held_back > 1 else "it"
+    many = held_back > 1
+    were = "would be" if dry_run else ("were" if many else "was")
     return [
-        f"{held_back} profile{'s' if held_back > 1 else ''} {were} held back because "
-        f"{'they look' if held_back > 1 else 'it looks'} like {'members' if held_back > 1 else 'a member'} already in "
-        f"the Sign In App group '{group.name}': link {them} to the existing member (the run's page lists "
-        f"{'them' if held_back > 1 else 'it'}), or create a new member for a profile that is a different person."
+        f"{held_back} profile{'s' if many else ''} {were} held back because {'they look' if many else 'it looks'} "
+        f"like {'members' if many else 'a member'} already in the Sign In App group '{group.name}': link "
+        f"{'each' if many else 'it'} to the existing member (the run's page lists {'them' if many else 'it'}), "
+        "or create a new member for a profile that is a different person."
     ]
 
 
@@ -220,7 +224,7 @@ def _look_alikes(organisation, connection, members, already_created, profiles):
     push links to it) and whether it is excluded."""
     ids = [member.id for member in members]
     linked, excluded = {}, set()
-    for chunk in (ids[start:start + 500] for start in range(0, len(ids), 500)):
+    for chunk in chunked(ids, 500):
         rows = (
             Link.active()
             .select(SiaMember.sia_id, Profile.id, Profile.forename, Profile.surname)

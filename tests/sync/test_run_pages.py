@@ -100,7 +100,7 @@ def test_viewer_sees_the_upload_page_without_push(school, client):
     factories.profile(school.org, "Grace", "Hopper")
     _login(client, school, "viewer")
     page = client.get(f"/organisations/{school.org.id}/sync/upload").get_data(as_text=True)
-    assert "Grace Hopper" in page and "Push all" not in page
+    assert "Grace Hopper" in page and "Push All" not in page and "Preview" not in page
     assert client.post(f"/organisations/{school.org.id}/sync/upload", data={"group": "1"}).status_code == 403
     assert Profile.select().count() == 1
 
