@@ -1,4 +1,4 @@
-"""Notifications: safety-check rejections and warnings, failed syncs; read and marked read per school."""
+"""Notifications: safety-check rejections and warnings, failed syncs and syncs that need attention; read and marked read per school."""
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import login_required
 
@@ -14,6 +14,7 @@ KINDS = {
     "safety_reject": "Sign-in rejected",
     "safety_warning": "Signed in while not compliant",
     "sync_failed": "Sync failed",
+    "sync_needs_attention": "Sync needs attention",
 }
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
-from store.models import RunProblem, SyncRun
+from store.models import Link, RunProblem, SiaMember, SyncRun
 from sync import leavers, plan, purge, push, runs, sia_import
 from sync.lease import AlreadyRunning
 
@@ -58,7 +58,17 @@ def _context(org, run):
         "count_names": COUNT_NAMES.get(run.kind, ()),
         "problems": list(problems.limit(PROBLEMS_SHOWN)),
         "problem_count": problems.count(),
+        "linked_now": _linked_now(run),
     }
+
+
+def _linked_now(run):
+    """{profile id: Sign In App member id} for the profiles a push held back that are linked now."""
+    held_back = [d["profile_id"] for d in (run.details or {}).get("held_back", [])] if run.status != "running" else []
+    if not held_back:
+        return {}
+    rows = Link.active().select(Link.profile, SiaMember.sia_id).join(SiaMember).where(Link.profile.in_(held_back)).tuples()
+    return dict(rows)
 
 
 @bp.route("/<int:run_id>")

@@ -562,7 +562,10 @@ class MergeRecord(BaseModel):
 
 class SyncRun(BaseModel):
     KINDS = ("sia_import", "sia_push", "sims_students", "sever_leavers", "purge_deleted")
-    STATUSES = ("running", "succeeded", "failed", "halted", "abandoned")
+    # needs_attention: the run did its work but left something a person must look at (run.attention says
+    # what: a group held back because Sign In App answered it empty, profiles a push held back…).
+    STATUSES = ("running", "succeeded", "failed", "halted", "abandoned", "needs_attention")
+    DONE = ("succeeded", "needs_attention")  # the run did its work
 
     organisation = ForeignKeyField(Organisation, null=True, backref="runs", on_delete="CASCADE")
     kind = CharField()
@@ -580,6 +583,11 @@ class SyncRun(BaseModel):
 
     class Meta:
         indexes = ((("organisation", "kind", "started_at"), False),)
+
+    @property
+    def attention(self):
+        """What a person must look at, in words, when the run finished `needs_attention`; else []."""
+        return list((self.details or {}).get("attention") or [])
 
 
 class RunProblem(BaseModel):
@@ -705,7 +713,7 @@ class Student(BaseModel):
 class Notification(BaseModel):
     # No index on organisation alone: the two below serve its queries (migration 0005).
     organisation = ForeignKeyField(Organisation, backref="notifications", on_delete="CASCADE", index=False)
-    kind = CharField()  # safety_reject, safety_warning, sync_failed
+    kind = CharField()  # safety_reject, safety_warning, sync_failed, sync_needs_attention
     subject = CharField(default="")
     message = TextField()
     at = DateTimeField(default=now)

@@ -76,6 +76,10 @@ ACTIONS = {
     # Jobs at scale (issue 14): the operations page, every organisation's scheduled work (next due times,
     # last runs, failures, abandoned runs): operational metadata, not a school's records.
     "view_operations": SUPPORT_ONLY,
+    # Push without duplicates (issue 16): a profile "Push All" held back because it looks like a member
+    # already in the group is linked to that member instead. An admin may: importing the member and
+    # merging the two profiles, which admins do, ends in the same link.
+    "link_existing_member": MANAGERS,
 }
 
 

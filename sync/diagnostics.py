@@ -376,7 +376,7 @@ class _Context:
         )
         finished = imports.where(SyncRun.status != "running")
         self.last_import = finished.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).first()
-        self.ever_imported = imports.where(SyncRun.status == "succeeded").exists()
+        self.ever_imported = imports.where(SyncRun.status.in_(SyncRun.DONE)).exists()
         self.synced_groups = list(SiaGroup.synced_for(organisation).order_by(SiaGroup.name))
 
     def is_synced(self, group):

@@ -8,7 +8,9 @@ One service function per action, called by the console, the CLI and the jobs ali
   member goes on the exclusion list, so it is never imported again;
 - `restore_profile` (support) brings a deleted profile back within 90 days, without its link or exclusion;
 - `restore_exclusion` (support) lets an excluded member import again on the next run;
-- `relink` (support) ties a profile to a member of its organisation's linked returning groups.
+- `relink` (support) ties a profile to a member of its organisation's linked returning groups;
+- `link_member` is the one path a person's link takes: re-link, and the push's "link to the existing
+  member" (`sync.push.link_to_existing_member`) for a profile held back as a look-alike.
 
 Each action runs in one transaction and writes one AuditEvent of its own with what changed (the link
 steps in `sync.linking` add theirs), and changes a profile only at the version the caller read
@@ -217,9 +219,11 @@ def restore_exclusion(exclusion, actor):
     return exclusion
 
 
-def _refuse_unless_linkable(profile, member, restore_excluded):
-    """Raise ActionRefused unless `profile` may be linked to `member`; returns the exclusion to lift, if any."""
-    refuse_unless_active(profile, "re-linked")
+def _refuse_unless_linkable(profile, member, restore_excluded, doing):
+    """Raise ActionRefused unless `profile` may be linked to `member`; returns the exclusion to lift, if any.
+
+    `restore_excluded` None: lifting an exclusion is not offered here (only support may)."""
+    refuse_unless_active(profile, doing)
     if profile.is_leaver():
         raise ActionRefused(
             f"{profile.label} is a leaver since {profile.leaving_date:%d %b %Y}; "
@@ -249,6 +253,11 @@ def _refuse_unless_linkable(profile, member, restore_excluded):
             f"linked to {profile.organisation.name}; link that group in Sign In App first, or choose another member."
         )
     exclusion = active_exclusion(profile.organisation_id, member)
+    if exclusion is not None and restore_excluded is None:
+        raise ActionRefused(
+            f"{_member_label(member)} is on the exclusion list, so it cannot be linked; "
+            "ask support to restore it, and they can link it in the same step."
+        )
     if exclusion is not None and not restore_excluded:
         raise ActionRefused(
             f"{_member_label(member)} is on the exclusion list, so it cannot be linked; "
@@ -257,13 +266,21 @@ def _refuse_unless_linkable(profile, member, restore_excluded):
     return exclusion
 
 
-def relink(profile, member, actor, restore_exclusion=False):
-    """Link a profile to a member of its organisation's linked groups (support); returns the new link.
+def link_member(profile, member, actor, *, action, restore_exclusion=None, doing="linked"):
+    """Link a profile to a member of its organisation's linked groups because a person asked: the one path
+    support's re-link and the push's "link to the existing member" share. Returns (link, made).
 
-    With `restore_exclusion`, an excluded member's exclusion is lifted in the same transaction.
+    Refused with a reason when either side is linked elsewhere, the member is gone, excluded or in a
+    group not linked to the organisation, or the profile is not active or a leaver. `restore_exclusion`
+    True lifts an excluded member's exclusion in the same transaction (support), None does not offer it.
+    Linking the two again changes nothing: the link they have is returned with `made` False. Otherwise
+    one transaction writes the link (with its `link.created` event) and an `action` audit event.
     """
     with database.atomic():
-        exclusion = _refuse_unless_linkable(profile, member, restore_exclusion)
+        current = Link.active_for_profile(profile)
+        if current is not None and current.sia_member_id == member.id:
+            return current, False
+        exclusion = _refuse_unless_linkable(profile, member, restore_exclusion, doing)
         if exclusion is not None:
             _lift(exclusion, actor)
         update_profile(profile)
@@ -276,10 +293,20 @@ def relink(profile, member, actor, restore_exclusion=False):
                 "just now; reload the profile to see its link."
             ) from None
         AuditEvent.record(
-            "profile.relink", actor=actor, organisation=profile.organisation_id, subject=_subject(profile),
+            action, actor=actor, organisation=profile.organisation_id, subject=_subject(profile),
             before={"link": None, "exclusion": exclusion.id if exclusion else None},
             after={"link": link_view(link), "exclusion_restored": exclusion is not None},
         )
+    return link, True
+
+
+def relink(profile, member, actor, restore_exclusion=False):
+    """Link a profile to a member of its organisation's linked groups (support); returns the link.
+
+    With `restore_exclusion`, an excluded member's exclusion is lifted in the same transaction.
+    """
+    link, _ = link_member(profile, member, actor, action="profile.relink", restore_exclusion=restore_exclusion,
+                          doing="re-linked")
     return link
 
 

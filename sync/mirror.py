@@ -286,11 +286,13 @@ def raw_rows(query):
     return database.execute(query).fetchall()
 
 
-def shadows_of(connection):
-    """{SIA member id: Shadow} for every shadow of the connection."""
+def shadows_of(connection, sia_ids=None):
+    """{SIA member id: Shadow} for every shadow of the connection, or for those of `sia_ids`."""
     query = SiaMember.select(
         SiaMember.id, SiaMember.sia_id, SiaMember.group, SiaMember.digest, SiaMember.gone_at.is_null(False)
     ).where(SiaMember.connection == connection)
+    if sia_ids is not None:
+        query = query.where(SiaMember.sia_id.in_(list(sia_ids)))
     return {row[1]: Shadow(*row[:4], bool(row[4])) for row in raw_rows(query)}
 
 

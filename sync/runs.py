@@ -11,6 +11,10 @@ works. A run that ends on an unexpected exception is marked failed before the ex
 every failure leaves a notification for the organisation and an audit event.
 `start` does the same for a run that carries on in another thread (the console's "run now").
 The first Sign In App import or push a person starts makes its organisation active (sync/integration.py).
+
+A run that did its work but left something a person must decide finishes `needs_attention`
+(`tracker.finish(counts, attention=[what, in words])`): it tells the organisation once, the console
+shows what to look at, and the CLI exits 1 with it.
 """
 import threading
 import time
@@ -24,6 +28,7 @@ from store.models import AuditEvent, Notification, RunProblem, SyncRun, now
 
 from . import integration, lease
 
+NEEDS_ATTENTION = "needs_attention"  # the run did its work; SyncRun.attention says what a person must look at
 LEASE_SECONDS = 30 * 60
 RENEW_EVERY_SECONDS = 60
 PROGRESS_EVERY_SECONDS = 0.25
@@ -131,15 +136,31 @@ class RunTracker:
             self._held.renew()
             self._renewed = time.monotonic()
 
-    def finish(self, counts, details=None, status="succeeded", message=""):
-        """The run ended as planned; returns its RunResult."""
+    def finish(self, counts, details=None, status="succeeded", message="", attention=()):
+        """The run ended as planned; returns its RunResult.
+
+        `attention` lists, in words, what a person must look at although the run did its work (a group
+        held back because Sign In App answered it empty, profiles a push held back…): the run then
+        finishes `needs_attention` with them as its message, and a real run tells the organisation unless
+        its previous run of the kind already said the same."""
+        attention = list(attention)
+        if attention:
+            status, message = NEEDS_ATTENTION, " ".join(attention)
+            details = {**(details or {}), "attention": attention}
         with database.atomic():
             self._flush_problems()
             self.run.status, self.run.counts, self.run.finished_at = status, counts, now()
             self.run.details = {**(self.run.details or {}), **(details or {})}
-            if status == "succeeded" and not self.run.dry_run:
+            if status in SyncRun.DONE and not self.run.dry_run:
                 self.run.done = self.run.total
             self.run.save()
+            if attention and not self.run.dry_run and self.run.organisation_id is not None and not self._said_before(attention):
+                Notification.create(
+                    organisation=self.run.organisation_id,
+                    kind="sync_needs_attention",
+                    subject=f"{KIND_LABELS.get(self.run.kind, self.run.kind)} needs attention (run {self.run.id})",
+                    message=message,
+                )
             AuditEvent.record(
                 f"{self.run.kind}.run" + (".dry_run" if self.run.dry_run else ""),
                 actor=self.run.actor,
@@ -150,6 +171,21 @@ class RunTracker:
             )
         self.result = RunResult(self.run, status, counts, self.problems, message)
         return self.result
+
+    def _said_before(self, attention):
+        """Whether the organisation's previous real run of this kind finished needing the same attention:
+        a scheduled import that finds the same empty group every 15 minutes tells the school once."""
+        previous = (
+            SyncRun.select()
+            .where(
+                (SyncRun.organisation == self.run.organisation_id) & (SyncRun.kind == self.run.kind)
+                & (SyncRun.id != self.run.id) & (SyncRun.dry_run == False)  # noqa: E712
+                & (SyncRun.status != "running")
+            )
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .first()
+        )
+        return previous is not None and previous.status == NEEDS_ATTENTION and previous.attention == attention
 
     def fail(self, message, counts=None):
         """The run stopped: record why, tell the organisation, and return its RunResult."""

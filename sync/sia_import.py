@@ -7,7 +7,8 @@ anything is written, so a Sign In App that is down, slow or refuses the credenti
 its reason and changes nothing. The plan is then applied `BATCH_SIZE` decisions per transaction, each
 batch writing the shadows of its members together with the profiles and links they lead to, so a crash
 at any point leaves whole batches; the next run plans again from what is there and ends where one clean
-run would have. A dry run stops after the plan and keeps its decisions on the run.
+run would have. A dry run stops after the plan and keeps its decisions on the run. A run that held back
+a group Sign In App answered empty finishes `needs_attention`, not `succeeded`, saying which group.
 
 Member pages unchanged since the last import are not read again (mirror.PageMemory, DESIGN §3): the
 pages of the synced groups are forgotten with the first batch's writes and remembered with the last.
@@ -64,7 +65,9 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             if tracker.run.dry_run:
                 kept = plan.decisions[:DECISIONS_KEPT]
                 planning.name_remembered(kept)
-                return tracker.finish(plan.counts, details={"decisions": [d.to_dict() for d in kept]})
+                return tracker.finish(
+                    plan.counts, details={"decisions": [d.to_dict() for d in kept]}, attention=_attention(plan),
+                )
             total = len(plan.decisions)
             _report(tracker, progress, 0, total)
             with database.atomic():
@@ -92,7 +95,13 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             f"The Sign In App import of {organisation.name} stopped: {error}{kept}",
             counts=plan.counts if plan is not None and done else {},
         )
-    return tracker.finish(plan.counts)
+    return tracker.finish(plan.counts, attention=_attention(plan))
+
+
+def _attention(plan):
+    """What a person must look at after this import: each group held back because Sign In App answered
+    it empty (the problem says which and why)."""
+    return [problem.message for problem in plan.problems if problem.code == "empty_group"]
 
 
 def _report(tracker, progress, done, total):

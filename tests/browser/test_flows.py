@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from demo import trust as demo
-from sandbox.models import SandboxMember
+from sandbox.models import SandboxGroup, SandboxMember
 from store.models import Exclusion, Link, Organisation, Profile
 from sync import duplicates, links, sia_import
 from tests import factories
@@ -223,7 +223,7 @@ def test_admin_pushes_teaching_staff_to_the_staff_group_and_watches_the_run(page
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("table", name="Unintegrated profiles of the types Teaching Staff")).to_be_visible()
     assert_accessible(axe, page)
-    page.get_by_role("button", name="Push All 2 to Staff").click()
+    page.get_by_role("button", name="Push All", exact=True).click()
 
     expect(page.get_by_role("heading", name=re.compile(r"Sign In App push run #\d+"))).to_be_visible()
     expect_run_finished(page, {"Created": 2, "Failed": 0})
@@ -231,6 +231,32 @@ def test_admin_pushes_teaching_staff_to_the_staff_group_and_watches_the_run(page
     pushed = {m.personal_fields["name"] for m in SandboxMember.select()}
     assert {teacher.name for teacher in new_teachers} <= pushed
     assert all(Link.active_for_profile(teacher) for teacher in new_teachers)
+
+
+def test_admin_previews_the_push_and_links_a_look_alike_to_the_existing_member_instead_of_a_second_one(
+        page, live_server, axe, school):
+    duplicates.bulk_merge([(s.kept, s.removed) for s in duplicates.suggestions(school) if s.default.offered], SETUP)
+    staff = SandboxGroup.get((SandboxGroup.name == "Staff") & (SandboxGroup.organisation_id == school.id))
+    existing = SandboxMember.create(group=staff, personal_fields={"name": "Nadia Rahman", "email": "n.rahman@oakfield.sch.uk"})
+    nadia = factories.profile(school, "Nadia", "Rahman", email="N.Rahman@oakfield.sch.uk", role="Teacher of Art")
+    sign_in(page, live_server, axe, ADMIN)
+    open_school(page, axe, school)
+    open_menu(page, axe, "Sign In App upload", "Sign In App upload")
+    page.get_by_role("checkbox", name="Teaching Staff").check()
+    page.get_by_label("Sign In App group").select_option(label="Staff")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Preview", exact=True).click()
+
+    held_back = page.get_by_role("table", name=re.compile("Profiles held back"))
+    expect(held_back).to_contain_text("Nadia Rahman", timeout=20_000)
+    expect(page.locator("#run-progress .status")).to_have_text("needs attention")
+    assert_accessible(axe, page)
+    held_back.get_by_role("button", name="Link to the existing member").click()
+    expect_message(page, "is linked to the existing Sign In App member Nadia Rahman")
+    expect(page.get_by_role("table", name=re.compile("Profiles held back"))).to_contain_text("linked to member")
+    assert_accessible(axe, page)
+    assert Link.active_for_profile(nadia).sia_member.sia_id == existing.id
+    assert [m.id for m in SandboxMember.select() if m.personal_fields.get("name") == "Nadia Rahman"] == [existing.id]
 
 
 def test_diagnostics_says_an_excluded_member_is_on_the_exclusion_list_and_restores_it(page, live_server, axe, school):

@@ -264,6 +264,13 @@ MATRIX = {
     "upload.push_all": Access(
         post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=303
     ),
+    "upload.preview": Access(
+        post=EDITORS, form=lambda s: {"group": s.group.sia_id, "type": "Teaching Staff"}, foreign=303
+    ),
+    "upload.link": Access(
+        post=EDITORS, form=lambda s: {"profile": s.twin.id, "member": s.spare_member.sia_id, "run": s.sia_run.id},
+        foreign=404,
+    ),
     "users.index": Access(get=SUPPORT),
     "users.new": Access(
         get=SUPPORT, post=SUPPORT,

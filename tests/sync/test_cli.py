@@ -54,9 +54,9 @@ def test_sync_push_creates_members_and_links_them(school, runner):
     args = ["sync", "push", "--org", str(school.org.id), "--group", str(school.staff.id), "--type", "Teaching Staff", "--json"]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["counts"] == {"created": 1, "linked": 0, "failed": 0}
+    assert json.loads(result.stdout)["counts"] == {"created": 1, "linked": 0, "held_back": 0, "failed": 0}
     again = runner.invoke(args=args)
-    assert json.loads(again.stdout)["counts"] == {"created": 0, "linked": 0, "failed": 0}
+    assert json.loads(again.stdout)["counts"] == {"created": 0, "linked": 0, "held_back": 0, "failed": 0}
 
 
 def test_sync_push_to_a_group_not_linked_or_an_unknown_type_exits_2(school, runner):

@@ -185,13 +185,14 @@ def test_member_removed_from_sia_marks_the_shadow_gone_and_keeps_the_profile(sch
     assert Profile.select().where(Profile.status == "active").count() == 2
 
 
-def test_linked_group_suddenly_empty_is_held_with_a_problem(school, run_import):
+def test_linked_group_suddenly_empty_is_held_and_the_run_finishes_needs_attention_not_succeeded(school, run_import):
     ada = school.member("Ada Lovelace")
     school.member("Bob Babbage")
     run_import(school)
     helpers.empty_group(school.staff)
     result = run_import(school)
-    assert result.status == "succeeded"
+    assert result.status == "needs_attention" and result.run.status == "needs_attention"
+    assert result.run.attention == [result.problems[0].message] and "'Staff'" in result.message
     assert result.counts["gone"] == 0
     assert SiaMember.select().where(SiaMember.gone_at.is_null(False)).count() == 0
     assert SiaGroup.get(SiaGroup.sia_id == school.staff.id).gone_at is None

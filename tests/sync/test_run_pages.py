@@ -88,11 +88,11 @@ def test_upload_page_lists_unintegrated_profiles_and_pushes_all_after_confirmati
     url = f"/organisations/{school.org.id}/sync/upload"
     page = client.get(url, query_string={"type": "Teaching Staff", "group": school.staff.id}).get_data(as_text=True)
     assert "Grace Hopper" in page and "Val Volunteer" not in page
-    assert 'data-confirm="Create 1 members in the Sign In App group Staff' in page
+    assert 'data-confirm="Create up to 1 members in the Sign In App group Staff' in page
     response = client.post(url, data={"type": "Teaching Staff", "group": str(school.staff.id)})
     assert response.status_code == 303
     run = _wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
-    assert run.kind == "sia_push" and run.counts == {"created": 1, "linked": 0, "failed": 0}
+    assert run.kind == "sia_push" and run.counts == {"created": 1, "linked": 0, "held_back": 0, "failed": 0}
     assert "Grace Hopper" not in client.get(url).get_data(as_text=True)
 
 
@@ -100,7 +100,7 @@ def test_viewer_sees_the_upload_page_without_push(school, client):
     factories.profile(school.org, "Grace", "Hopper")
     _login(client, school, "viewer")
     page = client.get(f"/organisations/{school.org.id}/sync/upload").get_data(as_text=True)
-    assert "Grace Hopper" in page and "Push All" not in page
+    assert "Grace Hopper" in page and "Push All" not in page and "Preview" not in page
     assert client.post(f"/organisations/{school.org.id}/sync/upload", data={"group": "1"}).status_code == 403
     assert Profile.select().count() == 1
 
