@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
+from sandbox.models import SandboxGroup, SandboxMember
 from store.models import Link, Organisation, Profile
 from tests import factories
 from tests.browser.conftest import assert_accessible
@@ -99,9 +99,21 @@ def test_a_new_trust_and_school_go_from_nothing_to_the_first_green_shield(page, 
         factories.user(ADMIN, "admin", orgs=[school])
         # The school's own record of Dawn, entered in Central Record before the integration.
         factories.profile(school, "Dawn", "Whitfield", email="d.whitfield@oakfield.sch.uk", role="Teacher of English")
-        # The school's Sign In App account, as Sign In App issued it: the sandbox has no page to create one.
-        account = SandboxAccount.create(name=TRUST, api_key="northgate-key", api_secret="northgate-secret")
-        staff = SandboxGroup.create(account=account, name="Staff", type="returning")
+
+    # The trust's Sign In App account, with its API key and secret shown once, and the staff who sign in
+    # already in its Staff group (the sandbox has no page to add members: Sign In App's iPads do that).
+    support.goto(f"{live_server}/sandbox/")
+    support.get_by_role("link", name="New Sign In App account").click()
+    expect(support.get_by_role("heading", name="New Sign In App account", level=1)).to_be_visible()
+    assert_accessible(axe, support)
+    support.get_by_label("Account name").fill(TRUST)
+    support.get_by_role("button", name="Create account").click()
+    expect(support.get_by_role("heading", name=f"{TRUST}: account created")).to_be_visible()
+    assert_accessible(axe, support)
+    api_key = support.get_by_label("API key").input_value()
+    api_secret = support.get_by_label("Secret").input_value()
+    with app.app_context():
+        staff = SandboxGroup.get(SandboxGroup.name == "Staff")
         for name, email, role in [(DAWN, "d.whitfield@oakfield.sch.uk", "Teacher of English"),
                                   ("Marcus Bell", "m.bell@oakfield.sch.uk", "Teacher of Maths"),
                                   ("Priya Nair", "p.nair@sparkle-cleaning.test", "Contractor")]:
@@ -129,8 +141,8 @@ def test_a_new_trust_and_school_go_from_nothing_to_the_first_green_shield(page, 
     expect_message(support, "The Primary User's confirmation is recorded.")
     open_menu(support, axe, "Settings > Connection", "Connection")
     support.get_by_label("the Sign In App sandbox in this Tether").check()
-    support.get_by_label("API key").fill("northgate-key")
-    support.get_by_label("Secret").fill("northgate-secret")
+    support.get_by_label("API key").fill(api_key)
+    support.get_by_label("Secret").fill(api_secret)
     support.get_by_role("button", name="Create connection").click()
     expect(support.get_by_role("cell", name="secret saved")).to_be_visible()
     support.get_by_role("button", name="Test connection").click()
