@@ -1,6 +1,7 @@
 """The sandbox's pages: what a Sign In App admin would click, cut down to what the demo needs.
 
-List the groups, change a group's type, linked organisation, rating check and safety check, turn the
+Create a Sign In App account ("New Sign In App account": its API key and secret shown once, and an empty
+Staff group, as a new account starts), list the groups, change a group's type, linked organisation, rating check and safety check, turn the
 account's "Manage > Safety Check > Sign In Central Record" toggle on or off, list a group's members and
 press "Sign in" for one, which runs Central Record's safety check over HTTP.
 
@@ -9,8 +10,12 @@ a Tether support user signed in (console.access.guard_blueprint, `use_sandbox` i
 the sandbox itself knows nothing of Tether's users. Its Central Record address may only be this Tether,
 so its safety-check token is never sent anywhere else.
 """
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from peewee import fn
+
+from store.db import database
 
 from store.ids import is_id
 from store.models import Organisation, RatingSystem, SiaConnection
@@ -26,6 +31,8 @@ MAX_TOKEN_LENGTH = 255  # a Tether token is 47 characters; anything far longer i
 MAX_RATING_SYSTEMS = 100  # far more than any school has
 
 MEMBERS_PER_PAGE = 50
+MAX_ACCOUNT_NAME = 100  # as long as a trust's or school's name
+NEW_ACCOUNT_GROUP = "Staff"  # a new Sign In App account starts with an empty Repeat group of staff
 
 GROUP_TYPE_LABELS = {
     "returning": "Repeat (returning)",
@@ -134,6 +141,38 @@ def _render_index(errors=None, form=None, status=200):
 @ui_bp.get("/")
 def index():
     return _render_index()
+
+
+def _new_account_page(*, error=None, name="", account=None, secret=None, status=200):
+    return render_template(
+        "sandbox/new_account.html", error=error, name=name, account=account, secret=secret,
+        max_name=MAX_ACCOUNT_NAME, group_name=NEW_ACCOUNT_GROUP,
+    ), status
+
+
+@ui_bp.get("/accounts/new")
+def new_account():
+    return _new_account_page()
+
+
+@ui_bp.post("/accounts")
+def create_account():
+    """A new account with a generated API key and secret, shown once, and an empty Staff Repeat group."""
+    name = " ".join(request.form.get("name", "")[: MAX_ACCOUNT_NAME * 2].split())
+    error = None
+    if not name:
+        error = "Enter the account's name, e.g. the trust's or school's name."
+    elif len(name) > MAX_ACCOUNT_NAME:
+        error = f"That name is {len(name)} characters long; shorten it to {MAX_ACCOUNT_NAME} or fewer."
+    elif SandboxAccount.select().where(fn.LOWER(SandboxAccount.name) == name.lower()).exists():
+        error = f"There is already a Sign In App account called {name}: choose another name."
+    if error is not None:
+        return _new_account_page(error=error, name=name, status=422)
+    secret = secrets.token_urlsafe(24)
+    with database.atomic():
+        account = SandboxAccount.create(name=name, api_key=f"sia-{secrets.token_hex(8)}", api_secret=secret)
+        SandboxGroup.create(account=account, name=NEW_ACCOUNT_GROUP, type="returning")
+    return _new_account_page(account=account, secret=secret, status=201)
 
 
 @ui_bp.post("/accounts/<int:account_id>/central-record")

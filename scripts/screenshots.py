@@ -3,7 +3,8 @@
 Seeds the demo trust in a throwaway SQLite database, runs the first Sign In App import of each school,
 does what a first week of support leaves behind (one duplicate pair merged, one duplicate deleted by
 mistake so its member is excluded, a second import), serves the console on 127.0.0.1 and photographs
-the main pages, signed in as support, in Debian's Chromium. The PNGs (1280×800) go to docs/screenshots/.
+the main pages (the overview twice: its top, and its set-up checklist part-done, duplicates still to merge),
+signed in as support, in Debian's Chromium. The PNGs (1280×800) go to docs/screenshots/.
 """
 import logging
 import os
@@ -67,6 +68,8 @@ def photograph(page, base, seen):
 
     page.goto(org)
     save("overview", page.get_by_role("heading", name="Sync health"))
+    checklist = page.get_by_role("heading", name="Set-up checklist")
+    save("checklist", checklist, top=checklist)
     page.goto(f"{org}/profiles")
     save("profiles", page.get_by_role("table"))
     page.goto(f"{org}/profiles/{seen['profile']}")

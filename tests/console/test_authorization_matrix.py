@@ -293,6 +293,8 @@ MATRIX = {
     "connection.test": Access(post=EDITORS),
     # The Sign In App sandbox's pages: another system, and a closed one.
     "sandbox_ui.index": Access(get=SUPPORT),
+    "sandbox_ui.new_account": Access(get=SUPPORT),
+    "sandbox_ui.create_account": Access(post=SUPPORT, form=lambda s: {"name": "Matrix Trust"}),
     "sandbox_ui.group": Access(get=SUPPORT),
     "sandbox_ui.save_group": Access(
         post=SUPPORT, form=lambda s: {"type": "returning", "organisation_id": "", "rating_check": "all", "safety_check": "reject"}

@@ -256,3 +256,22 @@ def test_nothing_in_the_sandbox_opens_for_anyone_but_support(app, school, role):
         "returning", None, False
     )
     assert SandboxMember.get_by_id(member.id).status == "signed_out"
+
+
+def test_a_new_account_shows_its_key_and_secret_once_and_refuses_a_name_taken_or_blank(client, support):
+    response = client.post("/sandbox/accounts", data={"name": "  Northgate   Learning Trust "})
+    assert response.status_code == 201
+    account = SandboxAccount.get(SandboxAccount.name == "Northgate Learning Trust")
+    page = response.get_data(as_text=True)
+    assert account.api_key in page and account.api_secret in page
+    assert SandboxAccount.authenticate(account.api_key, account.api_secret) == account
+    assert [(g.name, g.type, g.organisation_id) for g in SandboxGroup.of_account(account)] == [("Staff", "returning", None)]
+    assert account.api_secret not in client.get("/sandbox/").get_data(as_text=True)
+
+    taken = client.post("/sandbox/accounts", data={"name": "northgate learning trust"})
+    assert taken.status_code == 422 and "There is already a Sign In App account called" in taken.get_data(as_text=True)
+    blank = client.post("/sandbox/accounts", data={"name": " "})
+    assert blank.status_code == 422 and "Enter the account&#39;s name" in blank.get_data(as_text=True)
+    too_long = client.post("/sandbox/accounts", data={"name": "x" * 101})
+    assert too_long.status_code == 422 and "shorten it to 100" in too_long.get_data(as_text=True)
+    assert SandboxAccount.select().count() == 1
