@@ -548,19 +548,20 @@ def _member_causes(ctx, person, m):
         "link_broken", "The link to Central Record is broken",
         f"{_member_label(m)} is not linked to a current profile of {ctx.organisation.name}, so the safety check "
         f"cannot get their record. At sign-in Sign In App shows: “{UNAVAILABLE_MESSAGE}”",
-        _link_broken_fix(ctx, m, member_links, exclusion),
+        _link_broken_fix(ctx, person, m, member_links, exclusion),
     ))
     if not member_links and exclusion is None:
         _import_causes(ctx, person, m)
 
 
-def _link_broken_fix(ctx, m, member_links, exclusion):
-    """Re-link the member's last profile when it is free; restore it first when it was deleted."""
+def _link_broken_fix(ctx, person, m, member_links, exclusion):
+    """Re-link the member's last profile when it is free; restore it first when it was deleted; else re-link
+    the profile it was merged into, or the one current profile of the person free to take it. Support
+    re-links on the spot (the "relink" intent); anyone else is told to ask support."""
+    excluded = exclusion is not None
     last = ctx.found.profiles.get(member_links[-1].profile_id) if member_links else None
-    if last is not None and last.status == "active" and not last.is_leaver(ctx.on) and not any(
-        link.severed_at is None for link in ctx.found.links_of_profile(last)
-    ):
-        return _relink_fix(ctx, last, m, excluded=exclusion is not None)
+    if last is not None and _free(ctx, last):
+        return _relink_fix(ctx, last, m, excluded=excluded)
     if last is not None and can_restore(last):
         return Fix(
             f"Restore {_profile_label(last)}",
@@ -570,8 +571,41 @@ def _link_broken_fix(ctx, m, member_links, exclusion):
             f"Restore {last.name}? It becomes active again; then re-link it to the member, restoring the exclusion "
             "in the same step.",
         )
+    if member_links:
+        kept = _merged_into(ctx, last)
+        if kept is not None and _free(ctx, kept):
+            return _relink_fix(ctx, kept, m, excluded=excluded)
+        free = [p for p in person.profiles if (last is None or p.id != last.id) and _free(ctx, p)]
+        email = normalise(_email_of(m) or "")
+        same_email = [p for p in free if email and normalise(p.email or "") == email]
+        if len(same_email) == 1 or len(free) == 1:
+            return _relink_fix(ctx, (same_email or free)[0], m, excluded=excluded)
+        if free:
+            names = " or ".join(_profile_label(p) for p in free[:5])
+            return Fix("Re-link the right profile",
+                       f"Ask Tether support to re-link the right profile ({names}) to Sign In App member "
+                       f"{m.display_name} ({m.sia_id}), from that profile's page.")
     return Fix("Link the member", "Merge the member's new profile with the school's profile after the next import, "
                "or ask Tether support to re-link the right profile.")
+
+
+def _free(ctx, profile):
+    """Whether `profile` may take a link now: active, not a leaver, linked to no member."""
+    if profile.status != "active" or profile.is_leaver(ctx.on):
+        return False
+    if profile.id in ctx.found.profiles:
+        return not any(link.severed_at is None for link in ctx.found.links_of_profile(profile))
+    return Link.active_for_profile(profile) is None
+
+
+def _merged_into(ctx, profile):
+    """The profile `profile` was merged into (one query when it is not among the records found), or None."""
+    if profile is None or profile.status != "merged" or profile.merged_into_id is None:
+        return None
+    kept = ctx.found.profiles.get(profile.merged_into_id)
+    if kept is None:
+        kept = Profile.get_or_none((Profile.id == profile.merged_into_id) & (Profile.organisation == ctx.organisation))
+    return kept
 
 
 def _import_causes(ctx, person, m):
