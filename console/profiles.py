@@ -101,6 +101,7 @@ def show(org_id, profile_id):
         "profile": profile,
         "links": links.history(profile),
         "active_link": active_link,
+        "member_absence": links.member_absence(active_link),
         "returner": returner,
         "previous_member": links.previous_member(profile) if returner else None,
         "merges": merge.merges_of(profile),

@@ -6,7 +6,9 @@
 
 `diagnose` looks for the person, by name or email in any case, among the organisation's profiles, the
 Sign In App members in the mirror (the shadows of its connection), its exclusions and the Sign In App
-portal users (asked of Sign In App at diagnose time: the mirror never keeps them). Records that belong
+portal users (asked of Sign In App at diagnose time: the mirror never keeps them) and, when nobody matches
+in the mirror, the members of the groups Tether does not read for the organisation — Standard groups and
+Repeat groups not linked to it — asked of Sign In App live, within bounds (`_live_members`). Records that belong
 together — a profile and the members it was ever linked to, a member and its exclusion, records with the
 same email or the same name — make one `Person`. Each person gets every `Cause` that applies, drawn from
 the troubleshooting help page, each naming the record and carrying its `Fix`: an action in Central Record
@@ -17,6 +19,7 @@ is in Sign In App, the words of what to change there. A person with no cause is 
 Reads only; a bounded number of queries per person found, never the whole organisation.
 """
 import datetime
+import time
 from dataclasses import dataclass, field
 
 from peewee import fn
@@ -40,12 +43,18 @@ from store.models import (
 )
 from store.search import search_terms
 
+from . import live
 from .duplicates import adds_members_via_ipad, ipad_self_add_cause, normalise
 from .links import can_restore, previous_member
 from .mapping import explain_member
 
 MATCHES_PER_KIND = 25  # records of each kind a search looks at: a diagnosis is about one person
 PORTAL_USERS_TIMEOUT = 5.0  # seconds
+# Someone not in the mirror is looked for live in the groups Tether does not read (Standard, or not linked):
+# a person is waiting for the page, so at most this many groups, members read per group, and seconds.
+LIVE_GROUPS = 5
+LIVE_MEMBERS_PER_GROUP = 250
+LIVE_SECONDS = 6.0
 HEALTHY = "Syncing normally; green shield shown when ready."
 
 
@@ -125,11 +134,12 @@ class Person:
     members: list = field(default_factory=list)  # SiaMember shadows, each with its group
     exclusions: list = field(default_factory=list)
     portal_users: list = field(default_factory=list)  # connectors.sia.PortalUser
+    live_members: list = field(default_factory=list)  # LiveMember: found in Sign In App now, in a group not read
     causes: list = field(default_factory=list)
 
     @property
     def name(self):
-        for record in (*self.profiles, *self.members, *self.exclusions, *self.portal_users):
+        for record in (*self.profiles, *self.members, *self.exclusions, *self.portal_users, *self.live_members):
             name = _name_of(record)
             if name:
                 return name
@@ -159,6 +169,11 @@ class Person:
             ],
             "exclusions": [{"id": e.id, "sia_member_id": e.sia_member_id, "name": e.display_name} for e in self.exclusions],
             "portal_users": [{"id": u.id, "name": u.name, "email": u.email, "role": u.role} for u in self.portal_users],
+            "live_members": [
+                {"sia_id": m.sia_id, "name": m.name, "email": m.email, "group": m.group.name,
+                 "group_sia_id": m.group.sia_id, "group_type": m.group.type}
+                for m in self.live_members
+            ],
             "causes": [cause.to_dict() for cause in self.causes],
         }
 
@@ -171,6 +186,27 @@ class Diagnosis:
 
     def to_dict(self):
         return {"query": self.query, "people": [p.to_dict() for p in self.people], "notes": self.notes}
+
+
+@dataclass(frozen=True)
+class LiveMember:
+    """A Sign In App member found live, at diagnose time, in a group of the connection that Tether does not
+    read for the organisation (a Standard group, or a Repeat group not linked to it): never in the mirror."""
+
+    member: Member
+    group: SiaGroup
+
+    @property
+    def sia_id(self):
+        return self.member.id
+
+    @property
+    def name(self):
+        return self.member.name or f"member {self.member.id}"
+
+    @property
+    def email(self):
+        return self.member.email or None
 
 
 def _member_name(shadow):
@@ -251,6 +287,67 @@ def _portal_users(connection, terms, client, notes):
     return [u for u in users if _mentions(terms, u.name, u.email)][:MATCHES_PER_KIND]
 
 
+def _unread_groups(organisation, connection):
+    """The connection's groups (as the mirror last read them) whose members are not read for
+    `organisation`: Standard groups, and Repeat groups linked to no organisation."""
+    return (
+        SiaGroup.select()
+        .where(
+            (SiaGroup.connection == connection) & SiaGroup.gone_at.is_null()
+            & ((SiaGroup.type != "returning") | SiaGroup.organisation.is_null())
+            & (SiaGroup.organisation.is_null() | (SiaGroup.organisation == organisation))
+        )
+        .order_by(SiaGroup.type == "returning", SiaGroup.name, SiaGroup.id)
+    )
+
+
+def _live_members(organisation, connection, terms, client, notes):
+    """Members matching `terms` in the groups not read for `organisation`, asked of Sign In App now:
+    at most LIVE_GROUPS groups, LIVE_MEMBERS_PER_GROUP members each, LIVE_SECONDS in all. A note says
+    what was not searched."""
+    groups = list(_unread_groups(organisation, connection).limit(LIVE_GROUPS + 1))
+    if not groups:
+        return []
+    if len(groups) > LIVE_GROUPS:
+        groups = groups[:LIVE_GROUPS]
+        notes.append(
+            f"Only {LIVE_GROUPS} of the Sign In App groups not linked to {organisation.name} were searched "
+            f"({', '.join(g.name for g in groups)}); search by email to find someone in another one."
+        )
+    deadline = time.monotonic() + LIVE_SECONDS
+    found, unfinished = [], []
+    try:
+        if client is None:
+            with client_for(connection, timeout=live.PAGE_TIMEOUT, retry_delays=(), max_throttled=0) as sia:
+                _search_groups(sia, groups, terms, deadline, found, unfinished)
+        else:
+            _search_groups(client, groups, terms, deadline, found, unfinished)
+    except SiaError as error:
+        notes.append(f"Sign In App groups not linked to {organisation.name} were not all searched: {error}")
+        return found
+    if unfinished:
+        notes.append(
+            f"Sign In App groups not linked to {organisation.name} were searched only in part "
+            f"({', '.join(unfinished)}); search by email to narrow it down."
+        )
+    return found
+
+
+def _search_groups(client, groups, terms, deadline, found, unfinished):
+    for group in groups:
+        if time.monotonic() > deadline:
+            unfinished.append(group.name)
+            continue
+        for read, member in enumerate(client.members(group.sia_id), 1):
+            if not member.archived and _mentions(terms, member.name, member.email):
+                found.append(LiveMember(member, group))
+                if len(found) >= MATCHES_PER_KIND:
+                    return
+            if read >= LIVE_MEMBERS_PER_GROUP or time.monotonic() > deadline:
+                unfinished.append(group.name)
+                break
+
+
 @dataclass
 class _Found:
     """Every record of the search, with the links among them."""
@@ -260,6 +357,7 @@ class _Found:
     exclusions: dict
     portal_users: list
     links: list = field(default_factory=list)
+    live_members: list = field(default_factory=list)
 
     def links_of_profile(self, profile):
         return [link for link in self.links if link.profile_id == profile.id]
@@ -285,7 +383,7 @@ def _links_among(organisation, profile_ids, member_ids):
     )
 
 
-def _find(organisation, connection, terms, client, notes, other_schools):
+def _find(organisation, connection, terms, client, notes, other_schools, live_client=None):
     """The records matching `terms`, completed with the records tied to them by links and exclusions."""
     profiles = {p.id: p for p in _profiles_matching(organisation, terms)}
     members = {m.id: m for m in _members_matching(organisation, connection, terms, other_schools)} if connection else {}
@@ -315,6 +413,9 @@ def _find(organisation, connection, terms, client, notes, other_schools):
                 members[m.id] = m
     found = _Found(profiles, members, exclusions, portal_users)
     found.links = _links_among(organisation, list(profiles), list(members))
+    if connection is not None and not members:
+        # Not in the mirror: perhaps in a group Tether does not read. Ask Sign In App, to say why.
+        found.live_members = _live_members(organisation, connection, terms, live_client, notes)
     return found
 
 
@@ -337,6 +438,7 @@ def _people(found):
         + [(("member", m.id), m) for m in found.members.values()]
         + [(("exclusion", e.id), e) for e in found.exclusions.values()]
         + [(("portal", u.id), u) for u in found.portal_users]
+        + [(("live", i), m) for i, m in enumerate(found.live_members)]
     )
     for key, record in records:
         root(key)
@@ -354,7 +456,7 @@ def _people(found):
     for key, record in records:
         person = people.setdefault(root(key), Person())
         {"profile": person.profiles, "member": person.members, "exclusion": person.exclusions,
-         "portal": person.portal_users}[key[0]].append(record)
+         "portal": person.portal_users, "live": person.live_members}[key[0]].append(record)
     return sorted(people.values(), key=lambda p: normalise(p.name))
 
 
@@ -423,7 +525,7 @@ def _organisation_causes(ctx, person):
             Fix("Connect Sign In App", "Ask Tether support to add the school's Sign In App API key and secret."),
         ))
         return
-    if not ctx.synced_groups and not person.members:  # a member's own group says it otherwise
+    if not ctx.synced_groups and not person.members and not person.live_members:  # their own group says it otherwise
         person.add(Cause(
             "group_not_linked", "No Sign In App group is linked",
             f"No Repeat group of {connection_label(ctx.connection)} is linked to {org.name}, so no member is read.",
@@ -548,19 +650,20 @@ def _member_causes(ctx, person, m):
         "link_broken", "The link to Central Record is broken",
         f"{_member_label(m)} is not linked to a current profile of {ctx.organisation.name}, so the safety check "
         f"cannot get their record. At sign-in Sign In App shows: “{UNAVAILABLE_MESSAGE}”",
-        _link_broken_fix(ctx, m, member_links, exclusion),
+        _link_broken_fix(ctx, person, m, member_links, exclusion),
     ))
     if not member_links and exclusion is None:
         _import_causes(ctx, person, m)
 
 
-def _link_broken_fix(ctx, m, member_links, exclusion):
-    """Re-link the member's last profile when it is free; restore it first when it was deleted."""
+def _link_broken_fix(ctx, person, m, member_links, exclusion):
+    """Re-link the member's last profile when it is free; restore it first when it was deleted; else re-link
+    the profile it was merged into, or the one current profile of the person free to take it. Support
+    re-links on the spot (the "relink" intent); anyone else is told to ask support."""
+    excluded = exclusion is not None
     last = ctx.found.profiles.get(member_links[-1].profile_id) if member_links else None
-    if last is not None and last.status == "active" and not last.is_leaver(ctx.on) and not any(
-        link.severed_at is None for link in ctx.found.links_of_profile(last)
-    ):
-        return _relink_fix(ctx, last, m, excluded=exclusion is not None)
+    if last is not None and _free(ctx, last):
+        return _relink_fix(ctx, last, m, excluded=excluded)
     if last is not None and can_restore(last):
         return Fix(
             f"Restore {_profile_label(last)}",
@@ -570,8 +673,41 @@ def _link_broken_fix(ctx, m, member_links, exclusion):
             f"Restore {last.name}? It becomes active again; then re-link it to the member, restoring the exclusion "
             "in the same step.",
         )
+    if member_links:
+        kept = _merged_into(ctx, last)
+        if kept is not None and _free(ctx, kept):
+            return _relink_fix(ctx, kept, m, excluded=excluded)
+        free = [p for p in person.profiles if (last is None or p.id != last.id) and _free(ctx, p)]
+        email = normalise(_email_of(m) or "")
+        same_email = [p for p in free if email and normalise(p.email or "") == email]
+        if len(same_email) == 1 or len(free) == 1:
+            return _relink_fix(ctx, (same_email or free)[0], m, excluded=excluded)
+        if free:
+            names = " or ".join(_profile_label(p) for p in free[:5])
+            return Fix("Re-link the right profile",
+                       f"Ask Tether support to re-link the right profile ({names}) to Sign In App member "
+                       f"{m.display_name} ({m.sia_id}), from that profile's page.")
     return Fix("Link the member", "Merge the member's new profile with the school's profile after the next import, "
                "or ask Tether support to re-link the right profile.")
+
+
+def _free(ctx, profile):
+    """Whether `profile` may take a link now: active, not a leaver, linked to no member."""
+    if profile.status != "active" or profile.is_leaver(ctx.on):
+        return False
+    if profile.id in ctx.found.profiles:
+        return not any(link.severed_at is None for link in ctx.found.links_of_profile(profile))
+    return Link.active_for_profile(profile) is None
+
+
+def _merged_into(ctx, profile):
+    """The profile `profile` was merged into (one query when it is not among the records found), or None."""
+    if profile is None or profile.status != "merged" or profile.merged_into_id is None:
+        return None
+    kept = ctx.found.profiles.get(profile.merged_into_id)
+    if kept is None:
+        kept = Profile.get_or_none((Profile.id == profile.merged_into_id) & (Profile.organisation == ctx.organisation))
+    return kept
 
 
 def _import_causes(ctx, person, m):
@@ -772,8 +908,31 @@ def _readiness_cause(ctx, person, p):
         ))
 
 
+def _live_member_causes(ctx, person, m):
+    """A member found live in a group Tether does not read, told why, in the troubleshooting help's words."""
+    org, group = ctx.organisation, m.group
+    where = f"{m.name} (Sign In App member {m.sia_id}, read from Sign In App just now)"
+    if group.type != "returning":
+        person.add(Cause(
+            "group_not_returning", "In a Standard group",
+            f"{where} is in the Standard group {group.name}: the integration works for Repeat Sign In App groups "
+            "only. Only Repeat groups can be linked — Standard groups will not sync.",
+            _in_sign_in_app("Move the member to a Repeat group",
+                f"In Sign In App, add {m.name} to a Repeat group linked to {org.name}."),
+        ))
+    else:
+        person.add(Cause(
+            "group_not_linked", "In a group not linked to this organisation",
+            f"{where} is in the group {group.name}, which is not linked to {org.name}: link it under Manage > "
+            f"Groups > {group.name} > Integrations.",
+            _in_sign_in_app("Link the group in Sign In App",
+                f"In Sign In App, go to Manage > Groups > {group.name} > Integrations and select {org.name}, then "
+                "run the import."),
+        ))
+
+
 def _portal_cause(ctx, person):
-    if person.portal_users and not person.members:
+    if person.portal_users and not person.members and not person.live_members:
         user = person.portal_users[0]
         person.add(Cause(
             "portal_user_only", "A portal user only",
@@ -797,6 +956,8 @@ def _diagnose_person(ctx, person):
         ))
     for m in person.members:
         _member_causes(ctx, person, m)
+    for m in person.live_members:
+        _live_member_causes(ctx, person, m)
     for exclusion in person.exclusions:
         _exclusion_cause(ctx, person, exclusion)
     for p in person.profiles:
@@ -809,10 +970,11 @@ def _diagnose_person(ctx, person):
     _portal_cause(ctx, person)
 
 
-def diagnose(organisation, query, on=None, client=None, other_schools=False):
+def diagnose(organisation, query, on=None, client=None, other_schools=False, live_client=None):
     """Every person matching `query` (name or email, any case) and every cause that applies to each.
 
-    `client` answers `portal_users()` in place of the connection's own Sign In App client.
+    `client` answers `portal_users()` in place of the connection's own Sign In App client; `live_client`
+    answers `members(group id)` for the live search of the groups Tether does not read (`_live_members`).
     `other_schools` also searches members of groups linked to the trust's other schools (support only:
     it is how "the group is linked to another organisation" is found).
     """
@@ -825,7 +987,7 @@ def diagnose(organisation, query, on=None, client=None, other_schools=False):
         return diagnosis
     on = on or datetime.date.today()
     connection = SiaConnection.for_organisation(organisation)
-    found = _find(organisation, connection, terms, client, diagnosis.notes, other_schools)
+    found = _find(organisation, connection, terms, client, diagnosis.notes, other_schools, live_client)
     diagnosis.people = _people(found)
     ctx = _Context(organisation, connection, found, on) if diagnosis.people else None
     for person in diagnosis.people:

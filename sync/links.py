@@ -382,6 +382,23 @@ def offered_members(profile, search="", limit=OFFERED_MEMBERS):
     ]
 
 
+def member_absence(link):
+    """How the linked member of an active `link` is missing from Sign In App, or None when it is there.
+
+    ("archived", since) when archived there; ("gone", since) when it was not in Sign In App at an import
+    (deleted, or moved out of its group), or its group is no longer there. `since` is the import that saw
+    it, or None when the mirror does not know.
+    """
+    if link is None:
+        return None
+    member = link.sia_member
+    if member.archived:
+        return "archived", member.gone_at
+    if member.gone_at is not None or member.group.gone_at is not None:
+        return "gone", member.gone_at or member.group.gone_at
+    return None
+
+
 def history(profile):
     """Every link the profile has had, newest first, with its member."""
     return list(

@@ -15,8 +15,9 @@ How a student's record is read (each rule is pinned by a test named for it):
   when there is none ("dual subsidiary and guest students do not have an admissions number"); or the
   Active Directory username the report carries (its `AD Username` column, or the caption mapped to it).
 A record without forename, surname or email fails; so does one without an Active Directory username
-under that policy, and a new username already used by another account: another student of the
-organisation, or a console user (whose email is their sign-in name).
+under that policy, and a new student whose username another account already uses: another student of
+the organisation, or a console user (whose email is their sign-in name). An existing student whose new
+username is in use keeps the old one, gets the other updates, and the run carries a `username_in_use` warning.
 """
 import dataclasses
 import datetime
@@ -337,12 +338,15 @@ def _fail(plan, student, problems):
 
 
 def _refuse_usernames_in_use(plan, accepted, existing, console_users):
-    """Fail each record whose new username another account already uses or another record claims first.
+    """Settle each record whose new username another account already uses or another record claims first.
 
     A username is in use when an account other than this student's holds it: a student this run leaves
     as it is (absent, or failing), a console user, or an earlier record of this export. A student who
-    already has the username keeps it. Failing a record keeps its old username, which can take a name
-    from another record, so this repeats until nothing more fails.
+    already has the username keeps it. A new student with a username in use fails (the help: "when
+    creating a new user, if the username is already in use the record won't be imported"); an existing
+    student keeps their old username, gets the other updates, and the run carries a `username_in_use`
+    warning. Failing a record keeps its old username, which can take a name from another record, so this
+    repeats until nothing more changes.
     """
     while True:
         held = {
@@ -370,12 +374,28 @@ def _refuse_usernames_in_use(plan, accepted, existing, console_users):
         if not refused:
             return
         for person_id, username, reason in refused:
+            current = existing.get(person_id)
+            if current is not None:
+                _keep_old_username(plan, accepted[person_id], current, username, reason)
+                continue
             student = accepted.pop(person_id)[0]
             _fail(plan, student, [(
                 "username_in_use",
                 f"{_who(student)}: the username '{username}' is {reason}; give the student their own "
                 "email (or admission number) in SIMS and export again",
             )])
+
+
+def _keep_old_username(plan, record, current, username, reason):
+    """An existing student whose new username is in use keeps the old one; the rest of the record is imported."""
+    student, fields, row = record
+    fields["username"] = row["username"] = current["username"]
+    person_id, name = (student.person_id or "").replace(NUL, ""), student.name.replace(NUL, "")
+    plan.problems.append(Problem(person_id, name, "username_in_use", (
+        f"{_who(student)}: the new username '{username}' is {reason}, so the student keeps the username "
+        f"'{current['username']}' and their other details were updated; give the student their own email "
+        "(or admission number) in SIMS and export again"
+    ).replace(NUL, "")))
 
 
 def _keeps(existing, person_id, username):

@@ -86,6 +86,35 @@ def test_a_viewer_reads_the_profile_with_its_links_and_checks_but_no_actions(cli
     assert "Decouple" not in shown and "Delete profile" not in shown and "Re-link" not in shown
 
 
+def test_archiving_a_profile_in_sign_in_app_does_not_archive_it_here_and_the_profile_page_says_so(client, hill):
+    import datetime
+    from store.models import SiaGroup, SiaMember
+
+    client.login("admin@hill.test")
+    assert "member-absent" not in page(client, url(hill, hill.imported))
+
+    seen = datetime.datetime(2026, 11, 2, 6, 0)
+    SiaMember.update(archived=True, gone_at=seen).where(SiaMember.id == hill.member.id).execute()
+    shown = " ".join(page(client, url(hill, hill.imported)).split())
+    assert "member-absent" in shown
+    assert "is archived in Sign In App (seen at the import of 02 Nov 2026)" in shown
+    assert "does not archive or delete it in the other" in shown
+    assert "unarchive them in Sign In App under Manage > Groups > Staff" in shown
+    assert "edit the profile" in shown
+
+    SiaMember.update(archived=False).where(SiaMember.id == hill.member.id).execute()
+    shown = " ".join(page(client, url(hill, hill.imported)).split())
+    assert "is no longer in Sign In App (not there at the import of 02 Nov 2026)" in shown
+    assert "add them back to a Repeat group linked to Hill School" in shown
+
+    SiaMember.update(gone_at=None).where(SiaMember.id == hill.member.id).execute()
+    SiaGroup.update(gone_at=seen).where(SiaGroup.id == hill.staff.id).execute()
+    client.post("/logout")
+    client.login("viewer@hill.test")
+    shown = " ".join(page(client, url(hill, hill.imported)).split())
+    assert "is no longer in Sign In App" in shown and "edit the profile" not in shown
+
+
 def test_an_admin_is_offered_decouple_delete_and_merge_but_not_relink(client, hill):
     client.login("admin@hill.test")
     shown = page(client, url(hill, hill.imported))

@@ -270,3 +270,19 @@ def test_diagnose_names_an_organisation_with_no_linked_group(school):
     f.profile(school.org, "Grace", "Hopper")
     unlinked = cause(person(school.org, "grace"), "group_not_linked")
     assert "No Repeat group of Hill Sign In App is linked to Hill School" in unlinked.detail
+
+
+def test_a_broken_link_is_re_linked_to_the_one_free_profile_sharing_the_members_email_else_support_is_asked(school):
+    links.delete_profile(school.ada, "admin@hill.test")
+    Profile.update(deleted_at=now() - datetime.timedelta(days=120)).where(Profile.id == school.ada.id).execute()
+    first = f.profile(school.org, "Ada", "Lovelace", email="ada.l@home.test")
+    second = f.profile(school.org, "Ada", "Lovelace", email="a.lovelace@home.test")
+    fix = cause(person(school.org, "lovelace"), "link_broken").fix
+    assert fix.intent is None and fix.label == "Re-link the right profile"
+    assert f"(#{first.id}, ada.l@home.test) or Ada Lovelace (#{second.id}" in fix.text
+
+    Profile.update(email="ada@hill.test").where(Profile.id == second.id).execute()
+    fix = cause(person(school.org, "lovelace"), "link_broken").fix
+    assert fix.intent == "relink" and fix.roles == ("support",)
+    assert fix.subject == {"profile_id": second.id, "version": fix.subject["version"], "member_id": school.member.id,
+                           "restore_exclusion": True}

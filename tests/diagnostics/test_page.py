@@ -98,6 +98,35 @@ def test_the_relink_fix_posts_the_previous_member_and_links_the_profile_again(cl
     assert "Syncing normally" in page(client, url(hill, "ada"))
 
 
+def test_a_broken_link_is_re_linked_on_the_spot_by_support_and_an_admin_is_told_to_ask_support(client, hill):
+    # "If the integration link has been broken ... contact support to restore the link."
+    import datetime
+
+    from store.models import Profile, now
+
+    links.delete_profile(hill.ada, "admin@hill.test")
+    Profile.update(deleted_at=now() - datetime.timedelta(days=120)).where(Profile.id == hill.ada.id).execute()
+    again = f.profile(hill.org, "Ada", "Lovelace", email="ada@hill.test")
+    relink = f'action="/organisations/{hill.org.id}/profiles/{again.id}/relink"'
+
+    client.login("admin@hill.test")
+    answer = page(client, url(hill, "ada"))
+    assert "The link to Central Record is broken" in answer and relink not in answer
+    assert (f"Ask Tether support to re-link Ada Lovelace (#{again.id}, ada@hill.test) to Sign In App member "
+            f"Ada Lovelace ({hill.member.sia_id}).") in answer
+
+    client.post("/logout")
+    client.login("support@tether.test")
+    answer = page(client, url(hill, "ada"))
+    assert relink in answer and f'name="member" value="{hill.member.id}"' in answer
+    assert 'name="restore_exclusion" value="yes"' in answer
+    version = answer.split(relink)[1].split('name="version" value="')[1].split('"')[0]
+    posted = client.post(f"/organisations/{hill.org.id}/profiles/{again.id}/relink",
+                         data={"member": hill.member.id, "version": version, "restore_exclusion": "yes"})
+    assert posted.status_code == 303
+    assert "The link to Central Record is broken" not in page(client, url(hill, "ada"))
+
+
 def test_the_explain_trace_shows_for_a_member_no_rule_takes(client, hill):
     office = f.group(hill.conn, hill.org, "Office")
     f.member(office, "Olive Office")

@@ -2,7 +2,7 @@
 email in any case; records that belong together make one person. The last tests go through the sandbox."""
 import pytest
 
-from connectors.sia import client_for
+from connectors.sia import SiaError, client_for
 from sandbox.models import SandboxGroup
 from store.models import Exclusion, SiaMember
 from store.search import search_terms
@@ -113,3 +113,80 @@ def test_a_group_unlinked_after_an_import_is_named_through_real_imports(ctx):
     found = diagnostics.diagnose(built.org, "ada lovelace").people[0]
     assert "the group Staff is not linked to Oakfield Academy" in cause(found, "group_not_linked").detail
     assert found.profiles and found.members
+
+
+def test_members_of_standard_or_unlinked_groups_are_found_in_sign_in_app_and_told_why(ctx):
+    # "Is the group linked? ... Only Repeat groups can be linked — Standard groups will not sync."
+    from sync import live
+
+    built = sync_helpers.school()
+    built.member("Ada Lovelace")
+    visitors = built.group("Visitors", type="non-returning")
+    contractors = built.group("Contractors", linked=False)
+    built.member("Vera Visitor", group=visitors)
+    built.member("Carl Contractor", group=contractors, email="carl@builders.test")
+    assert run_import(ctx, built).status == "succeeded"
+    assert live.read_groups(built.connection) is None  # what the page does first: the groups as they are now
+
+    vera = person_of(diagnostics.diagnose(built.org, "vera"))
+    assert [(m.name, m.group.name) for m in vera.live_members] == [("Vera Visitor", "Visitors")]
+    assert ("is in the Standard group Visitors: the integration works for Repeat Sign In App groups only"
+            in cause(vera, "group_not_returning").detail)
+
+    carl = person_of(diagnostics.diagnose(built.org, "CARL@builders.test"))
+    told = cause(carl, "group_not_linked")
+    assert ("is in the group Contractors, which is not linked to Oakfield Academy: link it under Manage > Groups > "
+            "Contractors > Integrations") in told.detail
+    assert told.fix.in_sign_in_app
+
+    # Someone in the mirror is not looked for live; nobody anywhere is simply not found.
+    assert person_of(diagnostics.diagnose(built.org, "ada lovelace")).live_members == []
+    assert diagnostics.diagnose(built.org, "zebedee").people == []
+
+
+def test_the_live_search_is_bounded_and_says_what_it_did_not_search(ctx):
+    built = sync_helpers.school()
+    run_import(ctx, built)
+    for n in range(diagnostics.LIVE_GROUPS + 1):
+        sandbox_helpers.members(built.group(f"Visitors {n}", type="non-returning"), 3)
+    from sync import live
+
+    assert live.read_groups(built.connection) is None
+    found = diagnostics.diagnose(built.org, "nobody")
+    assert found.people == []
+    assert f"Only {diagnostics.LIVE_GROUPS} of the Sign In App groups not linked to Oakfield Academy were searched" \
+        in found.notes[0]
+
+
+def test_a_sign_in_app_that_cannot_be_asked_leaves_a_note_instead_of_the_live_search(school):
+    school.staff.organisation = None
+    school.staff.save()
+
+    class Unreachable:
+        def members(self, group_id):
+            raise SiaError("Sign In App did not answer in time.")
+
+    found = diagnostics.diagnose(school.org, "grace", client=PortalUsersStub(), live_client=Unreachable())
+    assert any("were not all searched: Sign In App did not answer in time." in note for note in found.notes)
+
+
+class PortalUsersStub:
+    def portal_users(self):
+        return []
+
+
+def person_of(diagnosis):
+    [found] = diagnosis.people
+    return found
+
+
+def test_the_page_shows_a_member_of_a_standard_group_found_in_sign_in_app_with_why(client, ctx):
+    built = sync_helpers.school()
+    built.member("Vera Visitor", group=built.group("Visitors", type="non-returning"))
+    run_import(ctx, built)
+    f.user("admin@oakfield.test", "admin", [built.org])
+    client.login("admin@oakfield.test")
+    answer = client.get(f"/organisations/{built.org.id}/diagnostics?q=vera").get_data(as_text=True)
+    assert "in the Standard group Visitors" in answer and "read from Sign In App just now" in answer
+    assert "the integration works for Repeat Sign In App groups only" in answer
+    assert "Fix in Sign In App:</strong> In Sign In App, add Vera Visitor to a Repeat group linked to Oakfield Academy." in answer

@@ -329,6 +329,41 @@ def test_when_creating_a_user_whose_username_is_already_in_use_the_record_is_not
     assert Student.select().count() == 1
 
 
+def test_an_existing_student_whose_new_email_is_in_use_keeps_the_old_username_and_gets_the_other_updates(
+    school, import_pupils
+):
+    import_pupils(school, [
+        x.pupil("1001", emails=[x.email(address="ada@x.example")]),
+        x.pupil("1002", emails=[x.email(address="taken@x.example")]),
+    ])
+    result = import_pupils(school, [
+        x.pupil("1001", surname="Byron", emails=[x.email(address="TAKEN@x.example")]),
+        x.pupil("1002", emails=[x.email(address="taken@x.example")]),
+    ])
+    ada = account(school, "1001")
+    assert (ada.username, ada.surname, ada.enabled) == ("ada@x.example", "Byron", True)
+    assert account(school, "1002").username == "taken@x.example"
+    assert result.status == "succeeded" and result.counts["updated"] == 1 and result.counts["failed"] == 0
+    assert [(p.external_id, p.code) for p in result.problems] == [("1001", "username_in_use")]
+    assert "keeps the username 'ada@x.example'" in result.problems[0].message
+    assert "person 1002" in result.problems[0].message.lower()
+    stored = RunProblem.select().where(RunProblem.run == result.run.id)
+    assert [(p.external_id, p.code) for p in stored] == [("1001", "username_in_use")]
+
+
+def test_under_the_admissions_number_policy_a_clashing_new_number_keeps_the_old_username(school, import_pupils):
+    school.settings = {"username_policy": "admission_number"}
+    school.save()
+    import_pupils(school, [x.pupil("1001", admission_number="0001"), x.pupil("1002", admission_number="0002")])
+    result = import_pupils(school, [
+        x.pupil("1001", admission_number="0002", forename="Adah"),
+        x.pupil("1002", admission_number="0002"),
+    ])
+    ada = account(school, "1001")
+    assert (ada.username, ada.admission_number, ada.forename) == ("0001", "0002", "Adah")
+    assert [(p.external_id, p.code) for p in result.problems] == [("1001", "username_in_use")]
+
+
 def test_a_username_already_used_by_a_console_account_is_in_use(school, import_pupils):
     f.user("head@school.example", "admin", [school])
     result = import_pupils(school, [x.pupil("1001", emails=[x.email(address="Head@school.example")])])
