@@ -142,7 +142,7 @@ def test_support_relinks_a_decoupled_profile_to_its_member(page, live_server, ax
     member_choice.select_option(str(member.id))
     page.get_by_role("button", name="Re-link").click()
 
-    expect_message(page, f"{profile.name} is linked to Sign In App member {member.display_name}")
+    expect_message(page, f"{profile.label} is linked to Sign In App member {member.display_name}")
     actions = page.get_by_role("region", name="Actions")
     expect(actions.get_by_text(f"Linked to Sign In App member {member.display_name}")).to_be_visible()
     assert_accessible(axe, page)
@@ -241,7 +241,7 @@ def test_admin_previews_the_push_and_links_a_look_alike_to_the_existing_member_i
     nadia = factories.profile(school, "Nadia", "Rahman", email="N.Rahman@oakfield.sch.uk", role="Teacher of Art")
     sign_in(page, live_server, axe, ADMIN)
     open_school(page, axe, school)
-    open_menu(page, axe, "Sign In App upload", "Sign In App upload")
+    open_menu(page, axe, "Settings > Sign In App Upload", "Sign In App Upload")
     page.get_by_role("checkbox", name="Teaching Staff").check()
     page.get_by_label("Sign In App group").select_option(label="Staff")
     page.get_by_role("button", name="Apply").click()
@@ -293,6 +293,8 @@ def test_a_keyboard_user_opens_the_settings_menu_follows_a_link_and_escape_close
     expect(profile_type_map).to_be_hidden()
     expect(settings).to_be_focused()
     page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the Configuration section's first page: Connection
+    expect(school_menu.get_by_role("link", name="Connection")).to_be_focused()
     page.keyboard.press("Tab")
     expect(profile_type_map).to_be_focused()
     page.keyboard.press("Enter")

@@ -30,6 +30,7 @@ def hill(db):
     f.user("admin@hill.test", "admin", [org])
     f.user("viewer@hill.test", "viewer", [org])
     f.user("support@tether.test", "support")
+    f.support_access(org)
     return SimpleNamespace(
         org=org, staff=staff,
         sam=pair("Sam Lee", "Sam Lee", "sam.lee@hill.test"),
