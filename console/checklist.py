@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from flask import url_for
 
 from compliance.decision import GroupSettings
-from store.models import FieldMapping, IntegrationRequest, MappingRule, ProfileType, SiaConnection, SiaGroup, SupportGrant, SyncRun
+from store.models import (
+    FieldMapping, IntegrationRequest, MappingRule, ProfileType, RatingSystem, SiaConnection, SiaGroup, SupportGrant, SyncRun,
+)
 from sync import duplicates, integration
 
 from .access import can
@@ -237,6 +239,9 @@ def safety_check_on(org, groups):
     if not org.setting("safety_check_enabled"):
         return [], "The Sign In Central Record safety check is switched off for the organisation."
     repeat = [g for g in groups if g.type == "returning"]
+    if repeat and not RatingSystem.select().where((RatingSystem.organisation == org) & RatingSystem.enabled).exists():
+        return [], ("The organisation has no enabled rating system yet, so there is nothing to check at sign-in: "
+                    "add one under Settings > Rating systems.")
     if repeat and not any(GroupSettings.of(g).central_record for g in repeat):
         return [], ("Sign In App does not include Central Record on the safety check: toggle on 'Include Sign In "
                     "Central Record's criteria for entry to be included on the safety check.' under Manage > "

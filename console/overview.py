@@ -12,6 +12,7 @@ from store.models import Exclusion, Link, Notification, Organisation, Profile, S
 from sync import integration
 
 from . import checklist, nav
+from . import groups as live_groups
 from .access import allowed, organisation_or_404
 
 bp = Blueprint("overview", __name__)
@@ -103,6 +104,9 @@ def _run_chart(org):
 @login_required
 def organisation(org_id):
     org = organisation_or_404(org_id)
+    # "Link the group, then refresh the page": the checklist's groups and safety check are Sign In App's as
+    # they are now (read within the minute), not as the last import saw them.
+    live_groups.linked_groups(org)
     return render_template(
         "overview/organisation.html", org=org, summary=_summaries([org])[org.id], chart=_run_chart(org),
         state=state_words(org), steps=checklist.steps(org),

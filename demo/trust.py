@@ -29,7 +29,6 @@ from store.models import (
     CheckRecord,
     CheckType,
     Gender,
-    MappingRule,
     Organisation,
     Profile,
     ProfileType,
@@ -363,10 +362,6 @@ class _Demo:
         }
         Gender.create(organisation=organisation, code="M", name="Male")
         Gender.create(organisation=organisation, code="F", name="Female")
-        MappingRule.create(
-            organisation=organisation, profile_type=types["Teaching Staff"], expression="group == Staff",
-            position=0, updated_by=ACTOR,
-        )
         self.profile_types[organisation.id] = types
         self.check_types[organisation.id] = checks
         return organisation

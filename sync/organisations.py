@@ -11,7 +11,7 @@ from peewee import fn
 
 from compliance import templates
 from store import database
-from store.models import DEFAULT_PROFILE_TYPES, AuditEvent, Organisation, ProfileType, Trust
+from store.models import DEFAULT_PROFILE_TYPES, AuditEvent, MappingRule, Organisation, ProfileType, Trust
 
 MAX_NAME = 120
 URN_DIGITS = 6
@@ -142,6 +142,11 @@ def create_organisation(trust, name, urn=None, *, actor):
              for position, type_name in enumerate(DEFAULT_PROFILE_TYPES)]
         ).execute()
         templates.inherit(organisation)  # the trust's rating systems, as every school of it has them
+        # Set-up help, step 2: "Your Staff in Sign In App will automatically pull across to your Teaching
+        # Staff": a rule the school sees, and may change, on its Profile Type Map.
+        teaching = ProfileType.get((ProfileType.organisation == organisation) & (ProfileType.name == "Teaching Staff"))
+        MappingRule.create(organisation=organisation, profile_type=teaching, expression="group == Staff", position=0,
+                           updated_by=getattr(actor, "email", actor) or "")
         AuditEvent.record(
             "organisation.create", actor=actor, organisation=organisation, subject=f"organisation:{organisation.id}",
             after=_organisation_view(organisation),

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from console import checklist
-from store.models import FieldMapping, IntegrationRequest, MappingRule, Organisation, SupportGrant, SyncRun, Trust, now
+from store.models import FieldMapping, IntegrationRequest, MappingRule, Organisation, RatingSystem, SupportGrant, SyncRun, Trust, now
 from sync import integration, merge
 from sync.linking import create_link
 from tests import factories
@@ -112,7 +112,18 @@ def test_the_safety_check_step_reads_the_toggle_and_the_linked_groups_settings(o
     group = factories.group(factories.connection(org), org)
     group.settings = {"sign_in_options": {"safety_check": setting}}
     group.save()
+    RatingSystem.create(organisation=org, name="School Ready")
     assert step(org, "safety_check").done is done
+
+
+def test_the_safety_check_step_waits_for_a_rating_system_to_check(org):
+    group = factories.group(factories.connection(org), org)
+    group.settings = {"sign_in_options": {"safety_check": "reject"}}
+    group.save()
+    assert not step(org, "safety_check").done
+    assert "no enabled rating system yet" in step(org, "safety_check").shows
+    RatingSystem.create(organisation=org, name="School Ready")
+    assert step(org, "safety_check").done
 
 
 def test_the_overview_shows_the_state_the_checklist_and_where_each_step_is_done(client, app):
