@@ -202,19 +202,15 @@ def _collect(seen, values, names):
         seen.setdefault(row[0] or row, row)
 
 
-def read_xml(stream, captions=None):
-    """Students of a CommandReporter XML export read from the binary `stream`; returns (students, rows).
+def _records(stream):
+    """Each <Record> element of a CommandReporter XML export read from the binary `stream`, in order; the
+    document read so far is cleared once the caller is done with each.
 
     Raises SimsFileError when the file is not XML, is cut short, declares entities or a DTD (an XML
     bomb), or is not a CommandReporter report.
     """
-    fields = caption_fields(captions)
-    names = {**DEFAULT_CAPTIONS, **(captions or {})}
     head = stream.read(512)
     stream.seek(-len(head), 1)
-    tag_fields = {}
-    pupils = {}
-    rows = 0
     root = None
     try:
         for event, element in iterparse(stream, events=("start", "end"), parser=_parser_for(head)):
@@ -229,21 +225,8 @@ def read_xml(stream, captions=None):
                 continue
             if element.tag != RECORD:
                 continue
-            rows += 1
-            values = {}
-            for child in element:
-                tag = child.tag
-                name = tag_fields.get(tag, False)
-                if name is False:
-                    name = tag_fields[tag] = fields.get(caption_key(decode_name(tag)))
-                if name is not None:
-                    value = child.text
-                    if value is not None:
-                        value = value.strip()
-                        if value:
-                            values[name] = value
+            yield element
             root.clear()
-            _add_row(pupils, values, rows)
     except DefusedXmlException:
         raise SimsFileError(
             "the file declares a DTD or XML entities, which a SIMS export never does, so it is refused for safety. "
@@ -251,6 +234,33 @@ def read_xml(stream, captions=None):
         ) from None
     except ParseError as error:
         raise SimsFileError(_parse_error_message(error, root is not None)) from None
+
+
+def read_xml(stream, captions=None):
+    """Students of a CommandReporter XML export read from the binary `stream`; returns (students, rows).
+
+    Raises SimsFileError as `_records` does, and when the report has no Person ID column.
+    """
+    fields = caption_fields(captions)
+    names = {**DEFAULT_CAPTIONS, **(captions or {})}
+    tag_fields = {}
+    pupils = {}
+    rows = 0
+    for element in _records(stream):
+        rows += 1
+        values = {}
+        for child in element:
+            tag = child.tag
+            name = tag_fields.get(tag, False)
+            if name is False:
+                name = tag_fields[tag] = fields.get(caption_key(decode_name(tag)))
+            if name is not None:
+                value = child.text
+                if value is not None:
+                    value = value.strip()
+                    if value:
+                        values[name] = value
+        _add_row(pupils, values, rows)
     if rows and "person_id" not in tag_fields.values():
         found = ", ".join(sorted({decode_name(tag) for tag in tag_fields})) or "none"
         raise SimsFileError(
@@ -264,34 +274,11 @@ def report_captions(stream):
     """The captions of a CommandReporter XML export's columns (decoded, in the order first met), from the
     binary `stream`. A column that is empty in every row is not written by CommandReporter, so is not here.
     Raises SimsFileError as `read_xml` does."""
-    head = stream.read(512)
-    stream.seek(-len(head), 1)
     seen = {}
-    root = None
-    try:
-        for event, element in iterparse(stream, events=("start", "end"), parser=_parser_for(head)):
-            if event == "start":
-                if root is None:
-                    root = element
-                    if element.tag != ROOT:
-                        raise SimsFileError(
-                            f"the file's root element is <{decode_name(element.tag)}>, not <{ROOT}>: it is not a "
-                            f"CommandReporter export. {EXPORT_AGAIN}"
-                        )
-                continue
-            if element.tag != RECORD:
-                continue
-            for child in element:
-                if child.tag not in seen:
-                    seen[child.tag] = decode_name(child.tag)
-            root.clear()
-    except DefusedXmlException:
-        raise SimsFileError(
-            "the file declares a DTD or XML entities, which a SIMS export never does, so it is refused for safety. "
-            + EXPORT_AGAIN
-        ) from None
-    except ParseError as error:
-        raise SimsFileError(_parse_error_message(error, root is not None)) from None
+    for element in _records(stream):
+        for child in element:
+            if child.tag not in seen:
+                seen[child.tag] = decode_name(child.tag)
     return list(dict.fromkeys(seen.values()))
 
 
