@@ -113,6 +113,11 @@ class TetherClient(FlaskClient):
     def login(self, email, password="password"):
         return self.post("/login", data={"email": email, "password": password})
 
+    def switch_to(self, email, password="password"):
+        """Sign whoever is signed in out, then sign in as `email` (signing in over a session keeps it)."""
+        self.post("/logout")
+        return self.login(email, password)
+
 
 @pytest.fixture
 def app(db):

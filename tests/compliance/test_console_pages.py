@@ -202,8 +202,7 @@ def test_only_support_manages_the_tokens_of_a_trust_connection(client, db):
     client.login("admin@valley.test")
     assert "only support can create or revoke" in _page(client, f"/organisations/{org.id}/sia-tokens")
     assert client.post(f"/organisations/{org.id}/sia-tokens", data={"name": "x"}).status_code == 403
-    client.post("/logout")
-    client.login("support@tether.test")
+    client.switch_to("support@tether.test")
     assert client.post(f"/organisations/{org.id}/sia-tokens", data={"name": "x"}).status_code == 201
 
 
@@ -212,8 +211,7 @@ def test_the_navigation_lists_the_compliance_pages_by_role(client, schools):
     client.login("viewer@hill.test")
     page = _page(client, f"/organisations/{school.org.id}/compliance")
     assert ">Compliance<" in page and "Rating systems" not in page
-    client.post("/logout")
-    client.login("admin@hill.test")
+    client.switch_to("admin@hill.test")
     page = _page(client, f"/organisations/{school.org.id}/compliance")
     assert ">Rating systems<" in page and ">Sign In App tokens<" in page
 

@@ -153,12 +153,10 @@ def test_an_admin_pauses_and_resumes_the_schedule_and_a_viewer_only_reads_it(cli
     today = f"{datetime.datetime.now(datetime.timezone.utc):%d %b %Y}"
     assert f"Paused by head@oakfield.test on {today}" in page and "scheduled imports are paused" in page
     assert f"Paused by head@oakfield.test on {today}" in client.get("/").get_data(as_text=True)
-    client.post("/logout")
-    client.login("office@oakfield.test")
+    client.switch_to("office@oakfield.test")
     assert "Resume scheduled imports" not in client.get(f"/organisations/{org.id}").get_data(as_text=True)
     assert client.post(f"/organisations/{org.id}/schedule/resume").status_code == 403
-    client.post("/logout")
-    client.login("head@oakfield.test")
+    client.switch_to("head@oakfield.test")
     client.post(f"/organisations/{org.id}/schedule/resume")
     assert Organisation.get_by_id(org.id).state == integration.ACTIVE
     assert "Active: imports every 15 minutes" in client.get(f"/organisations/{org.id}").get_data(as_text=True)

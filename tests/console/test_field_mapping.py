@@ -66,6 +66,5 @@ def test_removing_a_mapping_is_audited_with_before_and_after(school):
 def test_viewers_and_other_schools_cannot_change_mappings(client, school):
     client.login("viewer1@school.test")
     assert client.post(f"/organisations/{school.id}/field-mapping/remove", data={"direction": "to_scr", "target": "email"}).status_code == 403
-    client.post("/logout")
-    client.login("admin2@school.test")
+    client.switch_to("admin2@school.test")
     assert client.get(f"/organisations/{school.id}/field-mapping/").status_code == 404

@@ -18,11 +18,6 @@ def hill(db):
     return org
 
 
-def _as(client, email):
-    client.post("/logout")
-    client.login(email)
-
-
 def _page(client, org):
     response = client.get(f"/organisations/{org.id}/getting-started")
     assert response.status_code == 200
@@ -47,7 +42,7 @@ def test_request_access_and_confirmation_let_support_create_the_connection(clien
     ready, reason = setup.may_create_connection(hill)
     assert not ready and "Primary User's confirmation is not recorded yet" in reason
 
-    _as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     day = now().date()
     response = client.post(f"{url}/confirmation", data={"primary_user": "  Dawn   Whitfield ", "confirmed_on": day.isoformat()})
     assert response.status_code == 303
@@ -57,7 +52,7 @@ def test_request_access_and_confirmation_let_support_create_the_connection(clien
     confirmed = AuditEvent.get(AuditEvent.action == "integration.confirm")
     assert confirmed.grant_id == SupportGrant.open_for(hill).id and confirmed.after["primary_user"] == "Dawn Whitfield"
 
-    _as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     client.post(f"/organisations/{hill.id}/support-access/close")
     assert setup.may_create_connection(hill)[1].startswith("Support access to Hill School is not open")
 
@@ -79,7 +74,7 @@ def test_only_an_admin_requests_and_only_support_with_access_records_the_confirm
     assert "has to come from a Central Record user with Administrator access" in _page(client, hill)
     assert client.post(f"/organisations/{hill.id}/getting-started/request").status_code == 403
     setup.request_integration(hill, User.by_email("admin@hill.test"))
-    _as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     form = {"primary_user": "Dawn Whitfield", "confirmed_on": now().date().isoformat()}
     assert client.post(f"/organisations/{hill.id}/getting-started/confirmation", data=form).status_code == 404
     assert not IntegrationRequest.get().confirmed

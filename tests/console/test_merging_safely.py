@@ -108,8 +108,7 @@ def test_delete_warns_do_not_delete_the_duplicate_and_offers_merge_instead(clien
     lone = f.profile(hill.org, "Grace", "Hopper", email="grace@hill.test")
     assert "Do not delete" not in profile_page(client, lone)
     assert "Do not delete" not in profile_page(client, hill.lee.kept)  # different dates of birth: not a duplicate
-    client.post("/logout")
-    client.login("viewer@hill.test")
+    client.switch_to("viewer@hill.test")
     assert "Do not delete" not in profile_page(client, hill.sam.removed)
 
 
@@ -130,8 +129,7 @@ def test_messages_after_merge_undo_delete_and_restore_name_each_profile_with_its
     assert f"{told[removed.id]} is deleted." in flash(client, removed)
     assert Link.active_for_profile(removed) is None
 
-    client.post("/logout")
-    client.login("support@tether.test")
+    client.switch_to("support@tether.test")
     client.post(f"/organisations/{hill.org.id}/profiles/{removed.id}/restore",
                 data={"version": Profile.get_by_id(removed.id).version})
     assert f"{told[removed.id]} is active again." in flash(client, removed)

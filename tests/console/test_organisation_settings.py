@@ -172,6 +172,5 @@ def test_an_admin_reads_the_drop_folder_but_only_support_changes_it(client, hill
     assert "Ask Tether support to change it." in page
     client.post(hill.url, data=form(sims_drop_folder=str(hill.tmp)), content_type="multipart/form-data")
     assert settings_of(hill.org).setting("sims_drop_folder") == ""
-    client.post("/logout")
-    client.login("viewer@hill.test")
+    client.switch_to("viewer@hill.test")
     assert client.get(hill.url).status_code == 403

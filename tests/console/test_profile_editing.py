@@ -56,11 +56,6 @@ def fresh(profile):
     return Profile.get_by_id(profile.id)
 
 
-def sign_in_as(client, email):
-    client.post("/logout")
-    client.login(email)
-
-
 def test_an_admin_creates_a_profile_that_is_not_linked_and_audited(client, hill):
     client.login("admin@hill.test")
     assert 'href="%s/new"' % base(hill) in text(client.get(base(hill)))
@@ -117,9 +112,9 @@ def test_someone_else_saving_first_is_said_and_nothing_typed_is_lost(client, hil
     client.login("admin@hill.test")
     edit = f"{base(hill)}/{hill.ada.id}/edit"
     opened = form_of(hill.ada)
-    sign_in_as(client, "clerk@hill.test")
+    client.switch_to("clerk@hill.test")
     assert client.post(edit, data={**opened, "email": "ada.l@hill.test"}).status_code == 303
-    sign_in_as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     response = client.post(edit, data={**opened, "role": "Head of Maths"})
     page = text(response)
     assert response.status_code == 409
@@ -168,7 +163,7 @@ def test_removing_the_leaving_date_makes_a_returner_active_not_linked_and_offere
     assert "Ask Tether support to re-link Ada Lovelace to Sign In App member Ada Lovelace." in page
     assert "Re-link Ada Lovelace</a>" not in text(client.get(f"/organisations/{hill.org.id}/diagnostics"))
 
-    sign_in_as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     diagnostics = text(client.get(f"/organisations/{hill.org.id}/diagnostics"))
     assert "Returners to re-link" in diagnostics
     assert f'href="{base(hill)}/{ada.id}#relink">Re-link Ada Lovelace</a>' in diagnostics
@@ -184,7 +179,7 @@ def test_a_viewer_sees_no_edit_and_a_deleted_profile_cannot_be_edited(client, hi
     client.login("viewer@hill.test")
     assert "Edit profile" not in text(client.get(f"{base(hill)}/{hill.ada.id}"))
     assert "New profile" not in text(client.get(base(hill)))
-    sign_in_as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     client.post(f"{base(hill)}/{hill.ada.id}/delete", data={"version": hill.ada.version})
     response = client.post(f"{base(hill)}/{hill.ada.id}/edit", data=form_of(fresh(hill.ada), role="Teacher"))
     assert response.status_code == 303

@@ -46,11 +46,6 @@ def flashes(client, address):
     return " ".join(re.findall(r'class="flash flash-\w+"[^>]*>([^<]*)<', page(client, address)))
 
 
-def sign_in_as(client, email):
-    client.post("/logout")
-    client.login(email)
-
-
 def fresh(profile):
     return Profile.get_by_id(profile.id)
 
@@ -109,8 +104,7 @@ def test_archiving_a_profile_in_sign_in_app_does_not_archive_it_here_and_the_pro
 
     SiaMember.update(gone_at=None).where(SiaMember.id == hill.member.id).execute()
     SiaGroup.update(gone_at=seen).where(SiaGroup.id == hill.staff.id).execute()
-    client.post("/logout")
-    client.login("viewer@hill.test")
+    client.switch_to("viewer@hill.test")
     shown = " ".join(page(client, url(hill, hill.imported)).split())
     assert "is no longer in Sign In App" in shown and "edit the profile" not in shown
 
@@ -160,7 +154,7 @@ def test_deleting_an_integrated_profile_excludes_its_member_and_only_support_res
     assert client.post(url(hill, hill.imported, "/restore")).status_code == 403
     assert client.post(f"/organisations/{hill.org.id}/exclusions/{exclusion.id}/restore").status_code == 403
 
-    sign_in_as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     client.post(url(hill, hill.imported, "/restore"), data={"version": fresh(hill.imported).version})
     assert fresh(hill.imported).status == "active"
     assert "stays on the exclusion list" in flashes(client, url(hill, hill.imported))
@@ -243,7 +237,7 @@ def test_the_duplicates_page_shows_score_and_reason_and_bulk_merges_the_ticked_p
     listing = page(client, f"/organisations/{hill.org.id}/duplicates")
     assert "certain" in listing and "same email (ada@hill.test)" in listing and 'name="pair"' not in listing
     assert client.post(f"/organisations/{hill.org.id}/duplicates/merge", data={"pair": "1:2"}).status_code == 403
-    sign_in_as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     assert 'name="pair"' in page(client, f"/organisations/{hill.org.id}/duplicates")
     result = client.post(f"/organisations/{hill.org.id}/duplicates/merge",
                          data={"pair": [f"{hill.own.id}:{hill.imported.id}", f"{hill.own.id}:{hill.imported.id}"]})
@@ -294,7 +288,7 @@ def test_a_deleted_profile_says_until_when_support_can_restore_it(client, hill):
     client.login("admin@hill.test")
     shown = page(client, url(hill, hill.imported))
     assert "It can be restored until" in shown and "Restore profile" not in shown and "Profile deleted" in shown
-    sign_in_as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     assert "Restore profile" in page(client, url(hill, hill.imported))
 
 

@@ -133,8 +133,7 @@ def test_test_connection_says_how_many_groups_it_sees_and_which_repeat_groups_ar
     # The trust's other school sees the last test on the shared connection, not Oakfield's groups.
     sibling = organisations.create_organisation(school.trust, "Riverside Primary", None, actor="test")
     f.user("admin@riverside.test", "admin", [sibling])
-    client.post("/logout")
-    client.login("admin@riverside.test")
+    client.switch_to("admin@riverside.test")
     shared = client.get(_page(sibling)).get_data(as_text=True)
     assert "it sees 3 groups." in shared and "Oakfield" not in shared and "Staff" not in shared
 

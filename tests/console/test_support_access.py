@@ -21,18 +21,13 @@ def hill(db):
     return org
 
 
-def _as(client, email):
-    client.post("/logout")
-    client.login(email)
-
-
 def test_support_sees_a_school_only_between_its_admin_opening_and_closing_access(client, hill):
     overview, access = f"/organisations/{hill.id}", f"/organisations/{hill.id}/support-access"
-    _as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     assert client.get(overview).status_code == 404
     assert "Hill School" in client.get("/").get_data(as_text=True).split("Organisations you can ask access to")[1]
 
-    _as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     page = client.get(access).get_data(as_text=True)
     assert "Support access is closed" in page and 'value="14"' in page
     response = client.post(f"{access}/open", data={"days": "3"})
@@ -40,16 +35,16 @@ def test_support_sees_a_school_only_between_its_admin_opening_and_closing_access
     grant = SupportGrant.get()
     assert grant.opened_by == "admin@hill.test" and grant.until - grant.opened_at == datetime.timedelta(days=3)
 
-    _as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     assert client.get(overview).status_code == 200
     assert "Organisations you can ask access to" not in client.get("/").get_data(as_text=True)
 
-    _as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     assert client.post(f"{access}/close").status_code == 303
     page = client.get(access).get_data(as_text=True)
     assert "Support access is closed" in page and "closed by admin@hill.test" in page
 
-    _as(client, "support@tether.test")
+    client.switch_to("support@tether.test")
     assert client.get(overview).status_code == 404
     assert client.get(access).status_code == 404
     events = AuditEvent.select().where(AuditEvent.action.startswith("support_access.")).order_by(AuditEvent.id)
@@ -114,7 +109,7 @@ def test_a_support_action_names_the_access_it_ran_under_in_the_audit_log(client,
     restored = AuditEvent.get(AuditEvent.action == "exclusion.restore")
     assert restored.actor == "support@tether.test" and restored.grant_id == grant.id
     assert AuditEvent.get(AuditEvent.action == "profile.delete").grant_id is None  # the admin's own action
-    _as(client, "admin@hill.test")
+    client.switch_to("admin@hill.test")
     page = client.get(f"/organisations/{hill.id}/audit", query_string={"action": "exclusion.restore"}).get_data(as_text=True)
     assert f"under access opened by admin@hill.test until {grant.until:%d %b %Y %H:%M}" in page
 

@@ -72,8 +72,7 @@ def test_support_gets_the_restore_button_and_others_are_told_to_ask_support(clie
     client.login("support@tether.test")
     answer = page(client, url(hill, "ada"))
     assert restore in answer and 'name="csrf_token"' in answer and "data-confirm=\"Restore Ada Lovelace?" in answer
-    client.post("/logout")
-    client.login("admin@hill.test")
+    client.switch_to("admin@hill.test")
     answer = page(client, url(hill, "ada"))
     assert restore not in answer
     assert "Contact Tether support with the name Ada Lovelace to have the exclusion restored." in answer
@@ -115,8 +114,7 @@ def test_a_broken_link_is_re_linked_on_the_spot_by_support_and_an_admin_is_told_
     assert (f"Ask Tether support to re-link Ada Lovelace (#{again.id}, ada@hill.test) to Sign In App member "
             f"Ada Lovelace ({hill.member.sia_id}).") in answer
 
-    client.post("/logout")
-    client.login("support@tether.test")
+    client.switch_to("support@tether.test")
     answer = page(client, url(hill, "ada"))
     assert relink in answer and f'name="member" value="{hill.member.id}"' in answer
     assert 'name="restore_exclusion" value="yes"' in answer
