@@ -221,5 +221,5 @@ def test_a_new_trust_and_school_go_from_nothing_to_the_first_green_shield(page, 
     expect(result).to_contain_text(f"{DAWN} meets the entry criteria: Safer recruitment.")
     assert_accessible(axe, support)
     with app.app_context():
-        kept = Link.select().join(Profile).where(Profile.email == "d.whitfield@oakfield.sch.uk").get().profile
+        kept = Link.active().join(Profile).where(Profile.email == "d.whitfield@oakfield.sch.uk").get().profile
         assert kept.status == "active" and Organisation.get_by_id(school.id).state == "active"
