@@ -10,6 +10,8 @@ Pure Python: imports lark and the standard library only.
 
 from collections.abc import Iterable, Mapping
 
+from .custom_fields import CustomField, CustomFields
+from .custom_fields import warnings as custom_field_warnings
 from .errors import RuleError, RuleWarning
 from .explain import ComparisonStep, Explanation, LogicStep
 from .parser import parse
@@ -32,11 +34,12 @@ def explain(rule: Rule | str, member: Mapping) -> Explanation:
     return (rule if isinstance(rule, Rule) else compile_rule(rule)).explain(member)
 
 
-def validate(text: str, group_names: Iterable[str] | None = None) -> list[RuleWarning]:
-    """Raises RuleError when `text` is not a valid rule; else warnings (unknown group names, given the
-    organisation's linked SIA group names)."""
+def validate(text: str, group_names: Iterable[str] | None = None, fields: CustomFields | None = None) -> list[RuleWarning]:
+    """Raises RuleError when `text` is not a valid rule; else warnings: unknown group names, given the
+    organisation's linked SIA group names, and unknown custom fields, given the account's definitions."""
     condition = parse(text)
-    return [] if group_names is None else group_warnings(text, condition, group_names)
+    found = [] if group_names is None else group_warnings(text, condition, group_names)
+    return found if fields is None else found + custom_field_warnings(text, condition, fields)
 
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "Comparison",
     "ComparisonStep",
     "Condition",
+    "CustomField",
+    "CustomFields",
     "Explanation",
     "LogicStep",
     "MappingEntry",

@@ -26,6 +26,7 @@ class ComparisonStep:
     line: int
     column: int
     actual_id: str | None = None
+    label: str | None = None  # a custom field's label, when the account's definitions give one
 
     def to_dict(self) -> dict:
         found = {
@@ -40,13 +41,15 @@ class ComparisonStep:
         }
         if self.actual_id is not None:
             found["actual_id"] = self.actual_id
+        if self.label is not None:
+            found["label"] = self.label
         return found
 
     def lines(self, depth: int) -> list[str]:
         has = f'is "{self.actual}"' if self.actual else "is empty"
         if self.actual_id:
             has += f", id {self.actual_id}"
-        return [f"{'  ' * depth}{_yes_no(self.result)}  {self.text}  ({field_text(self.field)} {has})"]
+        return [f"{'  ' * depth}{_yes_no(self.result)}  {self.text}  ({field_text(self.field, self.label)} {has})"]
 
 
 @dataclass(frozen=True)
@@ -154,4 +157,5 @@ def _compare(comparison: Comparison, member: Mapping) -> ComparisonStep:
         line=comparison.line,
         column=comparison.column,
         actual_id=(tidy(member.get(GROUP_ID)) or None) if is_group else None,
+        label=comparison.label,
     )

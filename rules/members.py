@@ -2,7 +2,10 @@
 
 A member as rules see it (DESIGN.md §4):
     {"group": "Staff", "group_id": 12, "role": "Teacher of Maths", "email": …, "first_name": …,
-     "last_name": …, "custom": {"department": "Science"}}
+     "last_name": …, "custom": {"c3YQ5d9wQi": "Science", "kP0sQ2vLxe": True}}
+
+Custom values keep the type Sign In App gives them: a yes/no compares as `true` or `false`, a number as
+its text (`12`, `12.5`).
 """
 
 import functools
@@ -18,9 +21,11 @@ def normalise(value: Any) -> str:
 
 
 def tidy(value: Any) -> str:
-    """The value as a person reads it: whitespace collapsed, case kept; None is empty."""
+    """The value as a person reads it: whitespace collapsed, case kept; None is empty, a yes/no is true or false."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return " ".join(str(value).split())
 
 
@@ -30,14 +35,15 @@ def full_name(member: Mapping) -> str:
 
 
 def custom_value(member: Mapping, key: str) -> Any:
-    """A custom field's raw value; `key` is normalised and matched against the member's keys the same way."""
+    """A custom field's raw value: under `key` itself, else under a key that reads the same normalised."""
     custom = member.get("custom")
     if not custom:
         return None
     value = custom.get(key)
     if value is None:
+        wanted = _normalised_key(key)
         for name, candidate in custom.items():
-            if _normalised_key(name) == key:
+            if _normalised_key(name) == wanted:
                 return candidate
     return value
 
@@ -49,7 +55,7 @@ def _normalised_key(name: Any) -> str:
 
 
 def raw_value(member: Mapping, field: str) -> Any:
-    """The member's value for a rule field before normalising (custom fields are `custom.<normalised key>`)."""
+    """The member's value for a rule field before normalising (custom fields are `custom.<key>`)."""
     if field == "name":
         return full_name(member)
     if field.startswith("custom."):

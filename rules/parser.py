@@ -71,6 +71,8 @@ class _Field(NamedTuple):
     name: str
     line: int
     column: int
+    span: tuple[int, int] | None = None
+    quoted: bool = False
 
 
 class _Value(NamedTuple):
@@ -151,6 +153,7 @@ class _Builder(Transformer):
     def field(self, children):
         word = children[0]
         name = word.value.casefold()
+        span = (word.start_pos, children[-1].end_pos)
         if len(children) == 2:
             if name != CUSTOM_PREFIX:
                 raise _Misplaced(
@@ -167,7 +170,7 @@ class _Builder(Transformer):
             raise _Misplaced(
                 "expected a custom field's name after 'custom.', e.g. custom.department", word.line, word.column
             )
-        return _Field(CUSTOM_PREFIX + key, word.line, word.column)
+        return _Field(CUSTOM_PREFIX + key, word.line, word.column, span, len(children) == 2)
 
     @staticmethod
     def _comparison(field: _Field, operator: Operator, values: list[_Value]) -> Comparison:
@@ -178,6 +181,8 @@ class _Builder(Transformer):
             field.line,
             field.column,
             tuple((value.line, value.column) for value in values),
+            field.span,
+            field.quoted,
         )
 
 

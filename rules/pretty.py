@@ -26,7 +26,7 @@ def pretty(condition: Condition) -> str:
 
 
 def comparison_text(comparison: Comparison) -> str:
-    field = field_text(comparison.field)
+    field = field_text(comparison.field, comparison.label)
     operator = comparison.operator
     if not operator.takes_value:
         return f"{field} {operator}"
@@ -35,7 +35,10 @@ def comparison_text(comparison: Comparison) -> str:
     return f"{field} {operator} {value_text(comparison.values[0])}"
 
 
-def field_text(field: str) -> str:
+def field_text(field: str, label: str | None = None) -> str:
+    """The field as a rule writes it; a custom field whose label is known by its label, quoted."""
+    if label is not None:
+        return CUSTOM_PREFIX + quoted(label)
     if field.startswith(CUSTOM_PREFIX):
         key = field[len(CUSTOM_PREFIX):]
         return CUSTOM_PREFIX + (key if BARE_WORD.fullmatch(key) else quoted(key))

@@ -66,6 +66,12 @@ class Comparison:
     line: int = field(default=1, compare=False)
     column: int = field(default=1, compare=False)
     value_positions: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    # Where the field is written in the rule's text (start and end offsets), and whether its name was quoted
+    # (custom."Department"): a saved rule's custom fields are rewritten there, by key or by label.
+    field_span: tuple[int, int] | None = field(default=None, compare=False)
+    field_quoted: bool = field(default=False, compare=False)
+    # A custom field's label, once its name is resolved against the account's field definitions.
+    label: str | None = field(default=None, compare=False)
 
     depth = 1
 
