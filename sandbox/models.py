@@ -6,6 +6,8 @@ it would see the real Sign In App.
 """
 import datetime
 import hmac
+import secrets
+import string
 
 from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
 
@@ -15,6 +17,8 @@ GROUP_TYPES = ("returning", "non-returning", "delivery")
 RATING_CHECKS = ("all", "none", "selected")
 SAFETY_CHECKS = ("dont_check", "reject", "allow")
 MEMBER_STATUSES = ("signed_out", "signed_in")
+PERSONAL_FIELD_TYPES = ("text", "boolean", "number")
+_KEY_ALPHABET = string.ascii_letters + string.digits
 
 
 def now():
@@ -115,6 +119,30 @@ class SandboxMember(BaseModel):
         return cls.select().join(SandboxGroup).where(SandboxGroup.account == account)
 
 
+class SandboxPersonalField(BaseModel):
+    """A custom personal field, "defined within the client space": members carry its value under `key`,
+    an opaque id the account made (e.g. c3YQ5d9wQi), shown to people by its `label`, which can change."""
+
+    account = ForeignKeyField(SandboxAccount, backref="personal_fields", on_delete="CASCADE")
+    key = CharField()
+    label = CharField()
+    type = CharField(default="text", constraints=[Check("type in ('text', 'boolean', 'number')")])
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sandbox_personal_field"
+        indexes = ((("account", "key"), True),)
+
+    @staticmethod
+    def new_key():
+        """An opaque key as Sign In App makes them: a letter, then nine letters or digits."""
+        return secrets.choice(string.ascii_letters) + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(9))
+
+    @classmethod
+    def of_account(cls, account):
+        return cls.select().where(cls.account == account).order_by(cls.id)
+
+
 class SandboxPortalUser(BaseModel):
     """An administrator of the Sign In App portal: never a group member, never synced."""
 
@@ -128,4 +156,4 @@ class SandboxPortalUser(BaseModel):
         table_name = "sandbox_portal_user"
 
 
-MODELS = [SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser]
+MODELS = [SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, SandboxPersonalField]

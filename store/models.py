@@ -332,7 +332,8 @@ class SiaConnection(BaseModel):
 
     `api_secret` holds the secret sealed (store/sealed.py), never the secret itself: set it with
     `set_secret`, read it with `secret`. `tested_at`/`test_ok`/`test_message` keep the last
-    "Test connection"; `wonde` is the set-up help's "Use SIA Wonde Connection (if available)".
+    "Test connection"; `wonde` is the set-up help's "Use SIA Wonde Connection (if available)";
+    `custom_fields` the account's custom field definitions, read with its groups (sync.custom_fields).
     """
 
     organisation = ForeignKeyField(Organisation, null=True, backref="sia_connections", on_delete="CASCADE")
@@ -347,6 +348,9 @@ class SiaConnection(BaseModel):
     tested_at = DateTimeField(null=True)
     test_ok = BooleanField(null=True)
     test_message = TextField(default="")
+    # The account's custom personal field definitions as last read ([{key, label, type}], DESIGN §3 partner
+    # part), kept with the groups; None when Sign In App has not said (no definitions endpoint, or not read).
+    custom_fields = JSONField(null=True)
 
     class Meta:
         constraints = [Check("(organisation_id IS NULL) <> (trust_id IS NULL)")]

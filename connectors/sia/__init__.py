@@ -11,13 +11,14 @@ from .client import (
     client_for,
     serve_sandbox_from,
 )
-from .protocol import Group, Member, PageMemory, PageRead, PortalUser, SiaSource
+from .protocol import Group, Member, PageMemory, PageRead, PersonalField, PortalUser, SiaSource
 
 __all__ = [
     "Group",
     "Member",
     "PageMemory",
     "PageRead",
+    "PersonalField",
     "PortalUser",
     "SiaAuthError",
     "SiaClient",

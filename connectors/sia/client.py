@@ -28,7 +28,7 @@ import orjson
 
 from store.sealed import SecretUnreadable
 
-from .protocol import Group, Member, PageRead, PortalUser
+from .protocol import Group, Member, PageRead, PersonalField, PortalUser
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each retry; three retries after the first attempt
@@ -237,6 +237,16 @@ class SiaClient:
     def portal_users(self):
         body = self._expect(self._request("GET", "/portal-users"), list, "portal users")
         return [PortalUser.from_json(item) for item in body]
+
+    def personal_fields(self):
+        """The custom personal field definitions (partner assumption, DESIGN §3), or None when this Sign In
+        App has no such endpoint (404): labels are then unknown and rules name custom fields by key."""
+        try:
+            body = self._request("GET", "/personal-fields")
+        except SiaNotFound:
+            return None
+        items = self._expect(body, list, "personal fields list")
+        return [PersonalField.from_json(item) for item in items if isinstance(item, dict) and item.get("key")]
 
     # -- transport -------------------------------------------------------------------------------
 

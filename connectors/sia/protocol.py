@@ -157,6 +157,25 @@ class PortalUser:
 
 
 @dataclass(frozen=True)
+class PersonalField:
+    """One of the account's custom personal fields (partner assumption, DESIGN §3): the opaque `key` a
+    member's `personal_fields` carry its value under, the `label` the school gave it, and its `type`
+    (text, boolean or number; anything else is read as text)."""
+
+    key: str
+    label: str
+    type: str = "text"
+
+    TYPES = ("text", "boolean", "number")
+
+    @classmethod
+    def from_json(cls, data):
+        kind = data.get("type")
+        return cls(key=str(data["key"]), label=str(data.get("label") or data["key"]),
+                   type=kind if kind in cls.TYPES else "text")
+
+
+@dataclass(frozen=True)
 class PageRead:
     """A page of a group's members as read: its URL below the base URL, its `ETag`, the ids of its
     members in order, and whether another page follows."""
@@ -209,3 +228,6 @@ class SiaSource(Protocol):
 
     def portal_users(self) -> list[PortalUser]:
         """The portal's admin users."""
+
+    def personal_fields(self) -> list[PersonalField] | None:
+        """The account's custom personal field definitions; None when Sign In App does not say (404)."""
