@@ -5,7 +5,8 @@ answers 302 too) and HTTP Basic auth with the account's API key and secret (401 
 answer is JSON, errors included: `{"message": …}`, plus `errors` by field for 422. An account sees only
 its own groups, members and portal users; anything else is 404, as if it did not exist.
 A members page carries an `ETag`; asked with `If-None-Match` naming it, an unchanged page is 304 with
-no body (DESIGN §3).
+no body (DESIGN §3). `GET /personal-fields` (the account's custom field definitions) is our assumption
+of the partner integration, not the documented API.
 """
 import hashlib
 import json
@@ -15,7 +16,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, now
+from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField, SandboxPortalUser, now
 
 API_PATH = "/client-api/v1"
 PER_PAGE = 200
@@ -309,3 +310,15 @@ def list_portal_users():
         SandboxPortalUser.id
     )
     return jsonify([{"id": u.id, "name": u.name, "email": u.email, "role": u.role} for u in users])
+
+
+# -- Partner integration (our assumption, docs/design.md §3): custom personal field definitions ------------
+
+
+@api_bp.get(API_PATH + "/personal-fields")
+def list_personal_fields():
+    """The account's custom personal fields: `[{"key", "label", "type": "text"|"boolean"|"number"}]`."""
+    return jsonify([
+        {"key": field.key, "label": field.label, "type": field.type}
+        for field in SandboxPersonalField.of_account(g.sandbox_account)
+    ])

@@ -6,18 +6,19 @@ over as plain values; this module only writes them, and empties the sandbox tabl
 """
 from store.db import database, empty_tables
 
-from .models import MODELS, SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser
+from .models import MODELS, SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField, SandboxPortalUser
 
 _BATCH = 500  # members per INSERT: one round trip each would make seeding slow
 
 
 def seed_account(
     *, name, api_key, api_secret, central_record_token=None, central_record_safety_check=False, portal_users=(),
-    groups=(),
+    groups=(), personal_fields=(),
 ):
     """Create one account with its portal users and groups; returns the account.
 
     `central_record_safety_check` is the account's Manage > Safety Check > Sign In Central Record toggle.
+    `personal_fields`: the custom fields `{key, label, type}` each; members carry their values under `key`.
     `portal_users`: `{name, email, role}` each. `groups`: `{name, type, organisation_id?, rating_check?,
     rating_systems?, safety_check?, allow_ipad_self_add?, members: [{personal_fields, archived?}]}`
     each, created in the order given, every group's members just after it.
@@ -29,6 +30,8 @@ def seed_account(
         )
         for user in portal_users:
             SandboxPortalUser.create(account=account, **user)
+        for definition in personal_fields:
+            SandboxPersonalField.create(account=account, **definition)
         for description in groups:
             settings = {key: value for key, value in description.items() if key != "members"}
             group = SandboxGroup.create(account=account, **settings)

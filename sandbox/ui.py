@@ -2,8 +2,9 @@
 
 Create a Sign In App account ("New Sign In App account": its API key and secret shown once, and an empty
 Staff group, as a new account starts), list the groups, change a group's type, linked organisation, rating check and safety check, turn the
-account's "Manage > Safety Check > Sign In Central Record" toggle on or off, list a group's members and
-press "Sign in" for one, which runs Central Record's safety check over HTTP.
+account's "Manage > Safety Check > Sign In Central Record" toggle on or off, add an account's custom
+personal fields and rename their labels (their keys never change, as in Sign In App), list a group's
+members and press "Sign in" for one, which runs Central Record's safety check over HTTP.
 
 The sandbox is another system, and a closed one: the console mounts these pages so that every one needs
 a Tether support user signed in (console.access.guard_blueprint, `use_sandbox` in store/policy.py), and
@@ -21,7 +22,16 @@ from store.ids import is_id
 from store.models import Organisation, RatingSystem, SiaConnection
 
 from . import central_record
-from .models import GROUP_TYPES, RATING_CHECKS, SAFETY_CHECKS, SandboxAccount, SandboxGroup, SandboxMember
+from .models import (
+    GROUP_TYPES,
+    PERSONAL_FIELD_TYPES,
+    RATING_CHECKS,
+    SAFETY_CHECKS,
+    SandboxAccount,
+    SandboxGroup,
+    SandboxMember,
+    SandboxPersonalField,
+)
 
 ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
 
@@ -29,6 +39,9 @@ ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
 CENTRAL_RECORD_TOGGLE = "Include Sign In Central Record's criteria for entry to be included on the safety check."
 MAX_TOKEN_LENGTH = 255  # a Tether token is 47 characters; anything far longer is not one
 MAX_RATING_SYSTEMS = 100  # far more than any school has
+MAX_FIELD_LABEL = 100  # a custom field's label, as long as a heading on a form
+MAX_PERSONAL_FIELDS = 50  # far more custom fields than any account has
+PERSONAL_FIELD_TYPE_LABELS = {"text": "Text", "boolean": "Yes/no", "number": "Number"}
 
 MEMBERS_PER_PAGE = 50
 MAX_ACCOUNT_NAME = 100  # as long as a trust's or school's name
@@ -114,8 +127,10 @@ def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=
 
 
 def _render_index(errors=None, form=None, status=200):
-    """The home page; `errors` maps an account id to what is wrong with its Central Record form."""
+    """The home page; `errors` maps an account id to what is wrong with its Central Record form, or
+    ("fields", account id) to what is wrong with its custom field forms."""
     accounts = list(SandboxAccount.select().order_by(SandboxAccount.id))
+    personal_fields = {account.id: list(SandboxPersonalField.of_account(account)) for account in accounts}
     groups = {account.id: list(SandboxGroup.of_account(account)) for account in accounts}
     organisations = {o.id: o.name for o in Organisation.select(Organisation.id, Organisation.name)}
     member_counts = dict(
@@ -127,6 +142,9 @@ def _render_index(errors=None, form=None, status=200):
         "sandbox/index.html",
         accounts=accounts,
         groups=groups,
+        personal_fields=personal_fields,
+        personal_field_types=PERSONAL_FIELD_TYPE_LABELS,
+        max_field_label=MAX_FIELD_LABEL,
         member_counts=member_counts,
         organisations=organisations,
         group_types=GROUP_TYPE_LABELS,
@@ -204,6 +222,55 @@ def save_safety_check(account_id):
     state = "included in" if account.central_record_safety_check else "left out of"
     flash(f"Safety check saved for {account.name}: Sign In Central Record's criteria are {state} the safety check.",
           "success")
+    return redirect(url_for(".index"), 303)
+
+
+def _field_label(form, account, field=None):
+    """The label in `form` for a custom field of `account` (`field` when renaming), and the refusal, if any."""
+    label = " ".join(form.get("label", "")[: MAX_FIELD_LABEL * 2].split())
+    if not label:
+        return label, "Enter the field's label, e.g. Department."
+    if len(label) > MAX_FIELD_LABEL:
+        return label, f"That label is {len(label)} characters long; shorten it to {MAX_FIELD_LABEL} or fewer."
+    others = SandboxPersonalField.select().where(
+        (SandboxPersonalField.account == account) & (fn.LOWER(SandboxPersonalField.label) == label.lower())
+    )
+    if field is not None:
+        others = others.where(SandboxPersonalField.id != field.id)
+    if others.exists():
+        return label, f"{account.name} already has a custom field called {label}: choose another label."
+    return label, None
+
+
+@ui_bp.post("/accounts/<int:account_id>/personal-fields")
+def add_personal_field(account_id):
+    """A new custom personal field with an opaque key made here, as Sign In App makes them."""
+    account = _account_or_404(account_id)
+    label, refusal = _field_label(request.form, account)
+    kind = request.form.get("type", "")
+    if refusal is None and kind not in PERSONAL_FIELD_TYPES:
+        refusal = "Choose the field's type: text, yes/no or number."
+    if refusal is None and SandboxPersonalField.select().where(SandboxPersonalField.account == account).count() >= MAX_PERSONAL_FIELDS:
+        refusal = f"{account.name} already has {MAX_PERSONAL_FIELDS} custom fields; rename one instead of adding more."
+    if refusal is not None:
+        return _render_index(errors={("fields", account.id): refusal}, form=request.form, status=422)
+    field = SandboxPersonalField.create(account=account, key=SandboxPersonalField.new_key(), label=label, type=kind)
+    flash(f"Custom field {field.label} added to {account.name}, with the key {field.key}.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@ui_bp.post("/personal-fields/<int:personal_field_id>")
+def rename_personal_field(personal_field_id):
+    """A new label for a custom field; its key, and every member's value under it, stay as they are."""
+    field = SandboxPersonalField.get_or_none(SandboxPersonalField.id == personal_field_id)
+    if field is None:
+        abort(404)
+    label, refusal = _field_label(request.form, field.account, field)
+    if refusal is not None:
+        return _render_index(errors={("fields", field.account_id): refusal}, form=request.form, status=422)
+    before, field.label = field.label, label
+    field.save(only=[SandboxPersonalField.label])
+    flash(f"Custom field {before} renamed {label} in {field.account.name}; its key is still {field.key}.", "success")
     return redirect(url_for(".index"), 303)
 
 

@@ -2,6 +2,11 @@
 
 Every change to a rule is one service function here that writes its audit event with the rule before
 and after, so the console and the CLI change rules the same way.
+
+Custom fields named by label (`custom."Department"`) are saved by key (`custom.c3YQ5d9wQi`), the rest of
+the rule as typed, and shown with the label Sign In App gives now (`shown_expression`): a label renamed in
+Sign In App neither breaks a saved rule nor leaves it showing the old name. A name Sign In App's field
+definitions do not know is saved as written, and warned about.
 """
 from collections import Counter, OrderedDict, namedtuple
 from dataclasses import dataclass, field
@@ -14,7 +19,7 @@ from rules.pretty import value_text
 from store import database
 from store.models import AuditEvent, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember, now
 
-from . import plan
+from . import custom_fields, plan
 
 
 class RuleChangeRefused(ValueError):
@@ -38,10 +43,11 @@ def ruleset_for(organisation, rules=None):
     A stored rule that no longer compiles is refused with its position, so a sync fails loudly instead
     of quietly mapping nobody."""
     rows = list(MappingRule.ordered(organisation)) if rules is None else rules
+    fields = custom_fields.for_organisation(organisation)
     entries = []
     for position, rule in enumerate(rows, start=1):
         try:
-            entries.append((rule.profile_type, compile_rule(rule.expression), rule.enabled))
+            entries.append((rule.profile_type, compile_rule(rule.expression, fields), rule.enabled))
         except RuleError as exc:
             raise RuleChangeRefused(
                 f"mapping rule {position} ({rule.profile_type.name}) is not valid: {exc.message}; "
@@ -61,9 +67,24 @@ def group_rule(group):
 
 
 def check_expression(organisation, expression):
-    """(canonical form, warnings) of a rule, or RuleError; unknown group names are warnings."""
-    rule = compile_rule(expression)
-    return rule.canonical, validate(expression, linked_group_names(organisation))
+    """(canonical form, warnings) of a rule, or RuleError; unknown group names and custom fields are warnings."""
+    fields = custom_fields.for_organisation(organisation)
+    rule = compile_rule(expression, fields)
+    return rule.canonical, validate(expression, linked_group_names(organisation), fields)
+
+
+def saved_expression(organisation, expression):
+    """The text a rule is saved as: as typed, its custom fields by key (RuleError when it is not a rule)."""
+    return compile_rule(expression.strip(), custom_fields.for_organisation(organisation)).keyed_text
+
+
+def shown_expression(expression, fields):
+    """A saved rule as a person reads it: its custom fields by their current labels (`fields`, the
+    account's CustomFields); as saved when it no longer compiles."""
+    try:
+        return compile_rule(expression, fields).labelled_text
+    except RuleError:
+        return expression
 
 
 def _snapshot(rule):
@@ -90,13 +111,13 @@ def _audit(action, rule, actor, before=None, after=None):
 
 
 def create_rule(organisation, profile_type_id, expression, actor, enabled=True):
-    compile_rule(expression)
+    expression = saved_expression(organisation, expression)
     with database.atomic():
         last = MappingRule.ordered(organisation).order_by(MappingRule.position.desc()).first()
         rule = MappingRule.create(
             organisation=organisation,
             profile_type=_profile_type(organisation, profile_type_id),
-            expression=expression.strip(),
+            expression=expression,
             position=(last.position + 1) if last else 0,
             enabled=enabled,
             updated_by=getattr(actor, "email", actor),
@@ -123,13 +144,13 @@ def _locked_update(rule, version, actor, action, **changes):
 
 
 def update_rule(rule, profile_type_id, expression, actor, version):
-    compile_rule(expression)
+    expression = saved_expression(rule.organisation, expression)
     return _locked_update(
         rule,
         version,
         actor,
         "mapping_rule.update",
-        expression=expression.strip(),
+        expression=expression,
         profile_type=_profile_type(rule.organisation, profile_type_id),
     )
 
@@ -247,7 +268,7 @@ def preview(organisation, rules, edited=None, sample=50):
     `edited` is the rule being edited: the members it would take are listed. Linked profiles whose
     type the rule set would change are listed but never changed here (see `apply_type_changes`)."""
     ruleset = ruleset_for(organisation, rules)
-    edited_rule = compile_rule(edited.expression) if edited is not None else None
+    edited_rule = compile_rule(edited.expression, custom_fields.for_organisation(organisation)) if edited is not None else None
     taking = edited_rule is not None and edited.enabled
     linked = _linked_types(organisation)
     result = Preview()
@@ -303,6 +324,7 @@ def explain_member(organisation, shadow, rules=None):
     person can see why each did or did not take the member."""
     rows = list(MappingRule.ordered(organisation)) if rules is None else rules
     member = rule_member(shadow)
-    traced = [(rule, compile_rule(rule.expression).explain(member)) for rule in rows]
+    fields = custom_fields.for_organisation(organisation)
+    traced = [(rule, compile_rule(rule.expression, fields).explain(member)) for rule in rows]
     winner = next((rule for rule, explanation in traced if rule.enabled and explanation.matched), None)
     return traced, winner

@@ -29,6 +29,7 @@ from connectors.sia import Member, PageRead
 from store import database
 from store.models import SiaGroup, SiaMember, SiaPage, now
 
+from . import custom_fields
 from .runs import Problem
 
 ROWS_PER_INSERT = 500
@@ -43,6 +44,7 @@ class Snapshot:
     members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
     problems: list = field(default_factory=list)  # members and groups whose text held a NUL character, removed
     shadows: dict | None = None  # shadows_of(connection) when the read needed them already (unchanged pages)
+    custom_fields: list | None = None  # the account's custom field definitions (PersonalField); None: not said
 
     def synced_groups(self, organisation_id):
         return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
@@ -67,10 +69,12 @@ def read(client, organisation, memory=None):
 
 
 def read_groups(client):
-    """Every group of the account with its settings, and no members: what the pages that list an
-    organisation's groups read when they load (sync.live). Raises SiaError as `read` does."""
+    """Every group of the account with its settings and the account's custom field definitions, and no
+    members: what the pages that list an organisation's groups read when they load (sync.live). Raises
+    SiaError as `read` does."""
     snapshot = Snapshot(groups=[])
     snapshot.groups = [read_group(client, summary.id, snapshot.problems) for summary in client.list_groups()]
+    snapshot.custom_fields = client.personal_fields()
     return snapshot
 
 
@@ -224,11 +228,13 @@ def digest(member):
 
 
 def store_groups(connection, snapshot):
-    """Upsert a SiaGroup row per group read, mark the connection's groups missing from SIA gone.
+    """Upsert a SiaGroup row per group read, mark the connection's groups missing from SIA gone, and keep
+    the account's custom field definitions (sync.custom_fields).
 
     Returns {SIA group id: SiaGroup row id}.
     """
     moment = now()
+    custom_fields.store(connection, snapshot.custom_fields)
     for group in snapshot.groups:
         store_group(connection, group, moment)
     seen = [group.id for group in snapshot.groups]

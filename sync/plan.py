@@ -36,7 +36,7 @@ from peewee import JOIN
 from rules import RuleError, RuleSet, compile_rule
 from store.models import Exclusion, Link, MappingRule, Profile, ProfileType, SiaGroup, SiaMember
 
-from . import fields, mirror
+from . import custom_fields, fields, mirror
 from .runs import Problem
 
 SITUATIONS = ("created", "updated", "unchanged", "linked", "excluded", "unmapped", "leaver", "gone")
@@ -108,12 +108,13 @@ def rule_member(member, group_name, group_id):
 _compiled = lru_cache(maxsize=1024)(compile_rule)
 
 
-def rule_set(organisation, problems):
-    """The organisation's mapping rules, compiled; a rule that does not compile is left out, with a problem."""
+def rule_set(organisation, problems, fields):
+    """The organisation's mapping rules, compiled with `fields` (the account's custom field definitions,
+    rules.CustomFields); a rule that does not compile is left out, with a problem."""
     entries = []
     for rule in MappingRule.ordered(organisation):
         try:
-            entries.append((rule.profile_type_id, _compiled(rule.expression), rule.enabled))
+            entries.append((rule.profile_type_id, _compiled(rule.expression, fields), rule.enabled))
         except RuleError as error:
             problems.append(
                 Problem(
@@ -253,7 +254,7 @@ def build(organisation, connection, snapshot, today=None):
     field_map = fields.field_map(organisation)
     for message in field_map.invalid:
         plan.problems.append(Problem("", "", "field_mapping", message))
-    rules = rule_set(organisation, plan.problems)
+    rules = rule_set(organisation, plan.problems, custom_fields.of_snapshot(snapshot))
     type_names = dict(
         ProfileType.select(ProfileType.id, ProfileType.name).where(ProfileType.organisation == organisation).tuples()
     )

@@ -45,7 +45,7 @@ import store
 from compliance import templates, tokens
 from console.auth import SignedInUser
 from console.nav import action_of
-from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
+from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField
 from store import policy, sealed
 from store.db import open_database
 from store.models import (
@@ -104,6 +104,7 @@ RECORDS = {
     "account_id": "sandbox_account",
     "group_id": "sandbox_group",
     "member_id": "sandbox_member",
+    "personal_field_id": "sandbox_personal_field",
 }
 
 # URL arguments naming the organisation (or its trust) a page belongs to, rather than a record in it.
@@ -302,6 +303,8 @@ MATRIX = {
     "sandbox_ui.save_central_record": Access(post=SUPPORT, form=lambda s: {"url": "", "token": ""}),
     "sandbox_ui.save_safety_check": Access(post=SUPPORT, form=lambda s: {"central_record_safety_check": "on"}),
     "sandbox_ui.sign_in": Access(post=SUPPORT),
+    "sandbox_ui.add_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Year group", "type": "text"}),
+    "sandbox_ui.rename_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Faculty"}),
 }
 
 
@@ -350,6 +353,9 @@ def _school(marker):
     s.sandbox_account = SandboxAccount.create(name=f"{title} Trust", api_key=conn.api_key, api_secret="secret")
     s.sandbox_group = SandboxGroup.create(account=s.sandbox_account, name="Staff", type="returning", organisation_id=org.id)
     s.sandbox_member = SandboxMember.create(group=s.sandbox_group, personal_fields={"name": f"{title} Signer"})
+    s.sandbox_personal_field = SandboxPersonalField.create(
+        account=s.sandbox_account, key=f"{marker[:4]}Dept01", label="Department", type="text"
+    )
     return s
 
 
