@@ -38,5 +38,5 @@ def test_an_account_from_before_the_toggle_keeps_asking_central_record(tmp_path)
         database.execute_sql(
             "INSERT INTO sandbox_account (name, api_key, api_secret, created_at) VALUES ('Old', 'k', 's', '2024-01-01')"
         )
-        assert sandbox.migrate(database) == ["0002_central_record_safety_check"]
+        assert sandbox.migrate(database) == ["0002_central_record_safety_check", "0004_personal_fields"]
         assert database.execute_sql("SELECT central_record_safety_check FROM sandbox_account").fetchone()[0] in (1, True)
