@@ -3,7 +3,8 @@
 Admins and support edit; viewers read. Validation and preview are htmx endpoints that answer with
 the fragment they replace, so typing a rule shows its error (with the caret) or its effect at once.
 The groups a rule can name are the organisation's linked groups, read from Sign In App as the page
-loads (console.groups), so a group just linked there shows after a refresh, without an import.
+loads (console.groups), so a group just linked there shows after a refresh, without an import; the
+account's custom field definitions are read with them, so rules show custom fields by their labels.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,7 +15,7 @@ from rules import RuleError
 from store.ids import as_id
 from store.models import MappingRule, ProfileType, SiaGroup, SiaMember
 from store.search import search_terms
-from sync import mapping
+from sync import custom_fields, mapping
 
 from . import groups as live_groups
 from . import nav
@@ -55,6 +56,12 @@ def _is_own(refusal, candidate):
     return refusal.rule is candidate
 
 
+def _shown_rule(org):
+    """A function giving a saved rule's text with its custom fields by their current labels."""
+    fields = custom_fields.for_organisation(org)
+    return lambda expression: mapping.shown_expression(expression, fields)
+
+
 def _page_context(org):
     linked = live_groups.linked_groups(org)
     rules = list(MappingRule.ordered(org))
@@ -71,6 +78,7 @@ def _page_context(org):
         "groups": linked.groups,
         "groups_problem": linked.problem,
         "group_rule": mapping.group_rule,
+        "shown_rule": _shown_rule(org),
     }
 
 
@@ -104,11 +112,14 @@ def edit(org_id, rule_id=None):
             return _edit_page(org, rule, expression), 409
         flash("Rule saved. Linked profiles keep their type until you apply the type changes below.", "success")
         return redirect(url_for(".index", org_id=org.id), code=303)
-    return _edit_page(org, rule, rule.expression if rule else "")
+    return _edit_page(org, rule, None)
 
 
 def _edit_page(org, rule, expression, error=None):
+    """The editor with `expression` as typed, or (None) the saved rule shown with its current labels."""
     linked = live_groups.linked_groups(org)
+    if expression is None:
+        expression = _shown_rule(org)(rule.expression) if rule else ""
     warnings, canonical = [], None
     if error is None and expression.strip():
         try:
@@ -128,6 +139,7 @@ def _edit_page(org, rule, expression, error=None):
         groups=linked.groups,
         groups_problem=linked.problem,
         group_rule=mapping.group_rule,
+        custom_fields=custom_fields.for_organisation(org),
     )
 
 
@@ -216,6 +228,7 @@ def apply_type_changes(org_id):
 @login_required
 def explain(org_id):
     org = organisation_or_404(org_id)
+    live_groups.linked_groups(org)  # the groups, and the custom fields' labels, as Sign In App gives them now
     searched = search_terms(request.args.get("q", ""))
     q = " ".join(searched.words)
     groups = {g.id: g for g in SiaGroup.synced_for(org)}
@@ -234,7 +247,7 @@ def explain(org_id):
     traced, winner = mapping.explain_member(org, chosen) if chosen else ([], None)
     return render_list(
         "mapping/explain.html", "explain_results", org=org, q=q, search_notice=searched.notice, candidates=candidates,
-        chosen=chosen, traced=traced, winner=winner,
+        chosen=chosen, traced=traced, winner=winner, shown_rule=_shown_rule(org),
     )
 
 

@@ -154,6 +154,12 @@ CONTRACTORS = (
     ("Window Cleaner", "ClearView Cleaning"), ("Decorator", "Hale & Sons Decorating"),
 )
 VOLUNTEER_ROLES = ("Reading volunteer", "Trip helper", "Library volunteer", "Breakfast club helper", "PTA volunteer")
+# The account's custom personal fields, keyed as Sign In App keys them: its own opaque ids, with labels.
+DEPARTMENT = {"key": "c3YQ5d9wQi", "label": "Department", "type": "text"}
+COMPANY = {"key": "Rb7Kx2NqTf", "label": "Company", "type": "text"}
+DBS_ON_FILE = {"key": "kP0sQ2vLxe", "label": "DBS on file", "type": "boolean"}
+PERSONAL_FIELDS = (DEPARTMENT, COMPANY, DBS_ON_FILE)
+
 PORTAL_USERS = (
     {"name": "Dawn Whitfield", "email": "d.whitfield@northgate.org.uk", "role": "primary"},
     {"name": "Imran Qureshi", "email": "i.qureshi@northgate.org.uk", "role": "admin"},
@@ -329,6 +335,7 @@ class _Demo:
             central_record_token=secret,
             central_record_safety_check=True,  # the demo school has done step 5 of the set-up help
             portal_users=PORTAL_USERS,
+            personal_fields=PERSONAL_FIELDS,
             groups=self.sandbox_groups,
         )
         return {
@@ -422,14 +429,15 @@ class _Demo:
         self.sandbox_groups.append(group)
         return group
 
-    def member(self, group, person, role, archived=False, **custom):
+    def member(self, group, person, role, archived=False, custom=None):
+        """A member of `group`; `custom` maps a custom field's definition key to the member's value."""
         self.counts["sandbox_members"] += 1
         fields = {
             "name": f"{person['first']} {person['last']}",
             "role": role,
             "email": person["email"],
             "mobile": person["mobile"],
-            **custom,
+            **(custom or {}),
         }
         group["members"].append({"personal_fields": fields, "archived": archived})
 
@@ -454,8 +462,11 @@ class _Demo:
         future_leaver = order[leavers]
         for index, (role, department, type_name) in enumerate(roles):
             person = self.person(domain)
-            custom = {"department": department} if department else {}
-            self.member(group, person, role, archived=index in archived_indexes, **custom)
+            # Most staff have their DBS certificate on file in Sign In App; every tenth has not yet.
+            custom = {DBS_ON_FILE["key"]: index % 10 != 9}
+            if department:
+                custom[DEPARTMENT["key"]] = department
+            self.member(group, person, role, archived=index in archived_indexes, custom=custom)
             if index % 8 == 7 and index not in leaver_indexes:
                 continue  # a new starter: only in Sign In App, so the first import creates them
             email = None
@@ -487,7 +498,7 @@ class _Demo:
         for index, (role, company) in enumerate(CONTRACTORS):
             domain_part = company.split()[0].lower().replace("&", "")
             person = self.person(f"{domain_part}.co.uk")
-            self.member(contractors, person, role, company=company)
+            self.member(contractors, person, role, custom={COMPANY["key"]: company})
             if index % 2 == 0:
                 self.profile(organisation, "Contractors", person, role=role)
 

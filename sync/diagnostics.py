@@ -43,10 +43,10 @@ from store.models import (
 )
 from store.search import search_terms
 
-from . import live
+from . import custom_fields, live
 from .duplicates import adds_members_via_ipad, ipad_self_add_cause, normalise
 from .links import can_restore, previous_member
-from .mapping import explain_member
+from .mapping import explain_member, shown_expression
 
 MATCHES_PER_KIND = 25  # records of each kind a search looks at: a diagnosis is about one person
 PORTAL_USERS_TIMEOUT = 5.0  # seconds
@@ -119,7 +119,7 @@ class Cause:
                   "fix": self.fix.to_dict() if self.fix else None}
         if self.trace:
             answer["trace"] = [
-                {"expression": rule.expression, "profile_type": rule.profile_type.name, "enabled": rule.enabled,
+                {"expression": explanation.rule, "profile_type": rule.profile_type.name, "enabled": rule.enabled,
                  **explanation.to_dict()}
                 for rule, explanation in self.trace
             ]
@@ -736,7 +736,8 @@ def _import_causes(ctx, person, m):
     person.add(Cause(
         "never_imported", "Not imported yet",
         f"{_member_label(m)} was not imported by the last import ({ctx.last_import.started_at:%d %b %Y %H:%M}). "
-        f"The rule “{winner.expression}” maps it to {winner.profile_type.name}, so the next import creates its profile.",
+        f"The rule “{shown_expression(winner.expression, custom_fields.for_organisation(ctx.organisation))}” maps it "
+        f"to {winner.profile_type.name}, so the next import creates its profile.",
         Fix("Run the import now", "Ask an admin to run the import, or wait for the next scheduled one.",
             "run_import"),
     ))

@@ -6,7 +6,7 @@ import) or `to_sia` (a profile's field into the member, at push and at import), 
 without rows gets the defaults: name → forename and surname, email, mobile and role, to SCR, always.
 
 SIA fields: `name` (whole), `first_name`, `last_name`, `email`, `mobile`, `role`, and `custom.<key>` for a
-custom personal field. Profile fields: `name` (forename and surname together), `forename`, `surname`,
+custom personal field, by the key Sign In App gives it (the console shows its label: sync.custom_fields). Profile fields: `name` (forename and surname together), `forename`, `surname`,
 `email`, `mobile`, `role`, and (to SIA only) `profile_type`.
 """
 import hashlib
@@ -58,21 +58,26 @@ class FieldMap:
         return hashlib.sha256(repr((self.to_scr, self.to_sia)).encode()).hexdigest()[:16]
 
 
+MAX_CUSTOM_KEY = 100  # a custom field's key or label; Sign In App's keys are ten characters
+
+
 def _valid_sia_field(name):
-    return name in SIA_FIELDS or (name.startswith("custom.") and len(name) > len("custom."))
+    return name in SIA_FIELDS or (name.startswith("custom.") and 0 < len(name) - len("custom.") <= MAX_CUSTOM_KEY)
 
 
 def problem_with(row):
     if row.direction == "to_scr":
         if not _valid_sia_field(row.source_field):
-            return f"'{row.source_field}' is not a Sign In App field"
+            return (f"'{row.source_field[:MAX_CUSTOM_KEY]}' is not a Sign In App field (name, email, mobile, role or a "
+                    f"custom field of at most {MAX_CUSTOM_KEY} characters)")
         if row.target_field not in SCR_TARGETS:
             return f"'{row.target_field}' is not a profile field an import can write ({', '.join(SCR_TARGETS)})"
     else:
         if row.source_field not in SCR_SOURCES:
             return f"'{row.source_field}' is not a profile field ({', '.join(SCR_SOURCES)})"
         if not _valid_sia_field(row.target_field):
-            return f"'{row.target_field}' is not a Sign In App field (name, email, mobile, role or custom.<key>)"
+            return (f"'{row.target_field[:MAX_CUSTOM_KEY]}' is not a Sign In App field (name, email, mobile, role or a "
+                    f"custom field of at most {MAX_CUSTOM_KEY} characters)")
     return None
 
 
