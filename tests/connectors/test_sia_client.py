@@ -8,6 +8,7 @@ import pytest
 
 from connectors.sia import (
     Group,
+    PersonalField,
     SiaAuthError,
     SiaClient,
     SiaError,
@@ -17,7 +18,7 @@ from connectors.sia import (
     SiaUnreachable,
     client_for,
 )
-from sandbox.models import SandboxMember
+from sandbox.models import SandboxMember, SandboxPersonalField
 from store.models import SiaConnection, Trust
 from tests.sandbox import helpers
 
@@ -275,3 +276,20 @@ def test_the_client_keeps_no_cookies_between_requests():
         client.list_groups()
         client.list_groups()
     assert seen == [None, None]
+
+
+def test_personal_fields_give_each_custom_field_its_label_and_type_and_none_when_sign_in_app_has_no_list(
+    api_url, owner, sleeps, faults
+):
+    SandboxPersonalField.create(account=owner, key="c3YQ5d9wQi", label="Department", type="text")
+    SandboxPersonalField.create(account=owner, key="kP0sQ2vLxe", label="DBS on file", type="boolean")
+    staff = helpers.group(owner)
+    ann = helpers.member(staff, "Ann Chemist", c3YQ5d9wQi="Science", kP0sQ2vLxe=True)
+    with connect(api_url, owner, sleeps) as sia:
+        fields = sia.personal_fields()
+        member = sia.member(ann.id)
+        faults.queue.append(404)  # a Sign In App without the partner endpoint
+        absent = sia.personal_fields()
+    assert fields == [PersonalField("c3YQ5d9wQi", "Department", "text"), PersonalField("kP0sQ2vLxe", "DBS on file", "boolean")]
+    assert member.custom == {"c3YQ5d9wQi": "Science", "kP0sQ2vLxe": True}  # the JSON types kept
+    assert absent is None

@@ -1,16 +1,18 @@
 """The sandbox's pages: groups, their settings, members, the account's safety-check toggle, and "Sign in"
 calling Central Record's safety check — for a signed-in Tether support user only, and only ever to this
 Tether."""
+import re
 from urllib.parse import urlparse
 
 import pytest
 from flask import Flask, jsonify, request
 
-from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember
+from sandbox.models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField
 from store.models import Organisation, RatingSystem, SiaConnection, Trust
 from tests import factories as f
 
 from . import helpers
+from .conftest import ApiClient
 
 
 class StubCentralRecord:
@@ -49,6 +51,12 @@ def school(db):
     Organisation.create(name="Riverside Primary School", trust=trust)
     Organisation.create(name="A school of another trust")
     return one
+
+
+@pytest.fixture
+def api_client_for(client):
+    """The client API as one account calls it."""
+    return lambda owner: ApiClient(client, owner)
 
 
 @pytest.fixture
@@ -275,3 +283,22 @@ def test_a_new_account_shows_its_key_and_secret_once_and_refuses_a_name_taken_or
     too_long = client.post("/sandbox/accounts", data={"name": "x" * 101})
     assert too_long.status_code == 422 and "shorten it to 100" in too_long.get_data(as_text=True)
     assert SandboxAccount.select().count() == 1
+
+
+def test_a_custom_field_gets_an_opaque_key_and_renaming_its_label_keeps_the_key(client, api_client_for, linked):
+    owner, staff = linked
+    response = client.post(f"/sandbox/accounts/{owner.id}/personal-fields", data={"label": " Department ", "type": "text"})
+    assert response.status_code == 303
+    field = SandboxPersonalField.get(SandboxPersonalField.account == owner)
+    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]{9}", field.key) and field.label == "Department"
+    helpers.member(staff, "Ann Chemist", **{field.key: "Science"})
+    assert client.post(f"/sandbox/personal-fields/{field.id}", data={"label": "Faculty"}).status_code == 303
+    refused = client.post(f"/sandbox/accounts/{owner.id}/personal-fields", data={"label": "faculty", "type": "text"})
+    assert refused.status_code == 422 and "already has a custom field called faculty" in refused.get_data(as_text=True)
+    assert client.post(f"/sandbox/personal-fields/{field.id}", data={"label": "  "}).status_code == 422
+    api = api_client_for(owner)
+    assert api.get("/personal-fields").json == [{"key": field.key, "label": "Faculty", "type": "text"}]
+    (member,) = api.get(f"/groups/{staff.id}/members").json["data"]
+    assert member["personal_fields"][field.key] == "Science"
+    page = client.get("/sandbox/").get_data(as_text=True)
+    assert 'value="Faculty"' in page and f"<code>{field.key}</code>" in page
