@@ -12,8 +12,8 @@ import pytest
 from connectors.sia import SiaClient
 from connectors.sia.client import SANDBOX_BASE_URL
 from sandbox.models import SandboxPersonalField
-from store.models import MappingRule, Profile, SiaConnection, SiaMember
-from sync import custom_fields, mapping
+from store.models import FieldMapping, MappingRule, Profile, SiaConnection, SiaMember
+from sync import custom_fields, fields, mapping
 from tests import factories as f
 
 DEPARTMENT, DBS = "c3YQ5d9wQi", "kP0sQ2vLxe"
@@ -101,3 +101,21 @@ def test_without_the_definitions_endpoint_rules_by_key_import_and_rules_by_label
     assert not custom_fields.for_organisation(science.org).known
     _, warnings = mapping.check_expression(science.org, 'custom."Department" == history')
     assert [w.message.split(",")[0] for w in warnings] == ["Sign In App has not said which custom fields it has"]
+
+
+def test_field_mapping_keeps_a_custom_field_by_key_and_shows_its_current_label(client, science, run_import):
+    mapping.create_rule(science.org, f.profile_type(science.org).id, "group == Staff", "admin")
+    run_import(science)
+    fields.remove_mapping(science.org, "to_scr", "role", "admin")
+    client.login("admin@oakfield.test")
+    page = f"/organisations/{science.org.id}/field-mapping/"
+    response = client.post(page, data={
+        "direction": "to_scr", "sia_field": "custom.", "custom_key": "department", "scr_field": "role", "apply": "always",
+    })
+    assert response.status_code == 303
+    assert FieldMapping.get(FieldMapping.target_field == "role").source_field == f"custom.{DEPARTMENT}"
+    SandboxPersonalField.update(label="Faculty").where(SandboxPersonalField.key == DEPARTMENT).execute()
+    assert run_import(science).status == "succeeded"
+    assert Profile.get(Profile.forename == "Ann").role == "Science"
+    shown = _page(client, page)
+    assert "<code>Faculty (custom field)</code>" in shown and f'<option value="custom.{DBS}">DBS on file (custom field)' in shown
