@@ -22,7 +22,6 @@ from .members import normalise
 from .pretty import BARE_WORD, quoted
 from .syntax import CUSTOM_PREFIX, Comparison, Condition, Not, comparisons
 
-TYPES = ("text", "boolean", "number")
 BOOLEAN_VALUES = ("true", "false")
 
 
