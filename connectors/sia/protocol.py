@@ -85,7 +85,7 @@ class Member:
         # object.__setattr__, which made building a member cost more than decoding it, and a sync
         # builds one per member on every run.
         get = data.get
-        site_id = get("site_id")
+        site_id, permissions, qr_codes = get("site_id"), get("permissions"), get("qr_codes")
         member = object.__new__(cls)
         member.__dict__.update(
             id=int(data["id"]),
@@ -98,8 +98,8 @@ class Member:
             last_in=get("last_in") or None,
             last_out=get("last_out") or None,
             photo_url=get("photo_url") or None,
-            permissions=dict(get("permissions") or {}),
-            qr_codes=list(get("qr_codes") or ()),
+            permissions=dict(permissions) if permissions else {},
+            qr_codes=list(qr_codes) if qr_codes else [],
         )
         return member
 
