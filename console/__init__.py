@@ -5,6 +5,7 @@ from flask import abort, send_from_directory
 
 from connectors.sia import serve_sandbox_from
 from store import policy
+from sync import sign_ins
 
 from . import access, nav
 from .extensions import csrf, htmx
@@ -42,7 +43,8 @@ def init_app(app):
         return {"nav_site": site, "nav_school": school, "current_org_id": nav.current_organisation_id()}
 
     app.jinja_env.globals.update(
-        can=access.can, reaches_through_support_access=policy.reaches_through_support_access, role_summaries=policy.ROLE_SUMMARIES
+        can=access.can, reaches_through_support_access=policy.reaches_through_support_access, role_summaries=policy.ROLE_SUMMARIES,
+        sign_ins=sign_ins,  # Sign In App's sign-in times, sites and permissions in words (profile, diagnostics)
     )
 
     from . import api, audit, auth, compliance, diagnostics, duplicates, errors, exclusions, fields, mapping, notifications, overview

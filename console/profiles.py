@@ -10,19 +10,20 @@ refused, not overwritten, and an edit refused so is shown again with the person'
 """
 import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from compliance import readiness as readiness_service
 from store.ids import as_id
 from store.models import CheckType, Link, MergeRecord, Profile, ProfileType
 from store.search import search_terms
-from sync import duplicates, fields, leavers, links, merge
+from sync import duplicates, fields, leavers, links, merge, sign_ins
 from sync import profiles as profile_service
 
 from . import nav
 from .access import allowed, can, organisation_or_404, record_or_404
 from .paging import PER_PAGE, paginate, render_list
+from .security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("profiles", __name__, url_prefix="/organisations/<int:org_id>")
 
@@ -116,7 +117,19 @@ def show(org_id, profile_id):
         "errors": {},
         "form": {},
     }
-    return render_list("profiles/show.html", "relink_members", block_template="profiles/_actions.html", **context)
+    photo = active_link.sia_member.photo_url if active_link is not None else None
+    origin = sign_ins.photo_origin(photo)
+    context["member_photo"] = photo.strip() if origin else None
+    response = make_response(
+        render_list("profiles/show.html", "relink_members", block_template="profiles/_actions.html", **context)
+    )
+    if origin:
+        # The member's photo is Sign In App's URL: this page alone may load images from that origin, and
+        # the img sends no Referer (referrerpolicy), so Sign In App's host learns nothing of Tether's pages.
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' data:", f"img-src 'self' data: {origin}"
+        )
+    return response
 
 
 def _types(org):

@@ -1,12 +1,21 @@
-"""The sandbox's client API: DESIGN §3, modelled on Sign In App's public `/client-api/v1`.
+"""The sandbox's client API: docs/design.md §3, modelled on Sign In App's public `/client-api/v1`.
 
-Every request needs `Accept: application/json` (without it the real API redirects, so this one
-answers 302 too) and HTTP Basic auth with the account's API key and secret (401 otherwise). Every
-answer is JSON, errors included: `{"message": …}`, plus `errors` by field for 422. An account sees only
-its own groups, members and portal users; anything else is 404, as if it did not exist.
-A members page carries an `ETag`; asked with `If-None-Match` naming it, an unchanged page is 304 with
-no body (DESIGN §3). `GET /personal-fields` (the account's custom field definitions) is our assumption
-of the partner integration, not the documented API.
+Two parts, kept apart below:
+
+- **Documented** (§3.1): `GET /groups` (`[{id, name, type}]`) and `GET /groups/{id}/members` (the
+  `{links, meta, data}` envelope, 200 a page, each member a Returning Visitor Resource with exactly the
+  documented keys). Every request needs both `Content-Type: application/json` and `Accept:
+  application/json` (without them the real API answers 302, so this one redirects too) and HTTP Basic
+  auth with the account's API key and secret (401 otherwise). An id that is not the account's is 404.
+  The docs promise no error body; ours is `{"message": …}`.
+- **Partner integration** (§3.2, Tether's assumption, not in the public docs): `GET /groups/{id}` with
+  `integrations` and `sign_in_options`, member reads and writes (`GET`/`PATCH /members/{id}`, `POST
+  /groups/{id}/members`, with `errors` by field on 422), `GET /portal-users` and `GET /personal-fields`
+  (the account's custom field definitions). A members page's
+  `ETag` and the 304 to `If-None-Match` are our assumption too (§3.2).
+
+An account sees only its own groups, members and portal users. An archived member is left out of its
+group's listing (the documented resource has no `archived`): to Tether it is gone.
 """
 import hashlib
 import json
@@ -60,9 +69,14 @@ def _accepts_json():
     return any(mimetype == "application/json" and quality > 0 for mimetype, quality in request.accept_mimetypes)
 
 
+def _says_json():
+    """`Content-Type: application/json`, which the docs require on every request, a GET included."""
+    return request.mimetype == "application/json"
+
+
 @api_bp.before_request
 def authenticate():
-    if not _accepts_json():
+    if not (_accepts_json() and _says_json()):
         return redirect(url_for("sandbox_ui.index"))
     auth = request.authorization
     account = None
@@ -89,67 +103,75 @@ def _member_or_404(member_id):
     return member, None
 
 
-def _timestamp(value):
-    return f"{value.isoformat(timespec='microseconds')}Z"
+# -- documented: the shapes of docs/design.md §3.1 -------------------------------------------------
 
 
 def group_summary(group):
     return {"id": group.id, "name": group.name, "type": group.type}
 
 
-def group_detail(group):
-    return {
-        **group_summary(group),
-        "integrations": group.integrations(),
-        "sign_in_options": group.sign_in_options(),
-    }
-
-
 def member_json(member):
+    """A Returning Visitor Resource, with the documented keys in the documented order (optional ones null)."""
     return {
         "id": member.id,
         "group_id": member.group_id,
+        "site_id": member.site_id,
+        "qr_codes": member.qr_codes or [],
         "personal_fields": member.personal_fields or {},
+        "photo_url": member.photo_url,
+        "last_in": member.last_in,
+        "last_out": member.last_out,
         "status": member.status,
-        "archived": member.archived,
-        "updated_at": _timestamp(member.updated_at),
+        "permissions": member.permissions or {},
     }
 
 
-# A page of members is read as rows, the personal fields as the JSON text they are stored as, and the
-# page is written out around that text: building a model per member and decoding and re-encoding its
-# fields cost more than the rest of the request, and the sync reads every page on each run.
+# A page of members is read as rows, the JSON fields as the text they are stored as, and the page is
+# written out around that text: building a model per member and decoding and re-encoding its fields
+# cost more than the rest of the request, and the sync reads every page on each run.
 PAGE_COLUMNS = (
-    SandboxMember.id, SandboxMember.group, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
-    SandboxMember.archived, SandboxMember.updated_at,
+    SandboxMember.id, SandboxMember.group, SandboxMember.site_id, SandboxMember.qr_codes.cast("TEXT"),
+    SandboxMember.personal_fields.cast("TEXT"), SandboxMember.photo_url, SandboxMember.last_in,
+    SandboxMember.last_out, SandboxMember.status, SandboxMember.permissions.cast("TEXT"),
 )
-_STATUS_JSON = {status: json.dumps(status) for status in ("signed_out", "signed_in")}
+_STATUS_JSON = {status: json.dumps(status) for status in ("signed_out", "signed_in", "unknown")}
 
 
-def _member_text(member_id, group_id, personal_fields, status, archived, updated_at):
+def _text(value):
+    return "null" if value is None else json.dumps(value)
+
+
+def _member_text(member_id, group_id, site_id, qr_codes, personal_fields, photo_url, last_in, last_out, status, permissions):
     """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded."""
     return (
-        f'{{"id":{int(member_id)},"group_id":{int(group_id)},"personal_fields":{personal_fields or "{}"},'
-        f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"archived":{"true" if archived else "false"},'
-        f'"updated_at":"{_timestamp(updated_at)}"}}'
+        f'{{"id":{int(member_id)},"group_id":{int(group_id)},'
+        f'"site_id":{"null" if site_id is None else int(site_id)},"qr_codes":{qr_codes or "[]"},'
+        f'"personal_fields":{personal_fields or "{}"},"photo_url":{_text(photo_url)},'
+        f'"last_in":{_text(last_in)},"last_out":{_text(last_out)},'
+        f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"permissions":{permissions or "{}"}}}'
     )
+
+
+def _listed(group_id):
+    """The members a group's listing shows: not archived, in id order."""
+    return (SandboxMember.group == group_id) & (SandboxMember.archived == False)  # noqa: E712
 
 
 def _page_etag(group_id, page, total, path):
     """A strong validator of a members page: a hash of everything the page says, read without building
     it (its members' stored columns as text, the total and where it is), so a 304 costs one small query."""
     rows = (
-        SandboxMember.select(
-            SandboxMember.id, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
-            SandboxMember.archived, SandboxMember.updated_at.cast("TEXT"),
-        )
-        .where(SandboxMember.group == group_id)
+        SandboxMember.select(*PAGE_COLUMNS)
+        .where(_listed(group_id))
         .order_by(SandboxMember.id)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
         .tuples()
     )
     return hashlib.blake2b(repr((path, page, total, list(rows))).encode(), digest_size=16).hexdigest()
+
+
+# What the partner integration's writes send (§3.2) is checked by these three.
 
 
 def _json_body():
@@ -191,12 +213,6 @@ def list_groups():
     return jsonify([group_summary(group) for group in SandboxGroup.of_account(g.sandbox_account)])
 
 
-@api_bp.get(API_PATH + "/groups/<int:group_id>")
-def show_group(group_id):
-    group, missing = _group_or_404(group_id)
-    return missing or jsonify(group_detail(group))
-
-
 def _page_number():
     raw = request.args.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
@@ -210,7 +226,7 @@ def list_members(group_id):
     if not SandboxGroup.select().where(group_of_account).exists():
         return error(404, f"No group with id {group_id} in this account.")
     page = _page_number()
-    total = SandboxMember.select().where(SandboxMember.group == group_id).count()
+    total = SandboxMember.select().where(_listed(group_id)).count()
     etag = _page_etag(group_id, page, total, request.base_url)
     if request.if_none_match.contains_weak(etag):
         unchanged = current_app.response_class(status=304)
@@ -218,7 +234,7 @@ def list_members(group_id):
         return unchanged
     members = (
         SandboxMember.select(*PAGE_COLUMNS)
-        .where(SandboxMember.group == group_id)
+        .where(_listed(group_id))
         .order_by(SandboxMember.id)
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
@@ -237,22 +253,37 @@ def list_members(group_id):
         "prev": link(page - 1) if page > 1 else None,
         "next": link(page + 1) if page < last_page else None,
     }
-    meta = {
+    meta = {  # the documented keys only
         "current_page": page,
         "from": first_index + 1 if members else None,
-        "to": first_index + len(members) if members else None,
-        "per_page": PER_PAGE,
         "path": path,
-        "last_page": last_page,
-        "total": total,
+        "per_page": PER_PAGE,
+        "to": first_index + len(members) if members else None,
     }
     body = (
-        '{"data":[' + ",".join(_member_text(*row) for row in members) + "],"
-        f'"links":{json.dumps(links)},"meta":{json.dumps(meta)}}}'
+        f'{{"links":{json.dumps(links)},"meta":{json.dumps(meta)},'
+        '"data":[' + ",".join(_member_text(*row) for row in members) + "]}"
     )
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     return response
+
+
+# -- partner integration: Tether's assumption (docs/design.md §3.2), not in the public docs ---------
+
+
+def group_detail(group):
+    return {
+        **group_summary(group),
+        "integrations": group.integrations(),
+        "sign_in_options": group.sign_in_options(),
+    }
+
+
+@api_bp.get(API_PATH + "/groups/<int:group_id>")
+def show_group(group_id):
+    group, missing = _group_or_404(group_id)
+    return missing or jsonify(group_detail(group))
 
 
 @api_bp.post(API_PATH + "/groups/<int:group_id>/members")

@@ -9,6 +9,7 @@ Tether: `central_record_url` may only be this Tether's own address (the root it 
 safety-check URL), checked when it is saved and again before every sign-in. Anything else is refused
 in words, and the token is not sent.
 """
+import datetime
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -151,5 +152,7 @@ def sign_in(member, url_root):
     address this Tether is being reached at (the only Central Record address the token may go to)."""
     outcome = _ask_central_record(member.group.account, member, url_root)
     if outcome.signed_in:
-        SandboxMember.update(status="signed_in").where(SandboxMember.id == member.id).execute()
+        # `last_in` as the documented Returning Visitor Resource gives it: ISO-8601 text.
+        signed_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        SandboxMember.update(status="signed_in", last_in=signed_at).where(SandboxMember.id == member.id).execute()
     return outcome

@@ -9,7 +9,7 @@ import hmac
 import secrets
 import string
 
-from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from store.db import BaseModel, JSONField
 
@@ -94,12 +94,23 @@ class SandboxGroup(BaseModel):
 
 
 class SandboxMember(BaseModel):
-    """A person in a group. `personal_fields` holds name, role, email, mobile and any custom field."""
+    """A person in a group. `personal_fields` holds name, role, email, mobile and any custom field.
+
+    `site_id`, `qr_codes`, `photo_url`, `last_in`, `last_out` and `permissions` are the documented
+    Returning Visitor Resource's (docs/design.md §3.1); `last_in`/`last_out` are ISO-8601 text as the API
+    sends them. An archived member is kept here (the sandbox's pages show it) but is no longer a
+    member: the API's listing leaves it out, as Sign In App does with a removed one."""
 
     group = ForeignKeyField(SandboxGroup, backref="members", on_delete="CASCADE")
     personal_fields = JSONField(default=dict)
     status = CharField(default="signed_out", constraints=[Check("status in ('signed_out', 'signed_in')")])
     archived = BooleanField(default=False)
+    site_id = IntegerField(null=True)  # the site the member is restricted to, if any
+    qr_codes = JSONField(default=list)  # [{"id": 345, "contents": "ABC123DEF456"}]
+    photo_url = TextField(null=True)
+    last_in = CharField(null=True)
+    last_out = CharField(null=True)
+    permissions = JSONField(default=dict)  # the companion app's, e.g. {"can_pre_reg": true}
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 

@@ -439,6 +439,13 @@ class SiaMember(BaseModel):
     personal_fields = JSONField(default=dict)
     archived = BooleanField(default=False)
     sia_updated_at = CharField(null=True)
+    # The documented Returning Visitor Resource's other fields, as last read (docs/design.md §3.1).
+    site_id = IntegerField(null=True)
+    last_in = CharField(null=True)  # ISO-8601 text as Sign In App sent it
+    last_out = CharField(null=True)
+    photo_url = TextField(null=True)
+    permissions = JSONField(default=dict)
+    qr_codes = JSONField(default=list)
     digest = CharField(default="")
     seen_at = DateTimeField(default=now)
     gone_at = DateTimeField(null=True)

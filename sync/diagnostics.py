@@ -43,7 +43,7 @@ from store.models import (
 )
 from store.search import search_terms
 
-from . import custom_fields, live
+from . import custom_fields, live, sign_ins
 from .duplicates import adds_members_via_ipad, ipad_self_add_cause, normalise
 from .links import can_restore, previous_member
 from .mapping import explain_member, shown_expression
@@ -164,7 +164,8 @@ class Person:
             "profiles": [{"id": p.id, "name": p.name, "email": p.email, "status": p.status} for p in self.profiles],
             "members": [
                 {"id": m.id, "sia_id": m.sia_id, "name": m.display_name, "group": m.group.name,
-                 "group_sia_id": m.group.sia_id}
+                 "group_sia_id": m.group.sia_id, "site_id": m.site_id, "last_in": m.last_in, "last_out": m.last_out,
+                 "last_signed_in": sign_ins.last_signed_in(m.last_in)}
                 for m in self.members
             ],
             "exclusions": [{"id": e.id, "sia_member_id": e.sia_member_id, "name": e.display_name} for e in self.exclusions],

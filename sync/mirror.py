@@ -139,7 +139,7 @@ class PageMemory:
         if group_id not in self._fields:
             query = (
                 SiaMember.select(SiaMember.sia_id.alias("id"), SiaMember.personal_fields, SiaMember.archived,
-                                 SiaMember.sia_updated_at.alias("updated_at"))
+                                 SiaMember.sia_updated_at.alias("updated_at"), *DOCUMENTED_COLUMNS)
                 .join(SiaGroup)
                 .where((SiaGroup.connection == self.connection) & (SiaGroup.sia_id == group_id))
                 .dicts()
@@ -196,14 +196,18 @@ def _nul_removed(value):
 def _without_nul(member, problems):
     """The member with NUL characters removed from its personal fields; a problem in `problems` names them."""
     fields = member.personal_fields
-    if not _holds_nul(fields) and not _holds_nul(member.updated_at):
+    texts = {"updated_at": member.updated_at, "last_in": member.last_in, "last_out": member.last_out,
+             "photo_url": member.photo_url}
+    if not _holds_nul(fields) and not any(isinstance(value, str) and NUL in value for value in texts.values()):
         return member
     held = [_nul_removed(key) for key, value in fields.items() if _holds_nul(key) or _holds_nul(value)]
-    cleaned = replace(member, personal_fields=_nul_removed(fields), updated_at=_nul_removed(member.updated_at))
+    held += [name for name, value in texts.items() if _holds_nul(value)]
+    cleaned = replace(member, personal_fields=_nul_removed(fields),
+                      **{name: _nul_removed(value) for name, value in texts.items()})
     problems.append(Problem(
         str(member.id), cleaned.name, "invalid_text",
         f"Sign In App member {member.id} ({cleaned.name or 'no name'}): a NUL character in "
-        f"{', '.join(held) or 'updated_at'} was removed before saving; correct the field in Sign In App",
+        f"{', '.join(held)} was removed before saving; correct the field in Sign In App",
     ))
     return cleaned
 
@@ -221,9 +225,27 @@ def _without_nul_in_name(group, problems):
     return cleaned
 
 
+# The documented member fields a shadow keeps besides its personal fields (docs/design.md §3.1), by the
+# Member attribute and SiaMember column they share a name with.
+DOCUMENTED = ("site_id", "last_in", "last_out", "photo_url", "permissions", "qr_codes")
+DOCUMENTED_COLUMNS = tuple(getattr(SiaMember, name) for name in DOCUMENTED)
+
+
+def documented(member):
+    """{name: value} of the member's documented fields that a shadow keeps."""
+    return {
+        "site_id": member.site_id, "last_in": member.last_in, "last_out": member.last_out,
+        "photo_url": member.photo_url, "permissions": member.permissions, "qr_codes": member.qr_codes,
+    }
+
+
 def digest(member):
     """A fingerprint of everything the shadow keeps about a member (orjson: every run digests every member)."""
-    state = {"group": member.group_id, "fields": member.personal_fields, "archived": member.archived}
+    state = {
+        "group": member.group_id, "fields": member.personal_fields, "archived": member.archived,
+        "site": member.site_id, "in": member.last_in, "out": member.last_out, "photo": member.photo_url,
+        "permissions": member.permissions, "qr": member.qr_codes,
+    }
     return hashlib.sha256(orjson.dumps(state, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
@@ -334,6 +356,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                     "personal_fields": member.personal_fields,
                     "archived": member.archived,
                     "sia_updated_at": member.updated_at,
+                    **documented(member),
                     "digest": fingerprint,
                     "seen_at": moment,
                     "gone_at": gone_at,
@@ -345,6 +368,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                 personal_fields=member.personal_fields,
                 archived=member.archived,
                 sia_updated_at=member.updated_at,
+                **documented(member),
                 digest=fingerprint,
                 seen_at=moment,
                 gone_at=gone_at if not (shadow.gone and member.archived) else SiaMember.gone_at,

@@ -59,26 +59,47 @@ class Group:
 
 @dataclass(frozen=True)
 class Member:
+    """A returning visitor (member) of a group: Sign In App's documented "Returning Visitor Resource"
+    (docs/design.md §3.1). `site_id`, `qr_codes`, `photo_url`, `last_in` and `last_out` are optional
+    there: None or [] when absent. `last_in`/`last_out` are kept as the ISO-8601 text Sign In App sent.
+
+    `archived` and `updated_at` are not documented: read when an answer has them (False / None
+    otherwise), and nothing depends on them; a member missing from its group's listing is gone."""
+
     id: int
     group_id: int
     personal_fields: dict = field(default_factory=dict)
     status: str = "signed_out"
     archived: bool = False
     updated_at: str | None = None
+    site_id: int | None = None
+    last_in: str | None = None
+    last_out: str | None = None
+    photo_url: str | None = None
+    permissions: dict = field(default_factory=dict)
+    qr_codes: list = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data):
         # Filled in through __dict__: a frozen dataclass's __init__ sets each field through
         # object.__setattr__, which made building a member cost more than decoding it, and a sync
         # builds one per member on every run.
+        get = data.get
+        site_id, permissions, qr_codes = get("site_id"), get("permissions"), get("qr_codes")
         member = object.__new__(cls)
         member.__dict__.update(
             id=int(data["id"]),
             group_id=int(data["group_id"]),
-            personal_fields=dict(data.get("personal_fields") or {}),
-            status=data.get("status") or "signed_out",
-            archived=bool(data.get("archived")),
-            updated_at=data.get("updated_at"),
+            personal_fields=dict(get("personal_fields") or {}),
+            status=get("status") or "signed_out",
+            archived=bool(get("archived")),
+            updated_at=get("updated_at"),
+            site_id=None if site_id is None else int(site_id),
+            last_in=get("last_in") or None,
+            last_out=get("last_out") or None,
+            photo_url=get("photo_url") or None,
+            permissions=dict(permissions) if permissions else {},
+            qr_codes=list(qr_codes) if qr_codes else [],
         )
         return member
 

@@ -73,7 +73,8 @@ def test_the_sandbox_sign_in_button_runs_the_safety_check_over_http(app, demo):
         make_ready(school)
         page = press_sign_in(base_url, member)
         assert "Signed in." in page and "Green shield" in page
-        assert SandboxMember.get_by_id(member.id).status == "signed_in"
+        signed = SandboxMember.get_by_id(member.id)
+        assert signed.status == "signed_in" and signed.last_in.endswith("+00:00")  # ISO-8601, as documented
 
         link = school.profile.links.get()
         link.severed_at, link.sever_reason = now(), "decoupled"

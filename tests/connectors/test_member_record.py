@@ -40,9 +40,14 @@ def test_first_and_last_name_give_the_name_when_there_is_none():
 
 def test_a_member_read_from_json_is_the_member_built_field_by_field_and_stays_frozen():
     data = {"id": "7", "group_id": 3, "personal_fields": {"name": "Ada Lovelace"}, "archived": 1,
-            "updated_at": "2026-11-25T09:00:00.000000Z"}
+            "updated_at": "2026-11-25T09:00:00.000000Z", "site_id": "4", "last_in": "2026-11-25T08:00:00Z",
+            "last_out": None, "photo_url": "", "permissions": {"can_pre_reg": True},
+            "qr_codes": [{"id": 345, "contents": "ABC123DEF456"}]}
     member = Member.from_json(data)
-    assert member == Member(7, 3, {"name": "Ada Lovelace"}, "signed_out", True, "2026-11-25T09:00:00.000000Z")
-    assert member.personal_fields is not data["personal_fields"]
+    assert member == Member(
+        7, 3, {"name": "Ada Lovelace"}, "signed_out", True, "2026-11-25T09:00:00.000000Z", site_id=4,
+        last_in="2026-11-25T08:00:00Z", permissions={"can_pre_reg": True}, qr_codes=[{"id": 345, "contents": "ABC123DEF456"}],
+    )
+    assert member.personal_fields is not data["personal_fields"] and member.permissions is not data["permissions"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         member.archived = False

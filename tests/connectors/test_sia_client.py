@@ -22,6 +22,8 @@ from sandbox.models import SandboxMember, SandboxPersonalField
 from store.models import SiaConnection, Trust
 from tests.sandbox import helpers
 
+from . import fake_sia
+
 FAST_TIMEOUT = httpx.Timeout(0.3, connect=0.3)
 
 
@@ -88,14 +90,13 @@ def test_asked_to_slow_down_for_ever_the_request_fails_within_a_minute_in_words(
 
 def test_every_request_sends_both_json_headers_as_the_real_api_requires():
     def real_api(request):
-        # Sign In App answers a request without both headers with a redirect to its sign-in page.
-        if request.headers.get("Accept") != "application/json" or request.headers.get("Content-Type") != "application/json":
-            return httpx.Response(302, headers={"Location": "https://example.signinapp.com/login"})
         if request.method == "GET":
             return httpx.Response(200, json=[{"id": 1, "name": "Staff", "type": "returning"}])
         return httpx.Response(201, json={"id": 9, "group_id": 1, "personal_fields": {"name": "Ada Lovelace"}})
 
-    with SiaClient("https://sia.test/client-api/v1", "k", "s", transport=httpx.MockTransport(real_api)) as sia:
+    # Sign In App answers a request without both headers with a redirect to its sign-in page.
+    transport = fake_sia.refusing_without_json_headers(real_api)
+    with SiaClient("https://sia.test/client-api/v1", "k", "s", transport=transport) as sia:
         assert [g.name for g in sia.list_groups()] == ["Staff"]
         assert sia.create_member(1, {"name": "Ada Lovelace"}).id == 9
 

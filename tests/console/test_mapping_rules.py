@@ -1,7 +1,10 @@
 """The mapping rules editor: live validation, preview from the mirror, explain, audit of every change."""
-import pytest
+import re
 
-from store.models import AuditEvent, Link, MappingRule, Profile
+import pytest
+from peewee import fn
+
+from store.models import AuditEvent, Link, MappingRule, Profile, SiaGroup, SiaMember
 from sync import mapping
 from tests import factories as f
 
@@ -159,3 +162,14 @@ def test_preview_of_a_rule_with_an_error_asks_to_fix_it(client, school):
         f"/organisations/{school.id}/rules/preview", data={"expression": "group = Staff", "profile_type": _types(school)["Contractors"]}
     ).get_data(as_text=True)
     assert "Fix the rule to see its preview." in body
+
+
+def test_the_linked_groups_show_the_sites_their_members_are_restricted_to(client, school):
+    staff = SiaGroup.get((SiaGroup.organisation == school) & (SiaGroup.name == "Staff"))
+    SiaMember.update(site_id=4).where(SiaMember.group == staff).execute()
+    SiaMember.update(site_id=2).where((SiaMember.group == staff) & (SiaMember.sia_id == SiaMember.select(
+        fn.MIN(SiaMember.sia_id)).where(SiaMember.group == staff))).execute()
+    client.login("viewer1@school.test")
+    body = client.get(f"/organisations/{school.id}/rules/").get_data(as_text=True)
+    assert re.search(r"<td>Staff</td><td>\d+</td><td>Sites 2 and 4</td>", body)
+    assert re.search(r"<td>Contractors</td><td>\d+</td><td>All sites</td>", body)

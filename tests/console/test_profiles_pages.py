@@ -71,6 +71,29 @@ def test_the_profile_list_is_paginated(client, hill):
     assert "Zed, Person54" in page(client, url(hill) + "?page=2")
 
 
+def test_the_profile_shows_what_sign_in_app_says_of_its_linked_member_in_words(client, hill):
+    hill.member.site_id, hill.member.photo_url = 4, "https://photos.signinapp.test/ada.jpg"
+    hill.member.last_in, hill.member.last_out = "2026-11-30T08:01:02Z", None
+    hill.member.permissions = {"can_pre_reg": True, "can_access_firelist": False}
+    hill.member.save()
+    client.login("viewer@hill.test")
+    response = client.get(url(hill, hill.imported))
+    shown = response.get_data(as_text=True)
+    assert "Last signed in</dt><dd>Monday 30 November 2026 at 08:01" in shown  # school time: GMT in November
+    assert "No sign-out recorded" in shown and "Site 4" in shown
+    assert "Pre-register visitors: Yes" in shown and "Access the fire list: No" in shown and "<form" not in shown.split(
+        'id="sign-in-app-member"')[1].split("</section>")[0]
+    assert re.search(r'<img src="https://photos.signinapp.test/ada.jpg" alt="Photo of Ada Lovelace from Sign In App" '
+                     r'referrerpolicy="no-referrer"', shown)
+    assert "img-src 'self' data: https://photos.signinapp.test" in response.headers["Content-Security-Policy"]
+    # A photo that is not https is not shown, and the page's policy stays the console's own.
+    hill.member.photo_url = "http://photos.signinapp.test/ada.jpg"
+    hill.member.save()
+    response = client.get(url(hill, hill.imported))
+    assert "<img" not in response.get_data(as_text=True)
+    assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
+
+
 def test_a_viewer_reads_the_profile_with_its_links_and_checks_but_no_actions(client, hill):
     dbs = CheckType.create(organisation=hill.org, code="enhanced_dbs", name="Enhanced DBS")
     CheckRecord.create(profile=hill.imported, check_type=dbs, evidence="certificate 001")

@@ -146,3 +146,15 @@ def test_every_fix_the_engine_can_name_has_a_console_form_that_exists(app):
             rules = [r for r in app.url_map.iter_rules() if r.endpoint == route.endpoint]
             assert rules and any(route.method.upper() in r.methods for r in rules), f"{intent}: {route.endpoint}"
             assert url_for(route.endpoint, org_id=1, **route.args(subject)).startswith("/organisations/1/")
+
+
+def test_a_member_found_says_when_they_last_signed_in_and_at_which_site(client, hill):
+    hill.member.last_in, hill.member.site_id = "2026-06-15T07:45:00+00:00", 3
+    hill.member.save()
+    client.login("viewer@hill.test")
+    answer = page(client, url(hill, "ada"))
+    # Summer time: 07:45 UTC is 08:45 at school.
+    assert "in the group Staff at site 3" in answer and "last signed in on Monday 15 June 2026 at 08:45" in answer
+    hill.member.last_in = None
+    hill.member.save()
+    assert "no sign-in recorded in Sign In App" in page(client, url(hill, "ada"))

@@ -38,11 +38,14 @@ def portal_user(owner, name="Pat Primary", email="pat@trust.test", role="primary
     return SandboxPortalUser.create(account=owner, name=name, email=email, role=role)
 
 
-def headers(owner=None, *, key=None, secret=None, accept="application/json"):
-    """Request headers for the client API: Basic auth as `owner` (or the key/secret given) and Accept."""
+def headers(owner=None, *, key=None, secret=None, accept="application/json", content_type="application/json"):
+    """Request headers for the client API: Basic auth as `owner` (or the key/secret given), Accept and
+    Content-Type (the docs require both on every request)."""
     result = {}
     if accept:
         result["Accept"] = accept
+    if content_type:
+        result["Content-Type"] = content_type
     key = key if key is not None else (owner.api_key if owner else None)
     secret = secret if secret is not None else (owner.api_secret if owner else None)
     if key is not None:

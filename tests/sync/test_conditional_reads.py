@@ -1,6 +1,7 @@
 """Member pages are read with If-None-Match (DESIGN §3): a page unchanged since the last import is a 304,
 is not parsed, and comes back from the shadows; the import ends as a full read would have."""
-from connectors.sia.client import SiaClient
+from connectors.sia.client import SiaClient, client_for
+from sandbox.models import SandboxMember
 from store.models import SiaPage
 from sync import mirror
 
@@ -65,3 +66,16 @@ def test_a_run_that_stops_half_way_leaves_its_groups_to_be_read_in_full(school, 
     assert run_import(school).status == "succeeded"
     assert parsed == ["members?page=1", "members?page=2"]
     assert SiaPage.select().count() == 2
+
+
+def test_a_member_remembered_from_its_shadow_is_the_member_sign_in_app_listed(school, run_import, ctx):
+    ada = school.member("Ada Lovelace")
+    SandboxMember.update(
+        site_id=3, last_in="2026-11-30T08:00:00+00:00", photo_url="https://photos.test/ada.jpg",
+        permissions={"can_pre_reg": True}, qr_codes=[{"id": 1, "contents": "QR1"}],
+    ).where(SandboxMember.id == ada.id).execute()
+    run_import(school)
+    with client_for(school.connection, wsgi_app=ctx) as sia:
+        [listed] = list(sia.members(school.staff.id))
+    remembered = mirror.PageMemory(school.connection).member(school.staff.id, ada.id)
+    assert remembered == listed and remembered.site_id == 3 and remembered.qr_codes == [{"id": 1, "contents": "QR1"}]
