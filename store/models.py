@@ -435,6 +435,9 @@ class SiaMember(BaseModel):
     personal_fields = JSONField(default=dict)
     archived = BooleanField(default=False)
     sia_updated_at = CharField(null=True)
+    # The member's MIS data through Sign In App's Wonde connection ({"date_of_birth", "start_date",
+    # "leaving_date"}), None when its group has none (docs/design.md §3).
+    mis = JSONField(null=True)
     digest = CharField(default="")
     seen_at = DateTimeField(default=now)
     gone_at = DateTimeField(null=True)

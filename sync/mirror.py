@@ -135,7 +135,7 @@ class PageMemory:
         if group_id not in self._fields:
             query = (
                 SiaMember.select(SiaMember.sia_id.alias("id"), SiaMember.personal_fields, SiaMember.archived,
-                                 SiaMember.sia_updated_at.alias("updated_at"))
+                                 SiaMember.sia_updated_at.alias("updated_at"), SiaMember.mis)
                 .join(SiaGroup)
                 .where((SiaGroup.connection == self.connection) & (SiaGroup.sia_id == group_id))
                 .dicts()
@@ -192,10 +192,12 @@ def _nul_removed(value):
 def _without_nul(member, problems):
     """The member with NUL characters removed from its personal fields; a problem in `problems` names them."""
     fields = member.personal_fields
-    if not _holds_nul(fields) and not _holds_nul(member.updated_at):
+    if not _holds_nul(fields) and not _holds_nul(member.updated_at) and not (member.mis and _holds_nul(member.mis)):
         return member
     held = [_nul_removed(key) for key, value in fields.items() if _holds_nul(key) or _holds_nul(value)]
-    cleaned = replace(member, personal_fields=_nul_removed(fields), updated_at=_nul_removed(member.updated_at))
+    held += [f"MIS {key}" for key, value in member.mis.items() if _holds_nul(key) or _holds_nul(value)]
+    cleaned = replace(member, personal_fields=_nul_removed(fields), updated_at=_nul_removed(member.updated_at),
+                      mis=_nul_removed(member.mis))
     problems.append(Problem(
         str(member.id), cleaned.name, "invalid_text",
         f"Sign In App member {member.id} ({cleaned.name or 'no name'}): a NUL character in "
@@ -220,6 +222,8 @@ def _without_nul_in_name(group, problems):
 def digest(member):
     """A fingerprint of everything the shadow keeps about a member (orjson: every run digests every member)."""
     state = {"group": member.group_id, "fields": member.personal_fields, "archived": member.archived}
+    if member.mis:  # only then: a member without MIS data keeps the digest it had before Tether read MIS data
+        state["mis"] = member.mis
     return hashlib.sha256(orjson.dumps(state, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
@@ -328,6 +332,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                     "personal_fields": member.personal_fields,
                     "archived": member.archived,
                     "sia_updated_at": member.updated_at,
+                    "mis": member.mis or None,
                     "digest": fingerprint,
                     "seen_at": moment,
                     "gone_at": gone_at,
@@ -339,6 +344,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                 personal_fields=member.personal_fields,
                 archived=member.archived,
                 sia_updated_at=member.updated_at,
+                mis=member.mis or None,
                 digest=fingerprint,
                 seen_at=moment,
                 gone_at=gone_at if not (shadow.gone and member.archived) else SiaMember.gone_at,

@@ -65,6 +65,10 @@ class Member:
     status: str = "signed_out"
     archived: bool = False
     updated_at: str | None = None
+    # Partner data (docs/design.md §3, our assumption): what Sign In App's Wonde connection brings from the
+    # school's MIS, {"date_of_birth", "start_date", "leaving_date"} (ISO dates or None); {} when the
+    # member's group has no MIS data.
+    mis: dict = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data):
@@ -79,6 +83,7 @@ class Member:
             status=data.get("status") or "signed_out",
             archived=bool(data.get("archived")),
             updated_at=data.get("updated_at"),
+            mis=mis if isinstance(mis := data.get("mis"), dict) else {},
         )
         return member
 
