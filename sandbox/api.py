@@ -15,7 +15,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, now
+from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPortalUser, mis_iso, now
 
 API_PATH = "/client-api/v1"
 PER_PAGE = 200
@@ -112,6 +112,8 @@ def member_json(member):
         "status": member.status,
         "archived": member.archived,
         "updated_at": _timestamp(member.updated_at),
+        # Partner data (docs/design.md §3): MIS data through Wonde, only for a group with "MIS sync (Wonde)".
+        **({"mis": member.mis()} if member.group.mis_sync else {}),
     }
 
 
@@ -121,26 +123,37 @@ def member_json(member):
 PAGE_COLUMNS = (
     SandboxMember.id, SandboxMember.group, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
     SandboxMember.archived, SandboxMember.updated_at,
+    SandboxMember.mis_date_of_birth, SandboxMember.mis_start_date, SandboxMember.mis_leaving_date,
 )
 _STATUS_JSON = {status: json.dumps(status) for status in ("signed_out", "signed_in")}
 
 
-def _member_text(member_id, group_id, personal_fields, status, archived, updated_at):
-    """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded."""
+def _member_text(member_id, group_id, personal_fields, status, archived, updated_at,
+                 date_of_birth=None, start_date=None, leaving_date=None, *, mis=False):
+    """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded; `mis`: the
+    group has "MIS sync (Wonde)", so the member carries its MIS data."""
+    mis_text = ""
+    if mis:
+        dates = {"date_of_birth": mis_iso(date_of_birth), "start_date": mis_iso(start_date),
+                 "leaving_date": mis_iso(leaving_date)}
+        mis_text = f',"mis":{json.dumps(dates)}'
     return (
         f'{{"id":{int(member_id)},"group_id":{int(group_id)},"personal_fields":{personal_fields or "{}"},'
         f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"archived":{"true" if archived else "false"},'
-        f'"updated_at":"{_timestamp(updated_at)}"}}'
+        f'"updated_at":"{_timestamp(updated_at)}"{mis_text}}}'
     )
 
 
-def _page_etag(group_id, page, total, path):
+def _page_etag(group_id, page, total, path, mis=False):
     """A strong validator of a members page: a hash of everything the page says, read without building
-    it (its members' stored columns as text, the total and where it is), so a 304 costs one small query."""
+    it (its members' stored columns as text, the total, where it is, and whether it carries MIS data),
+    so a 304 costs one small query."""
     rows = (
         SandboxMember.select(
             SandboxMember.id, SandboxMember.personal_fields.cast("TEXT"), SandboxMember.status,
             SandboxMember.archived, SandboxMember.updated_at.cast("TEXT"),
+            *((SandboxMember.mis_date_of_birth, SandboxMember.mis_start_date, SandboxMember.mis_leaving_date)
+              if mis else ()),
         )
         .where(SandboxMember.group == group_id)
         .order_by(SandboxMember.id)
@@ -148,7 +161,7 @@ def _page_etag(group_id, page, total, path):
         .offset((page - 1) * PER_PAGE)
         .tuples()
     )
-    return hashlib.blake2b(repr((path, page, total, list(rows))).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(repr((path, page, total, mis, list(rows))).encode(), digest_size=16).hexdigest()
 
 
 def _json_body():
@@ -206,11 +219,13 @@ def _page_number():
 @api_bp.get(API_PATH + "/groups/<int:group_id>/members")
 def list_members(group_id):
     group_of_account = (SandboxGroup.id == group_id) & (SandboxGroup.account == g.sandbox_account.id)
-    if not SandboxGroup.select().where(group_of_account).exists():
+    found = SandboxGroup.select(SandboxGroup.mis_sync).where(group_of_account).tuples().first()
+    if found is None:
         return error(404, f"No group with id {group_id} in this account.")
+    mis = bool(found[0])
     page = _page_number()
     total = SandboxMember.select().where(SandboxMember.group == group_id).count()
-    etag = _page_etag(group_id, page, total, request.base_url)
+    etag = _page_etag(group_id, page, total, request.base_url, mis)
     if request.if_none_match.contains_weak(etag):
         unchanged = current_app.response_class(status=304)
         unchanged.set_etag(etag)
@@ -246,7 +261,7 @@ def list_members(group_id):
         "total": total,
     }
     body = (
-        '{"data":[' + ",".join(_member_text(*row) for row in members) + "],"
+        '{"data":[' + ",".join(_member_text(*row, mis=mis) for row in members) + "],"
         f'"links":{json.dumps(links)},"meta":{json.dumps(meta)}}}'
     )
     response = current_app.response_class(body, mimetype="application/json")

@@ -7,7 +7,7 @@ it would see the real Sign In App.
 import datetime
 import hmac
 
-from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BooleanField, Check, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
 
 from store.db import BaseModel, JSONField
 
@@ -15,6 +15,11 @@ GROUP_TYPES = ("returning", "non-returning", "delivery")
 RATING_CHECKS = ("all", "none", "selected")
 SAFETY_CHECKS = ("dont_check", "reject", "allow")
 MEMBER_STATUSES = ("signed_out", "signed_in")
+
+
+def mis_iso(value):
+    """An MIS date as the client API sends it: YYYY-MM-DD, or None."""
+    return None if value is None else str(value)[:10]
 
 
 def now():
@@ -61,6 +66,8 @@ class SandboxGroup(BaseModel):
         default="dont_check", constraints=[Check("safety_check in ('dont_check', 'reject', 'allow')")]
     )
     allow_ipad_self_add = BooleanField(default=False)
+    # "MIS sync (Wonde)": the group's members carry their MIS data (partner data, docs/design.md §3).
+    mis_sync = BooleanField(default=False)
     created_at = DateTimeField(default=now)
 
     class Meta:
@@ -96,11 +103,22 @@ class SandboxMember(BaseModel):
     personal_fields = JSONField(default=dict)
     status = CharField(default="signed_out", constraints=[Check("status in ('signed_out', 'signed_in')")])
     archived = BooleanField(default=False)
+    # The member's MIS data, served when its group has "MIS sync (Wonde)" on.
+    mis_date_of_birth = DateField(null=True)
+    mis_start_date = DateField(null=True)
+    mis_leaving_date = DateField(null=True)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 
     class Meta:
         table_name = "sandbox_member"
+
+    MIS_FIELDS = {"date_of_birth": "mis_date_of_birth", "start_date": "mis_start_date",
+                  "leaving_date": "mis_leaving_date"}
+
+    def mis(self):
+        """The member's MIS data as the client API sends it: {"date_of_birth", "start_date", "leaving_date"}."""
+        return {key: mis_iso(getattr(self, column)) for key, column in self.MIS_FIELDS.items()}
 
     @property
     def name(self):

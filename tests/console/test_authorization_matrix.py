@@ -302,6 +302,10 @@ MATRIX = {
     "sandbox_ui.save_central_record": Access(post=SUPPORT, form=lambda s: {"url": "", "token": ""}),
     "sandbox_ui.save_safety_check": Access(post=SUPPORT, form=lambda s: {"central_record_safety_check": "on"}),
     "sandbox_ui.sign_in": Access(post=SUPPORT),
+    "sandbox_ui.member_mis": Access(get=SUPPORT),
+    "sandbox_ui.save_member_mis": Access(
+        post=SUPPORT, form=lambda s: {"date_of_birth": "1980-02-03", "start_date": "2015-09-01", "leaving_date": ""}
+    ),
 }
 
 

@@ -12,7 +12,7 @@ def test_sandbox_migrations_are_applied_with_the_database(db):
     assert TABLES <= set(db.get_tables())
     status = Runner(db, directory=sandbox.MIGRATIONS, table_name="sandbox_migration").status()
     assert [(m.name, m.applied is not None) for m in status] == [
-        ("0001_sandbox", True), ("0002_central_record_safety_check", True)
+        ("0001_sandbox", True), ("0002_central_record_safety_check", True), ("0005_member_mis_data", True)
     ]
     assert sandbox.migrate(db) == []
 
@@ -21,12 +21,12 @@ def test_an_empty_database_gets_the_sandbox_tables_and_can_revert_them(tmp_path)
     database = open_database(str(tmp_path / "fresh.db"))
     with database.connection_context():
         store.migrate(database)
-        assert sandbox.migrate(database) == ["0001_sandbox", "0002_central_record_safety_check"]
+        assert sandbox.migrate(database) == ["0001_sandbox", "0002_central_record_safety_check", "0005_member_mis_data"]
         assert TABLES <= set(database.get_tables())
         assert "sandbox_migration" in database.get_tables()
         Runner(database, directory=sandbox.MIGRATIONS, table_name="sandbox_migration").down("0001_sandbox")
         assert not TABLES & set(database.get_tables())
-        assert sandbox.migrate(database) == ["0001_sandbox", "0002_central_record_safety_check"]
+        assert sandbox.migrate(database) == ["0001_sandbox", "0002_central_record_safety_check", "0005_member_mis_data"]
 
 
 def test_an_account_from_before_the_toggle_keeps_asking_central_record(tmp_path):
@@ -38,5 +38,5 @@ def test_an_account_from_before_the_toggle_keeps_asking_central_record(tmp_path)
         database.execute_sql(
             "INSERT INTO sandbox_account (name, api_key, api_secret, created_at) VALUES ('Old', 'k', 's', '2024-01-01')"
         )
-        assert sandbox.migrate(database) == ["0002_central_record_safety_check"]
+        assert sandbox.migrate(database)[0] == "0002_central_record_safety_check"
         assert database.execute_sql("SELECT central_record_safety_check FROM sandbox_account").fetchone()[0] in (1, True)
