@@ -155,6 +155,19 @@ def test_a_member_who_left_by_the_mis_before_the_first_import_is_created_with_it
     assert Profile.select().count() == 1  # never created twice
 
 
+def test_an_existing_profile_auto_linked_by_email_with_a_past_mis_leaving_date_has_its_link_severed_at_once(
+        wonde, run_import):
+    wonde.org.settings = {**(wonde.org.settings or {}), "auto_link_exact_email": True}
+    wonde.org.save()
+    existing = factories.profile(wonde.org, "Grace", "Hopper", email="grace.hopper@school.test")
+    staff_member(wonde, "Grace Hopper", leaving_date=TODAY - DAY)
+    result = run_import(wonde)
+    assert result.counts["linked"] == 1
+    profile = Profile.get_by_id(existing.id)
+    assert profile.leaving_date == TODAY - DAY and active_link(profile) is None
+    assert Link.get(Link.profile == existing.id).sever_reason == "leaver"
+
+
 # "This means no further updates will sync for that person."
 
 
