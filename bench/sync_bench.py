@@ -122,7 +122,7 @@ def raw_insert(directory, app, org_id):
         CREATE INDEX profile_email ON profile (email);
         CREATE TABLE sia_member (id INTEGER PRIMARY KEY, connection_id INT, sia_id INT, group_id INT, personal_fields TEXT,
             archived INT, sia_updated_at TEXT, site_id INT, last_in TEXT, last_out TEXT, photo_url TEXT, permissions TEXT,
-            qr_codes TEXT, digest TEXT, seen_at TEXT, gone_at TEXT);
+            qr_codes TEXT, mis TEXT, digest TEXT, seen_at TEXT, gone_at TEXT);
         CREATE UNIQUE INDEX sia_member_conn_sia ON sia_member (connection_id, sia_id);
         CREATE INDEX sia_member_group ON sia_member (group_id);
         CREATE TABLE link (id INTEGER PRIMARY KEY, profile_id INT REFERENCES profile (id), sia_member_id INT REFERENCES sia_member (id),
@@ -136,7 +136,7 @@ def raw_insert(directory, app, org_id):
             for row in shadows]
     started = time.perf_counter()
     with connection:
-        connection.executemany(f"INSERT INTO sia_member VALUES ({','.join('?' * 16)})", text)
+        connection.executemany(f"INSERT INTO sia_member VALUES ({','.join('?' * 17)})", text)
         connection.executemany(f"INSERT INTO profile VALUES ({','.join('?' * 18)})",
                                [tuple(str(v) if v is not None and not isinstance(v, (int, float, str)) else v for v in row) for row in profiles])
         connection.executemany(f"INSERT INTO link VALUES ({','.join('?' * 9)})",

@@ -10,7 +10,7 @@ it is done:
 3. the connection tested (the organisation's own or its trust's SiaConnection, last test OK);
 4. groups linked (Repeat groups of Sign In App linked to the organisation, as the mirror last saw them);
 5. the profile type map (a mapping rule for a profile type other than Teaching Staff);
-6. Wonde fields (optional: the connection's Wonde toggle on and the field mapping saved);
+6. Wonde fields (optional: the connection's Wonde toggle on and an MIS field mapped);
 7. the first import or push chosen (the organisation no longer setting up, or a run of either);
 8. duplicates merged (no duplicate pair left on the duplicates page);
 9. the safety check on (`safety_check_on`: the organisation's toggle, and a linked group that checks).
@@ -178,11 +178,14 @@ def profile_type_map_step(org):
 def wonde_step(org):
     connection = SiaConnection.for_organisation(org)
     wonde = connection is not None and connection.wonde
-    fields = FieldMapping.select().where(FieldMapping.organisation == org).count()
+    # What the toggle brings are the MIS fields (sync.fields.MIS_FIELDS): the step is done once one is mapped.
+    fields = (FieldMapping.select()
+              .where((FieldMapping.organisation == org) & FieldMapping.source_field.startswith("mis."))
+              .count())
     done = wonde and fields > 0
     shows = (
         ("Use SIA Wonde Connection is on" if wonde else "Use SIA Wonde Connection is off")
-        + (f"; {fields} field mappings saved." if fields else "; the field mapping is the default one.")
+        + (f"; {fields} MIS field{'s' if fields != 1 else ''} mapped." if fields else "; no MIS field is mapped.")
     )
     todo = "" if done else (
         "UK education only, if you want it: toggle on 'Use SIA Wonde Connection (if available)' at Settings > Sign In "

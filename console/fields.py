@@ -28,6 +28,10 @@ def index(org_id):
         mappings=fields.in_force(org),
         invalid=fields.field_map(org).invalid,
         sia_fields=fields.SIA_FIELDS,
+        # Step 3 of the set-up help: the MIS fields are offered once "Use SIA Wonde Connection" is on.
+        mis_fields=fields.MIS_FIELDS if fields.wonde_on(org) else {},
+        wonde_toggle=fields.WONDE_TOGGLE,
+        date_targets=fields.DATE_TARGETS,
         scr_targets=fields.SCR_TARGETS,
         scr_sources=fields.SCR_SOURCES,
     )

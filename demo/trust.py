@@ -467,7 +467,12 @@ class _Demo:
             if department:
                 custom[DEPARTMENT["key"]] = department
             self.member(group, person, role, archived=index in archived_indexes, custom=custom)
+            member = group["members"][-1]
             if index % 8 == 7 and index not in leaver_indexes:
+                if group.get("mis_sync"):  # drawn without the random source, so the rest of the demo is as before
+                    member["mis"] = {"date_of_birth": self.today - datetime.timedelta(days=365 * 25 + 37 * index),
+                                     "start_date": self.today - datetime.timedelta(days=14),
+                                     "leaving_date": None}
                 continue  # a new starter: only in Sign In App, so the first import creates them
             email = None
             if index % 16 == 3:
@@ -478,7 +483,10 @@ class _Demo:
                 leaving_date = self.today + datetime.timedelta(days=30)
             else:
                 leaving_date = None
-            self.profile(organisation, type_name, person, role=role, email=email, leaving_date=leaving_date)
+            profile = self.profile(organisation, type_name, person, role=role, email=email, leaving_date=leaving_date)
+            if group.get("mis_sync"):  # the school's MIS agrees with Central Record
+                member["mis"] = {"date_of_birth": profile.dob, "start_date": profile.start_date,
+                                 "leaving_date": profile.leaving_date}
 
     def central_record_only(self, organisation, domain, people):
         """Profiles Sign In App does not have yet: what "Push all" would send."""
@@ -487,7 +495,8 @@ class _Demo:
                 self.profile(organisation, type_name, self.person(domain), role=role)
 
     def school_one(self, organisation, domain):
-        staff = self.group("Staff", "returning", organisation, rating_check="all", safety_check="reject")
+        # The Staff group has MIS data through Sign In App's Wonde connection ("MIS sync (Wonde)" in the sandbox).
+        staff = self.group("Staff", "returning", organisation, rating_check="all", safety_check="reject", mis_sync=True)
         self.staff(staff, organisation, domain, self.secondary_staff_roles(), leavers=4, archived=2)
 
         contractors = self.group(

@@ -25,7 +25,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField, SandboxPortalUser, now
+from .models import SandboxAccount, SandboxGroup, SandboxMember, SandboxPersonalField, SandboxPortalUser, mis_iso, now
 
 API_PATH = "/client-api/v1"
 PER_PAGE = 200
@@ -123,6 +123,8 @@ def member_json(member):
         "last_out": member.last_out,
         "status": member.status,
         "permissions": member.permissions or {},
+        # Partner data (docs/design.md §3.2): MIS data through Wonde, only for a group with "MIS sync (Wonde)".
+        **({"mis": member.mis()} if member.group.mis_sync else {}),
     }
 
 
@@ -133,6 +135,7 @@ PAGE_COLUMNS = (
     SandboxMember.id, SandboxMember.group, SandboxMember.site_id, SandboxMember.qr_codes.cast("TEXT"),
     SandboxMember.personal_fields.cast("TEXT"), SandboxMember.photo_url, SandboxMember.last_in,
     SandboxMember.last_out, SandboxMember.status, SandboxMember.permissions.cast("TEXT"),
+    SandboxMember.mis_date_of_birth, SandboxMember.mis_start_date, SandboxMember.mis_leaving_date,
 )
 _STATUS_JSON = {status: json.dumps(status) for status in ("signed_out", "signed_in", "unknown")}
 
@@ -141,14 +144,21 @@ def _text(value):
     return "null" if value is None else json.dumps(value)
 
 
-def _member_text(member_id, group_id, site_id, qr_codes, personal_fields, photo_url, last_in, last_out, status, permissions):
-    """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded."""
+def _member_text(member_id, group_id, site_id, qr_codes, personal_fields, photo_url, last_in, last_out, status,
+                 permissions, date_of_birth=None, start_date=None, leaving_date=None, *, mis=False):
+    """One member of a page as JSON text, equal to `json.dumps(member_json(member))` decoded; `mis`: the
+    group has "MIS sync (Wonde)", so the member carries its MIS data (partner data, §3.2)."""
+    mis_text = ""
+    if mis:
+        dates = {"date_of_birth": mis_iso(date_of_birth), "start_date": mis_iso(start_date),
+                 "leaving_date": mis_iso(leaving_date)}
+        mis_text = f',"mis":{json.dumps(dates)}'
     return (
         f'{{"id":{int(member_id)},"group_id":{int(group_id)},'
         f'"site_id":{"null" if site_id is None else int(site_id)},"qr_codes":{qr_codes or "[]"},'
         f'"personal_fields":{personal_fields or "{}"},"photo_url":{_text(photo_url)},'
         f'"last_in":{_text(last_in)},"last_out":{_text(last_out)},'
-        f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"permissions":{permissions or "{}"}}}'
+        f'"status":{_STATUS_JSON.get(status) or json.dumps(status)},"permissions":{permissions or "{}"}{mis_text}}}'
     )
 
 
@@ -157,9 +167,10 @@ def _listed(group_id):
     return (SandboxMember.group == group_id) & (SandboxMember.archived == False)  # noqa: E712
 
 
-def _page_etag(group_id, page, total, path):
+def _page_etag(group_id, page, total, path, mis=False):
     """A strong validator of a members page: a hash of everything the page says, read without building
-    it (its members' stored columns as text, the total and where it is), so a 304 costs one small query."""
+    it (its members' stored columns as text, the total, where it is, and whether it carries MIS data),
+    so a 304 costs one small query."""
     rows = (
         SandboxMember.select(*PAGE_COLUMNS)
         .where(_listed(group_id))
@@ -168,7 +179,7 @@ def _page_etag(group_id, page, total, path):
         .offset((page - 1) * PER_PAGE)
         .tuples()
     )
-    return hashlib.blake2b(repr((path, page, total, list(rows))).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(repr((path, page, total, mis, list(rows))).encode(), digest_size=16).hexdigest()
 
 
 # What the partner integration's writes send (§3.2) is checked by these three.
@@ -223,11 +234,13 @@ def _page_number():
 @api_bp.get(API_PATH + "/groups/<int:group_id>/members")
 def list_members(group_id):
     group_of_account = (SandboxGroup.id == group_id) & (SandboxGroup.account == g.sandbox_account.id)
-    if not SandboxGroup.select().where(group_of_account).exists():
+    found = SandboxGroup.select(SandboxGroup.mis_sync).where(group_of_account).tuples().first()
+    if found is None:
         return error(404, f"No group with id {group_id} in this account.")
+    mis = bool(found[0])
     page = _page_number()
     total = SandboxMember.select().where(_listed(group_id)).count()
-    etag = _page_etag(group_id, page, total, request.base_url)
+    etag = _page_etag(group_id, page, total, request.base_url, mis)
     if request.if_none_match.contains_weak(etag):
         unchanged = current_app.response_class(status=304)
         unchanged.set_etag(etag)
@@ -262,7 +275,7 @@ def list_members(group_id):
     }
     body = (
         f'{{"links":{json.dumps(links)},"meta":{json.dumps(meta)},'
-        '"data":[' + ",".join(_member_text(*row) for row in members) + "]}"
+        '"data":[' + ",".join(_member_text(*row, mis=mis) for row in members) + "]}"
     )
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)

@@ -20,7 +20,8 @@ def seed_account(
     `central_record_safety_check` is the account's Manage > Safety Check > Sign In Central Record toggle.
     `personal_fields`: the custom fields `{key, label, type}` each; members carry their values under `key`.
     `portal_users`: `{name, email, role}` each. `groups`: `{name, type, organisation_id?, rating_check?,
-    rating_systems?, safety_check?, allow_ipad_self_add?, members: [{personal_fields, archived?}]}`
+    rating_systems?, safety_check?, allow_ipad_self_add?, mis_sync?, members: [{personal_fields, archived?,
+    mis?: {date_of_birth?, start_date?, leaving_date?} (datetime.date each)}]}`
     each, created in the order given, every group's members just after it.
     """
     with database.atomic():
@@ -36,7 +37,8 @@ def seed_account(
             settings = {key: value for key, value in description.items() if key != "members"}
             group = SandboxGroup.create(account=account, **settings)
             rows = [
-                {"group": group.id, "personal_fields": m["personal_fields"], "archived": m.get("archived", False)}
+                {"group": group.id, "personal_fields": m["personal_fields"], "archived": m.get("archived", False),
+                 **{column: (m.get("mis") or {}).get(key) for key, column in SandboxMember.MIS_FIELDS.items()}}
                 for m in description.get("members", ())
             ]
             for start in range(0, len(rows), _BATCH):

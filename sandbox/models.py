@@ -9,7 +9,7 @@ import hmac
 import secrets
 import string
 
-from peewee import BooleanField, Check, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, Check, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from store.db import BaseModel, JSONField
 
@@ -19,6 +19,11 @@ SAFETY_CHECKS = ("dont_check", "reject", "allow")
 MEMBER_STATUSES = ("signed_out", "signed_in")
 PERSONAL_FIELD_TYPES = ("text", "boolean", "number")
 _KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+def mis_iso(value):
+    """An MIS date as the client API sends it: YYYY-MM-DD, or None."""
+    return None if value is None else str(value)[:10]
 
 
 def now():
@@ -65,6 +70,8 @@ class SandboxGroup(BaseModel):
         default="dont_check", constraints=[Check("safety_check in ('dont_check', 'reject', 'allow')")]
     )
     allow_ipad_self_add = BooleanField(default=False)
+    # "MIS sync (Wonde)": the group's members carry their MIS data (partner data, docs/design.md §3).
+    mis_sync = BooleanField(default=False)
     created_at = DateTimeField(default=now)
 
     class Meta:
@@ -111,11 +118,22 @@ class SandboxMember(BaseModel):
     last_in = CharField(null=True)
     last_out = CharField(null=True)
     permissions = JSONField(default=dict)  # the companion app's, e.g. {"can_pre_reg": true}
+    # The member's MIS data, served when its group has "MIS sync (Wonde)" on.
+    mis_date_of_birth = DateField(null=True)
+    mis_start_date = DateField(null=True)
+    mis_leaving_date = DateField(null=True)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 
     class Meta:
         table_name = "sandbox_member"
+
+    MIS_FIELDS = {"date_of_birth": "mis_date_of_birth", "start_date": "mis_start_date",
+                  "leaving_date": "mis_leaving_date"}
+
+    def mis(self):
+        """The member's MIS data as the client API sends it: {"date_of_birth", "start_date", "leaving_date"}."""
+        return {key: mis_iso(getattr(self, column)) for key, column in self.MIS_FIELDS.items()}
 
     @property
     def name(self):

@@ -4,13 +4,16 @@ Create a Sign In App account ("New Sign In App account": its API key and secret 
 Staff group, as a new account starts), list the groups, change a group's type, linked organisation, rating check and safety check, turn the
 account's "Manage > Safety Check > Sign In Central Record" toggle on or off, add an account's custom
 personal fields and rename their labels (their keys never change, as in Sign In App), list a group's
-members and press "Sign in" for one, which runs Central Record's safety check over HTTP.
+members and press "Sign in" for one, which runs Central Record's safety check over HTTP. A group with "MIS sync
+(Wonde)" on carries its members' MIS data (date of birth, start date, leaving date), each member's
+editable on its own page, as the school's MIS would change it (partner data, docs/design.md §3).
 
 The sandbox is another system, and a closed one: the console mounts these pages so that every one needs
 a Tether support user signed in (console.access.guard_blueprint, `use_sandbox` in store/policy.py), and
 the sandbox itself knows nothing of Tether's users. Its Central Record address may only be this Tether,
 so its safety-check token is never sent anywhere else.
 """
+import datetime
 import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -32,6 +35,7 @@ from .models import (
     SandboxMember,
     SandboxPersonalField,
 )
+from .models import now as sandbox_now
 
 ui_bp = Blueprint("sandbox_ui", __name__, template_folder="templates")
 
@@ -44,6 +48,7 @@ MAX_PERSONAL_FIELDS = 50  # far more custom fields than any account has
 PERSONAL_FIELD_TYPE_LABELS = {"text": "Text", "boolean": "Yes/no", "number": "Number"}
 
 MEMBERS_PER_PAGE = 50
+MIS_LABELS = {"date_of_birth": "Date of birth", "start_date": "Start date", "leaving_date": "Leaving date"}
 MAX_ACCOUNT_NAME = 100  # as long as a trust's or school's name
 NEW_ACCOUNT_GROUP = "Staff"  # a new Sign In App account starts with an empty Repeat group of staff
 
@@ -287,6 +292,7 @@ def _read_settings(form, group):
         "rating_check": form.get("rating_check", ""),
         "safety_check": form.get("safety_check", ""),
         "allow_ipad_self_add": form.get("allow_ipad_self_add") == "on",
+        "mis_sync": form.get("mis_sync") == "on",
         "organisation_id": None,
         "rating_systems": [],
     }
@@ -336,3 +342,57 @@ def sign_in(member_id):
     outcome = central_record.sign_in(member, request.url_root)
     member = SandboxMember.get_by_id(member_id)
     return _render_group(member.group, outcome=outcome, signed_member=member)
+
+
+def _member_or_404(member_id):
+    member = SandboxMember.get_or_none(SandboxMember.id == member_id)
+    if member is None:
+        abort(404)
+    return member
+
+
+def _render_mis(member, *, errors=None, form=None, status=200):
+    return render_template("sandbox/member_mis.html", member=member, errors=errors or {}, form=form,
+                           labels=MIS_LABELS, values=form or member.mis()), status
+
+
+@ui_bp.get("/members/<int:member_id>/mis")
+def member_mis(member_id):
+    return _render_mis(_member_or_404(member_id))
+
+
+def _read_mis(form):
+    """The MIS dates in `form` ({key: date or None}), and what is wrong with them."""
+    values, errors = {}, {}
+    for key, label in MIS_LABELS.items():
+        raw = form.get(key, "").strip()
+        values[key] = None
+        if not raw:
+            continue
+        try:
+            if len(raw) != 10:
+                raise ValueError(raw)
+            values[key] = datetime.date.fromisoformat(raw)
+        except ValueError:
+            errors[key] = f"{label}: enter a date like 2024-09-01, or leave it blank."
+            continue
+        if not datetime.date(1900, 1, 1) <= values[key] <= datetime.date(2100, 12, 31):
+            errors[key] = f"{label}: {values[key]:%d %b %Y} is not a date the MIS would hold; check the year."
+    if values["start_date"] and values["leaving_date"] and values["leaving_date"] < values["start_date"]:
+        errors["leaving_date"] = "Leaving date: it is before the start date; correct one of them."
+    return values, errors
+
+
+@ui_bp.post("/members/<int:member_id>/mis")
+def save_member_mis(member_id):
+    """The member's MIS data, changed as the school's MIS would change it."""
+    member = _member_or_404(member_id)
+    values, errors = _read_mis(request.form)
+    if errors:
+        return _render_mis(member, errors=errors, form=request.form, status=422)
+    for key, column in SandboxMember.MIS_FIELDS.items():
+        setattr(member, column, values[key])
+    member.updated_at = sandbox_now()
+    member.save()
+    flash(f"MIS data saved for {member.name}.", "success")
+    return redirect(url_for(".member_mis", member_id=member.id), 303)

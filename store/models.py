@@ -446,6 +446,9 @@ class SiaMember(BaseModel):
     photo_url = TextField(null=True)
     permissions = JSONField(default=dict)
     qr_codes = JSONField(default=list)
+    # The member's MIS data through Sign In App's Wonde connection ({"date_of_birth", "start_date",
+    # "leaving_date"}), None when its group has none (docs/design.md §3).
+    mis = JSONField(null=True)
     digest = CharField(default="")
     seen_at = DateTimeField(default=now)
     gone_at = DateTimeField(null=True)

@@ -8,18 +8,31 @@ without rows gets the defaults: name → forename and surname, email, mobile and
 SIA fields: `name` (whole), `first_name`, `last_name`, `email`, `mobile`, `role`, and `custom.<key>` for a
 custom personal field, by the key Sign In App gives it (the console shows its label: sync.custom_fields). Profile fields: `name` (forename and surname together), `forename`, `surname`,
 `email`, `mobile`, `role`, and (to SIA only) `profile_type`.
+
+MIS fields (the set-up help's step 3, "Using a Wonde Connection"): with the connection's "Use SIA Wonde
+Connection (if available)" on, a member of a group with MIS data brings `mis.date_of_birth`,
+`mis.start_date` and `mis.leaving_date` (connectors.sia.Member.mis), mapped to Central Record only and
+only into the profile's dates (`dob`, `start_date`, `leaving_date`). An empty MIS value never clears
+the profile's: "if ... the leaving date is removed from the MIS, the leaving date will not
+automatically be removed in SICR" (troubleshooting help, "Leavers and Returners"); the dates of birth
+and start dates are kept the same way, as a school expects of data that only ever fills in.
 """
+import datetime
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from store import database
-from store.models import AuditEvent, FieldMapping
+from store.models import AuditEvent, FieldMapping, SiaConnection
 
 SIA_FIELDS = ("name", "first_name", "last_name", "email", "mobile", "role")
 SCR_TARGETS = ("name", "forename", "surname", "email", "mobile", "role")
 SCR_SOURCES = SCR_TARGETS + ("profile_type",)
+# What the Wonde connection brings ({MIS field: its words}), and the profile dates it may fill in.
+MIS_FIELDS = {"mis.date_of_birth": "date of birth", "mis.start_date": "start date", "mis.leaving_date": "leaving date"}
+DATE_TARGETS = ("dob", "start_date", "leaving_date")
+WONDE_TOGGLE = "Use SIA Wonde Connection (if available)"
 # The profile columns an import may write; forename and surname may not be null.
 PROFILE_COLUMNS = ("forename", "surname", "email", "mobile", "role")
 # Pushes carry the profile's id in this custom field, so a rerun finds the member it already created.
@@ -65,14 +78,28 @@ def _valid_sia_field(name):
     return name in SIA_FIELDS or (name.startswith("custom.") and 0 < len(name) - len("custom.") <= MAX_CUSTOM_KEY)
 
 
+def is_mis(field):
+    return field in MIS_FIELDS
+
+
 def problem_with(row):
     if row.direction == "to_scr":
+        if is_mis(row.source_field):
+            if row.target_field not in DATE_TARGETS:
+                return (f"the MIS {MIS_FIELDS[row.source_field]} can only fill in a profile date "
+                        f"({', '.join(DATE_TARGETS)})")
+            return None
         if not _valid_sia_field(row.source_field):
             return (f"'{row.source_field[:MAX_CUSTOM_KEY]}' is not a Sign In App field (name, email, mobile, role or a "
                     f"custom field of at most {MAX_CUSTOM_KEY} characters)")
+        if row.target_field in DATE_TARGETS:
+            return (f"the profile's {row.target_field} can only come from the MIS "
+                    f"({', '.join(MIS_FIELDS)}), through the Wonde connection")
         if row.target_field not in SCR_TARGETS:
             return f"'{row.target_field}' is not a profile field an import can write ({', '.join(SCR_TARGETS)})"
     else:
+        if is_mis(row.target_field):
+            return "the MIS fields come from the school's MIS through Wonde; Central Record cannot write them"
         if row.source_field not in SCR_SOURCES:
             return f"'{row.source_field}' is not a profile field ({', '.join(SCR_SOURCES)})"
         if not _valid_sia_field(row.target_field):
@@ -100,6 +127,38 @@ def field_map(organisation):
     return FieldMap(tuple(to_scr), tuple(to_sia), tuple(invalid))
 
 
+def without_mis(field_map, reason):
+    """`field_map` with its MIS mappings left out, each named in `invalid` with `reason` (the Wonde toggle is
+    off, or the organisation has no connection): nothing is read from the MIS then, and nothing cleared."""
+    left_out = [m for m in field_map.to_scr if is_mis(m.source)]
+    if not left_out:
+        return field_map
+    notes = tuple(f"The field mapping {m.source} → {m.target} is not used: {reason}." for m in left_out)
+    return FieldMap(tuple(m for m in field_map.to_scr if not is_mis(m.source)), field_map.to_sia,
+                    field_map.invalid + notes)
+
+
+def wonde_on(organisation):
+    """Whether the organisation's connection has "Use SIA Wonde Connection (if available)" on."""
+    connection = SiaConnection.for_organisation(organisation)
+    return connection is not None and bool(connection.wonde)
+
+
+def wonde_off_reason():
+    return (f"'{WONDE_TOGGLE}' is off; toggle it on at Settings > Sign In App > Configuration > Connection "
+            "to bring the MIS fields across")
+
+
+def mis_date(value):
+    """An MIS date as Sign In App sends it (YYYY-MM-DD), or None when it is empty or not a date."""
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip()[:10])
+    except ValueError:
+        return None
+
+
 def _text(value):
     if value is None:
         return None
@@ -118,13 +177,18 @@ def _reader(sia_field):
     if sia_field.startswith("custom."):
         key = sia_field[len("custom."):]
         return lambda member: _text(member.custom.get(key))
+    if is_mis(sia_field):
+        key = sia_field[len("mis."):]
+        return lambda member: mis_date(member.mis.get(key))
     return lambda member: member.tidied[sia_field]
 
 
 @lru_cache(maxsize=256)
 def _columns_from(mappings, creating):
-    """((profile column, reader), …) for the `to_scr` mappings that apply, worked out once per mapping set."""
+    """((profile column, reader), …) for the `to_scr` mappings that apply, and the columns an empty value
+    leaves as they are (those the MIS fills in), worked out once per mapping set."""
     columns = {}
+    kept_when_empty = frozenset(mapping.target for mapping in mappings if is_mis(mapping.source))
     for mapping in mappings:
         if not mapping.applies(creating):
             continue
@@ -137,12 +201,17 @@ def _columns_from(mappings, creating):
         # A profile needs a name even when the organisation maps none.
         columns.setdefault("forename", _reader("first_name"))
         columns.setdefault("surname", _reader("last_name"))
-    return tuple(columns.items())
+    return tuple(columns.items()), kept_when_empty
 
 
 def member_to_profile(member, mappings, *, creating):
-    """The profile columns the member's fields give, by the `to_scr` mappings that apply now."""
-    values = {column: read(member) for column, read in _columns_from(tuple(mappings), creating)}
+    """The profile columns the member's fields give, by the `to_scr` mappings that apply now. A column the
+    MIS fills in is left out when the member's MIS value is empty: the MIS never clears a profile's date."""
+    columns, kept_when_empty = _columns_from(tuple(mappings), creating)
+    values = {column: read(member) for column, read in columns}
+    for column in kept_when_empty:
+        if values.get(column, 0) is None:
+            del values[column]
     for required in ("forename", "surname"):
         if required in values and values[required] is None:
             values[required] = ""
@@ -255,6 +324,8 @@ def add_mapping(organisation, source, target, direction, apply, actor):
     reason = problem_with(row)
     if reason:
         raise FieldMappingRefused(reason)
+    if direction == "to_scr" and is_mis(row.source_field) and not wonde_on(organisation):
+        raise FieldMappingRefused(wonde_off_reason())
     with database.atomic():
         before = _snapshot(organisation)
         _materialise_defaults(organisation)

@@ -1,13 +1,14 @@
 """Look-alikes: the members of a Sign In App group that a profile looks like, so "Push All" offers to link
 the profile to the existing member instead of creating a second one (DESIGN §5).
 
-    index = LookAlikes()
+    index = LookAlikes(use_mis=connection.wonde)
     index.add(member, linked_to=(12, "Ada Lovelace"), excluded=False)
     index.matches(profile)   # [Candidate], the same email first
 
 A profile looks like a member when they have the same email (any case, spaces ignored), or the same
-first name, last name and date of birth when Sign In App has the member's date of birth (the Wonde
-connection brings it, in the personal field `date_of_birth`). Names alone are not enough: two people
+first name, last name and date of birth when Sign In App has the member's date of birth: the MIS date of
+birth the Wonde connection brings (`Member.mis`, used with the connection's Wonde toggle on), else a
+personal field `date_of_birth`. Names alone are not enough: two people
 of one name are common in a school. Pure functions of plain values: no database, no Sign In App.
 """
 import datetime
@@ -24,9 +25,10 @@ def _plain(text):
     return " ".join(str(text or "").split()).casefold() or None
 
 
-def member_dob(member):
-    """The date of birth Sign In App has for `member` (a connector Member), or None when it has none."""
-    value = member.personal_fields.get(DOB_FIELD)
+def member_dob(member, use_mis=True):
+    """The date of birth Sign In App has for `member` (a connector Member), or None when it has none: its
+    MIS date of birth (with `use_mis`) when it has one, else its personal field `date_of_birth`."""
+    value = (use_mis and member.mis.get(DOB_FIELD)) or member.personal_fields.get(DOB_FIELD)
     if isinstance(value, datetime.date):
         return value
     try:
@@ -79,7 +81,8 @@ class Candidate:
 class LookAlikes:
     """The members of one group, found by email and by name and date of birth."""
 
-    def __init__(self):
+    def __init__(self, use_mis=True):
+        self.use_mis = use_mis  # the connection's Wonde toggle: whether the MIS date of birth is used
         self._by_email = {}
         self._by_name_and_dob = {}
 
@@ -89,7 +92,7 @@ class LookAlikes:
         email = _plain(member.email)
         if email:
             self._by_email.setdefault(email, []).append(entry)
-        key = _name_and_dob(member.first_name, member.last_name, member_dob(member))
+        key = _name_and_dob(member.first_name, member.last_name, member_dob(member, self.use_mis))
         if key:
             self._by_name_and_dob.setdefault(key, []).append(entry)
 

@@ -139,7 +139,8 @@ class PageMemory:
         if group_id not in self._fields:
             query = (
                 SiaMember.select(SiaMember.sia_id.alias("id"), SiaMember.personal_fields, SiaMember.archived,
-                                 SiaMember.sia_updated_at.alias("updated_at"), *DOCUMENTED_COLUMNS)
+                                 SiaMember.sia_updated_at.alias("updated_at"), *DOCUMENTED_COLUMNS,
+                                 SiaMember.mis)
                 .join(SiaGroup)
                 .where((SiaGroup.connection == self.connection) & (SiaGroup.sia_id == group_id))
                 .dicts()
@@ -198,11 +199,13 @@ def _without_nul(member, problems):
     fields = member.personal_fields
     texts = {"updated_at": member.updated_at, "last_in": member.last_in, "last_out": member.last_out,
              "photo_url": member.photo_url}
-    if not _holds_nul(fields) and not any(isinstance(value, str) and NUL in value for value in texts.values()):
+    if (not _holds_nul(fields) and not any(isinstance(value, str) and NUL in value for value in texts.values())
+            and not (member.mis and _holds_nul(member.mis))):
         return member
     held = [_nul_removed(key) for key, value in fields.items() if _holds_nul(key) or _holds_nul(value)]
     held += [name for name, value in texts.items() if _holds_nul(value)]
-    cleaned = replace(member, personal_fields=_nul_removed(fields),
+    held += [f"MIS {key}" for key, value in member.mis.items() if _holds_nul(key) or _holds_nul(value)]
+    cleaned = replace(member, personal_fields=_nul_removed(fields), mis=_nul_removed(member.mis),
                       **{name: _nul_removed(value) for name, value in texts.items()})
     problems.append(Problem(
         str(member.id), cleaned.name, "invalid_text",
@@ -246,6 +249,8 @@ def digest(member):
         "site": member.site_id, "in": member.last_in, "out": member.last_out, "photo": member.photo_url,
         "permissions": member.permissions, "qr": member.qr_codes,
     }
+    if member.mis:  # only then: a member without MIS data keeps the digest it had before Tether read MIS data
+        state["mis"] = member.mis
     return hashlib.sha256(orjson.dumps(state, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
@@ -357,6 +362,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                     "archived": member.archived,
                     "sia_updated_at": member.updated_at,
                     **documented(member),
+                    "mis": member.mis or None,
                     "digest": fingerprint,
                     "seen_at": moment,
                     "gone_at": gone_at,
@@ -369,6 +375,7 @@ def store_shadows(connection, members, shadows, group_rows, digests=None):
                 archived=member.archived,
                 sia_updated_at=member.updated_at,
                 **documented(member),
+                mis=member.mis or None,
                 digest=fingerprint,
                 seen_at=moment,
                 gone_at=gone_at if not (shadow.gone and member.archived) else SiaMember.gone_at,

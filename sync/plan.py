@@ -7,6 +7,7 @@ For each member of a returning group linked to the organisation (DESIGN §5), in
 | excluded   | the member is on the organisation's exclusion list                    | nothing                               |
 | gone       | archived in Sign In App, or no longer in the synced groups            | marks the shadow gone; profile kept   |
 | leaver     | linked to a profile whose leaving date is today or earlier            | severs the link (`leaver`)            |
+|            | or linked, and its MIS leaving date (mapped) is today or earlier       | copies the fields, severs the link    |
 |            | or unlinked since its link was severed as a leaver                    | nothing until someone re-links        |
 | updated    | linked, profile active, a mapped field differs                        | copies the mapped fields              |
 | unchanged  | linked, profile active, nothing differs                               | nothing                               |
@@ -14,6 +15,10 @@ For each member of a returning group linked to the organisation (DESIGN §5), in
 |            | active unlinked profile of the organisation has the member's email    |                                       |
 | created    | unlinked, a rule matches                                              | creates a profile of the rule's type  |
 | unmapped   | unlinked, no rule matches                                             | nothing                               |
+
+A member `created` or `linked` whose MIS leaving date (mapped to the profile's) is today or earlier is
+a leaver at once: its new link is severed as it is made (`Decision.severs`), as a leaving date typed in
+Central Record severs it (sync.leavers). MIS fields are used only with the connection's Wonde toggle on.
 
 A linked group that answers with no members although it had some is held: its members are not marked
 gone, and the plan carries a problem saying why. Building a plan reads the database and writes nothing.
@@ -61,6 +66,7 @@ class Decision:
     reconciled: str | None = None  # the link's Link.reconciled as the plan read it
     sia_failed: bool = False  # its Sign In App write was refused: the two sides do not agree
     settled: bool = False  # shadow, link and profile are as the last import left them: nothing to write
+    severs: bool = False  # created or linked with an MIS leaving date of today or earlier: sever the new link
 
     def to_dict(self):
         return {
@@ -140,11 +146,13 @@ def _profile_columns():
         Profile.status,
         Profile.leaving_date,
         ProfileType.name.alias("profile_type_name"),
+        Profile.dob,
+        Profile.start_date,
     )
 
 
 _PROFILE_KEYS = ("id", "organisation", "forename", "surname", "email", "mobile", "role", "status", "leaving_date",
-                 "profile_type_name", "reconciled")
+                 "profile_type_name", "dob", "start_date", "reconciled")
 
 
 class _Linked(NamedTuple):
@@ -161,12 +169,15 @@ class _Linked(NamedTuple):
     status: str
     leaving_date: datetime.date | None
     profile_type_name: str
+    dob: datetime.date | None
+    start_date: datetime.date | None
     reconciled: str | None
 
     @property
     def mapped_values(self):
         """The values profile_state() fingerprints, in its order."""
-        return (self.forename, self.surname, self.email, self.mobile, self.role, self.profile_type_name)
+        return (self.forename, self.surname, self.email, self.mobile, self.role, self.profile_type_name,
+                self.dob, self.start_date, self.leaving_date)
 
     def profile(self):
         """The profile as a dict of its columns, for the decisions that compare it."""
@@ -176,7 +187,7 @@ class _Linked(NamedTuple):
 def _linked_profiles(connection):
     """{SIA member id: _Linked} for the connection's members with an active link.
 
-    Read as raw rows: only a leaving date needs converting."""
+    Read as raw rows: only the dates need converting."""
     query = (
         Link.select(Link.id, SiaMember.sia_id, *_profile_columns(), Link.reconciled)
         .join(SiaMember, on=(Link.sia_member == SiaMember.id))
@@ -185,11 +196,12 @@ def _linked_profiles(connection):
         .join(ProfileType, on=(Profile.profile_type == ProfileType.id))
         .where((SiaMember.connection == connection) & Link.severed_at.is_null())
     )
-    leaving_date = Profile.leaving_date.python_value
+    as_date = Profile.leaving_date.python_value
     linked = {}
     for link_id, sia_id, *values in mirror.raw_rows(query):
-        if values[8] is not None:
-            values[8] = leaving_date(values[8])
+        for index in (8, 10, 11):  # leaving_date, dob, start_date
+            if values[index] is not None:
+                values[index] = as_date(values[index])
         linked[sia_id] = _Linked(link_id, *values)
     return linked
 
@@ -252,6 +264,8 @@ def build(organisation, connection, snapshot, today=None):
     plan = Plan(organisation.id)
     plan.shadows = shadows = snapshot.shadows if snapshot.shadows is not None else mirror.shadows_of(connection)
     field_map = fields.field_map(organisation)
+    if not connection.wonde:
+        field_map = fields.without_mis(field_map, fields.wonde_off_reason())
     for message in field_map.invalid:
         plan.problems.append(Problem("", "", "field_mapping", message))
     rules = rule_set(organisation, plan.problems, custom_fields.of_snapshot(snapshot))
@@ -306,7 +320,8 @@ def build(organisation, connection, snapshot, today=None):
 
 
 # What a field mapping can read or write of a profile (fields.SCR_TARGETS and SCR_SOURCES).
-_mapped_values = itemgetter("forename", "surname", "email", "mobile", "role", "profile_type_name")
+_mapped_values = itemgetter("forename", "surname", "email", "mobile", "role", "profile_type_name", "dob", "start_date",
+                            "leaving_date")
 
 
 def profile_state(profile):
@@ -382,6 +397,10 @@ def _decide(member, group, rules, type_names, field_map, excluded, link, leavers
             return decision("unchanged", f"the linked profile is {profile['status']}; it is not updated", **ids)
         state = profile_state(profile)
         changes = _field_changes(profile, fields.member_to_profile(member, field_map.to_scr, creating=False))
+        left = _left_by_mis(changes, today)
+        if left is not None:
+            return decision("leaver", f"the MIS gives the leaving date {left:%d %b %Y}; the link is severed",
+                            changes=changes, **ids)
         sia_changes = fields.sia_changes(member, profile, field_map.to_sia) if field_map.to_sia else {}
         if changes or sia_changes:
             changed = ", ".join(list(changes) + [f"Sign In App {name}" for name in sia_changes])
@@ -404,9 +423,11 @@ def _decide(member, group, rules, type_names, field_map, excluded, link, leavers
         claimed.add(profile["id"])
         values = fields.member_to_profile(member, field_map.to_scr, creating=False)
         changes = _field_changes(profile, values)
+        left = _left_by_mis(changes, today)
         return decision(
             "linked",
-            f"the only active unlinked profile with the email {member.email}",
+            f"the only active unlinked profile with the email {member.email}" + _severed_at_once(left),
+            severs=left is not None,
             profile_id=profile["id"],
             profile_type=profile["profile_type_name"],
             changes=changes,
@@ -414,16 +435,30 @@ def _decide(member, group, rules, type_names, field_map, excluded, link, leavers
             profile_state=_state_after(profile, changes),
         )
     values = fields.member_to_profile(member, field_map.to_scr, creating=True)
-    new_profile = {**dict.fromkeys(fields.PROFILE_COLUMNS), **values, "profile_type_name": type_name}
+    new_profile = {**dict.fromkeys(fields.PROFILE_COLUMNS + fields.DATE_TARGETS), **values, "profile_type_name": type_name}
+    left = _left_by_mis({"leaving_date": [None, values["leaving_date"]]} if values.get("leaving_date") else {}, today)
     return decision(
         "created",
-        f"matches the mapping rule for {type_name}",
+        f"matches the mapping rule for {type_name}" + _severed_at_once(left),
+        severs=left is not None,
         profile_type_id=profile_type_id,
         profile_type=type_name,
         changes=values,
         sia_changes=fields.sia_changes(member, new_profile, field_map.to_sia),
         profile_state=profile_state(new_profile),
     )
+
+
+def _left_by_mis(changes, today):
+    """The leaving date `changes` bring from the MIS when it is today or earlier (the profile is a leaver
+    once they are written), else None."""
+    change = changes.get("leaving_date")
+    left = change[1] if change else None
+    return left if left is not None and left <= today else None
+
+
+def _severed_at_once(left):
+    return f"; the MIS gives the leaving date {left:%d %b %Y}, so its link is severed at once" if left else ""
 
 
 def _plan_departures(plan, connection, groups, snapshot, shadows, read_ids):

@@ -242,7 +242,7 @@ def _look_alikes(organisation, connection, members, already_created, profiles):
         )
     pushing = {str(profile.id): profile for profile in profiles}
     going_to = {member.id: pushing[carried] for carried, member in already_created.items() if carried in pushing}
-    index = look_alikes.LookAlikes()
+    index = look_alikes.LookAlikes(use_mis=bool(connection.wonde))
     for member in members:
         profile = going_to.get(member.id)
         index.add(member, linked_to=linked.get(member.id), excluded=member.id in excluded,

@@ -113,7 +113,8 @@ def _report(tracker, progress, done, total):
 def _write_to_sia(sia, batch, tracker):
     """Send the batch's `to_sia` changes; the shadow then keeps what Sign In App answered."""
     for decision in batch:
-        if not decision.sia_changes or decision.member is None or decision.situation in ("excluded", "gone", "leaver"):
+        if (not decision.sia_changes or decision.member is None or decision.severs
+                or decision.situation in ("excluded", "gone", "leaver")):
             continue
         try:
             decision.member = sia.update_member(decision.sia_id, decision.sia_changes)
@@ -138,14 +139,20 @@ def _apply(organisation, connection, batch, plan, group_rows, actor):
     created = [d for d in batch if d.situation == "created"]
     _create_profiles(organisation, created, shadow_ids, actor, moment, digests, plan.mapping)
     for decision in batch:
+        link = None
         if decision.situation == "linked":
-            linking.create_link(
+            link = linking.create_link(
                 Profile.get_by_id(decision.profile_id), SiaMember.get_by_id(shadow_ids[decision.sia_id]), actor
             )
-        if decision.situation in ("linked", "updated") and decision.changes:
+        if decision.situation in ("linked", "updated", "leaver") and decision.changes:
             _update_profile(organisation, decision, actor, moment, audits)
         if decision.situation == "leaver" and decision.link_id is not None:
+            # A leaving date from the MIS severs the link as one typed in Central Record does (sync.leavers).
             linking.sever(Link.get_by_id(decision.link_id), "leaver", actor)
+        if decision.severs:
+            link = link or Link.active().where(Link.profile == decision.profile_id).first()
+            if link is not None:
+                linking.sever(link, "leaver", actor)
     if audits:
         AuditEvent.insert_many(audits).execute()
     _reconcile(batch, digests, plan.mapping)
@@ -174,7 +181,7 @@ def _create_profiles(organisation, created, shadow_ids, actor, moment, digests, 
         return
     rows = [
         {
-            **dict.fromkeys(fields.PROFILE_COLUMNS),
+            **dict.fromkeys(fields.PROFILE_COLUMNS + fields.DATE_TARGETS),
             **decision.changes,
             "organisation": organisation.id,
             "profile_type": decision.profile_type_id,
@@ -222,6 +229,11 @@ def _update_profile(organisation, decision, actor, moment, audits):
             "subject": f"profile:{decision.profile_id}",
             "before": {column: old for column, (old, new) in decision.changes.items()},
             "after": new_values,
-            "reason": f"Sign In App member {decision.sia_id} changed",
+            "reason": f"Sign In App member {decision.sia_id} changed"
+                      + (" (its MIS data through the Wonde connection)" if _from_mis(decision.changes) else ""),
         }
     )
+
+
+def _from_mis(changes):
+    return any(column in changes for column in fields.DATE_TARGETS)

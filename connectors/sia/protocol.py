@@ -78,6 +78,10 @@ class Member:
     photo_url: str | None = None
     permissions: dict = field(default_factory=dict)
     qr_codes: list = field(default_factory=list)
+    # Partner data (docs/design.md §3, our assumption): what Sign In App's Wonde connection brings from the
+    # school's MIS, {"date_of_birth", "start_date", "leaving_date"} (ISO dates or None); {} when the
+    # member's group has no MIS data.
+    mis: dict = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data):
@@ -100,6 +104,7 @@ class Member:
             photo_url=get("photo_url") or None,
             permissions=dict(permissions) if permissions else {},
             qr_codes=list(qr_codes) if qr_codes else [],
+            mis=mis if isinstance(mis := get("mis"), dict) else {},
         )
         return member
 

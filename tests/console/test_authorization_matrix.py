@@ -305,6 +305,10 @@ MATRIX = {
     "sandbox_ui.sign_in": Access(post=SUPPORT),
     "sandbox_ui.add_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Year group", "type": "text"}),
     "sandbox_ui.rename_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Faculty"}),
+    "sandbox_ui.member_mis": Access(get=SUPPORT),
+    "sandbox_ui.save_member_mis": Access(
+        post=SUPPORT, form=lambda s: {"date_of_birth": "1980-02-03", "start_date": "2015-09-01", "leaving_date": ""}
+    ),
 }
 
 

@@ -78,7 +78,9 @@ def test_the_wonde_step_is_optional_and_done_with_the_toggle_on_and_fields_mappe
     connection.save()
     assert not step(org, "wonde").done
     FieldMapping.create(organisation=org, source_field="role", target_field="role", direction="to_scr")
-    assert step(org, "wonde").done
+    assert not step(org, "wonde").done  # not what the Wonde connection brings
+    FieldMapping.create(organisation=org, source_field="mis.date_of_birth", target_field="dob", direction="to_scr")
+    assert step(org, "wonde").done and step(org, "wonde").shows == "Use SIA Wonde Connection is on; 1 MIS field mapped."
 
 
 def test_the_first_import_or_push_step_is_done_by_a_run_or_once_the_organisation_is_active(org):

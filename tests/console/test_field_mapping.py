@@ -68,3 +68,40 @@ def test_viewers_and_other_schools_cannot_change_mappings(client, school):
     assert client.post(f"/organisations/{school.id}/field-mapping/remove", data={"direction": "to_scr", "target": "email"}).status_code == 403
     client.switch_to("admin2@school.test")
     assert client.get(f"/organisations/{school.id}/field-mapping/").status_code == 404
+
+
+def test_with_use_sia_wonde_connection_on_the_field_mapping_tab_offers_the_mis_fields_to_map_across(client, school):
+    """Set-up help, step 3: "toggle on 'Use SIA Wonde Connection (if available)', and then click 'Save'. Next,
+    click the Field Mapping tab and set up the fields you'd like to map across.\""""
+    connection = f.connection(school)
+    client.login("admin1@school.test")
+    page = f"/organisations/{school.id}/field-mapping/"
+    body = client.get(page).get_data(as_text=True)
+    assert "mis.date_of_birth" not in body and "toggle on ‘Use SIA Wonde Connection (if available)’" in body
+    mis_dob = {"direction": "to_scr", "sia_field": "mis.date_of_birth", "scr_field": "dob", "apply": "always"}
+    client.post(page, data=mis_dob)
+    assert "Use SIA Wonde Connection (if available)&#39; is off" in client.get(page).get_data(as_text=True)
+    assert not FieldMapping.select().exists()
+
+    connection.wonde = True
+    connection.save()
+    body = client.get(page).get_data(as_text=True)
+    for field, words in (("mis.date_of_birth", "date of birth"), ("mis.start_date", "start date"),
+                         ("mis.leaving_date", "leaving date")):
+        assert f'<option value="{field}">{field} ({words})</option>' in body
+    assert client.post(page, data=mis_dob).status_code == 303
+    assert client.post(page, data={**mis_dob, "sia_field": "mis.leaving_date", "scr_field": "leaving_date"}).status_code == 303
+    rows = {(r.source_field, r.target_field) for r in FieldMapping.select().where(FieldMapping.direction == "to_scr")}
+    assert {("mis.date_of_birth", "dob"), ("mis.leaving_date", "leaving_date")} <= rows
+    assert AuditEvent.select().where(AuditEvent.action == "field_mapping.add").count() == 2
+
+
+def test_the_mis_fields_fill_in_only_the_profiles_dates_and_only_towards_central_record(school):
+    f.connection(school, wonde=True)
+    with pytest.raises(fields.FieldMappingRefused, match="can only fill in a profile date"):
+        fields.add_mapping(school, "mis.leaving_date", "role", "to_scr", "always", "admin@x")
+    with pytest.raises(fields.FieldMappingRefused, match="can only come from the MIS"):
+        fields.add_mapping(school, "custom.left", "leaving_date", "to_scr", "always", "admin@x")
+    with pytest.raises(fields.FieldMappingRefused, match="Central Record cannot write them"):
+        fields.add_mapping(school, "email", "mis.date_of_birth", "to_sia", "always", "admin@x")
+    assert not FieldMapping.select().exists()

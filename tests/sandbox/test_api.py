@@ -1,4 +1,6 @@
 """The sandbox's client API honours the contract of DESIGN §3, as Tether's connector relies on it."""
+import datetime
+
 from sandbox.models import SandboxMember
 
 from . import helpers
@@ -300,3 +302,20 @@ def test_a_members_page_carries_an_etag_and_is_304_while_it_is_unchanged(api, ow
     changed = api.get(f"/groups/{staff.id}/members", headers=conditional)
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.json["data"][0]["status"] == "signed_in"
+
+
+def test_members_of_a_group_with_mis_sync_carry_their_mis_dates_and_others_none(api, owner):
+    """Partner data (docs/design.md §3): `mis` only for a group with "MIS sync (Wonde)"."""
+    staff, volunteers = helpers.group(owner, mis_sync=True), helpers.group(owner, "Volunteers")
+    ada = helpers.member(staff, "Ada Lovelace")
+    SandboxMember.update(mis_date_of_birth=datetime.date(1984, 3, 9), mis_leaving_date=datetime.date(2026, 8, 31)).where(
+        SandboxMember.id == ada.id).execute()
+    helpers.member(volunteers, "Val Volunteer")
+    page = api.get(f"/groups/{staff.id}/members")
+    assert page.json["data"][0]["mis"] == {"date_of_birth": "1984-03-09", "start_date": None, "leaving_date": "2026-08-31"}
+    assert page.json["data"] == [api.get(f"/members/{ada.id}").json]
+    assert "mis" not in api.get(f"/groups/{volunteers.id}/members").json["data"][0]
+    # A change in MIS data alone is a changed page, so a conditional read sees it.
+    conditional = {**helpers.headers(owner), "If-None-Match": page.headers["ETag"]}
+    SandboxMember.update(mis_start_date=datetime.date(2019, 9, 1)).where(SandboxMember.id == ada.id).execute()
+    assert api.get(f"/groups/{staff.id}/members", headers=conditional).status_code == 200

@@ -6,7 +6,8 @@ import store
 from store.db import open_database
 
 TABLES = {"sandbox_account", "sandbox_group", "sandbox_member", "sandbox_portal_user", "sandbox_personal_field"}
-ALL = ["0001_sandbox", "0002_central_record_safety_check", "0003_returning_visitor_resource", "0004_personal_fields"]
+ALL = ["0001_sandbox", "0002_central_record_safety_check", "0003_returning_visitor_resource", "0004_personal_fields",
+       "0005_member_mis_data"]
 
 
 def test_sandbox_migrations_are_applied_with_the_database(db):

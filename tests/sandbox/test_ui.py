@@ -302,3 +302,24 @@ def test_a_custom_field_gets_an_opaque_key_and_renaming_its_label_keeps_the_key(
     assert member["personal_fields"][field.key] == "Science"
     page = client.get("/sandbox/").get_data(as_text=True)
     assert 'value="Faculty"' in page and f"<code>{field.key}</code>" in page
+
+
+def test_support_turns_on_mis_sync_for_a_group_and_edits_a_members_mis_dates(client, linked):
+    owner, staff = linked
+    ada = helpers.member(staff, "Ada Lovelace")
+    settings = {"type": "returning", "organisation_id": str(staff.organisation_id), "rating_check": "all",
+                "safety_check": "reject", "mis_sync": "on"}
+    assert client.post(f"/sandbox/groups/{staff.id}", data=settings).status_code == 303
+    page = client.get(f"/sandbox/groups/{staff.id}").get_data(as_text=True)
+    assert "MIS sync (Wonde)" in page and f'href="/sandbox/members/{ada.id}/mis"' in page
+    form = f"/sandbox/members/{ada.id}/mis"
+    refused = client.post(form, data={"date_of_birth": "09/03/1984", "start_date": "2019-09-01",
+                                      "leaving_date": "2019-08-31"})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Date of birth: enter a date like 2024-09-01" in body and "before the start date" in body
+    saved = client.post(form, data={"date_of_birth": "1984-03-09", "start_date": "2019-09-01", "leaving_date": ""},
+                        follow_redirects=True)
+    assert "MIS data saved for Ada Lovelace." in saved.get_data(as_text=True)
+    served = client.get(f"{helpers.API}/members/{ada.id}", headers=helpers.headers(owner)).json
+    assert served["mis"] == {"date_of_birth": "1984-03-09", "start_date": "2019-09-01", "leaving_date": None}
