@@ -184,7 +184,7 @@ def describe(group, organisation, organisations):
     """One group as the connection page and the CLI show it."""
     kept = group.organisation_id
     said = group.sia_organisation_id
-    given = "integrations" in (group.settings or {}) and bool(group.settings.get("integrations"))
+    given = "integrations" in (group.settings or {})  # stored only when Sign In App gave them
     return {
         "id": group.sia_id,
         "name": group.name,
@@ -193,7 +193,7 @@ def describe(group, organisation, organisations):
         "linked_elsewhere": kept is not None and kept != organisation.id,
         "linked_by": group.linked_by,
         "linked_at": group.linked_at,
-        "sign_in_app_says": (_name(organisations, said) if said is not None else "no organisation") if given else None,
+        "sign_in_app_says": (f"linked to {_name(organisations, said)}" if said is not None else "not linked") if given else None,
     }
 
 
