@@ -40,12 +40,13 @@ def _form_values():
 
 
 def _groups(org, connection):
-    """(the connection's Repeat groups as the page lists them, why they could not be read just now or None)."""
+    """(the connection's Repeat groups as the page lists them, why they could not be read just now or None,
+    how many are linked to other schools of the trust)."""
     if connection is None:
-        return [], None
+        return [], None, 0
     problem = linked_groups(org).problem
-    organisations = group_links.organisations_of(connection)
-    return [group_links.describe(group, org, organisations) for group in group_links.choices(org, connection)], problem
+    groups = [group_links.describe(group, org) for group in group_links.choices(org, connection)]
+    return groups, problem, group_links.elsewhere(org, connection)
 
 
 def _render(org, *, errors=None, form=None, status=200):
@@ -53,7 +54,7 @@ def _render(org, *, errors=None, form=None, status=200):
     may_create, reason = (False, "")
     if connection is None:
         may_create, reason = connections.may_create_connection(org)
-    groups, groups_problem = _groups(org, connection)
+    groups, groups_problem, groups_elsewhere = _groups(org, connection)
     context = {
         "org": org,
         "connection": connection,
@@ -68,6 +69,7 @@ def _render(org, *, errors=None, form=None, status=200):
         "form": form or {},
         "groups": groups,
         "groups_problem": groups_problem,
+        "groups_elsewhere": groups_elsewhere,
         "connection_page": group_links.CONNECTION_PAGE,
     }
     return render_template(TEMPLATE, **context), status, {"Cache-Control": "no-store"}

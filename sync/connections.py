@@ -236,20 +236,24 @@ def _linked_detail(linked, organisation):
 
 
 def ask_sign_in_app(connection, organisation=None, client=None):
-    """Ask Sign In App for its groups (the documented `GET /groups`) with the saved credentials; a
-    TestResult naming the Repeat groups Tether keeps linked, nothing written."""
+    """Ask Sign In App for its groups with the saved credentials; a TestResult naming the Repeat groups
+    Tether keeps linked. The groups read are kept in the mirror (with the links Sign In App's integration
+    settings give where no one decided otherwise, sync.group_links), as a page that lists them would."""
     try:
         with nullcontext(client) if client is not None else client_for(
             connection, timeout=TEST_TIMEOUT_SECONDS, retry_delays=()
         ) as sia:
-            groups = sia.list_groups()
+            snapshot = mirror.read_groups(sia)
     except SiaError as error:
         return TestResult(False, str(error))
+    with database.atomic():
+        mirror.store_groups(connection, snapshot)
     kept = SiaGroup.select(SiaGroup.sia_id).where(
         (SiaGroup.connection == connection)
         & (SiaGroup.organisation == organisation if organisation is not None else SiaGroup.organisation.is_null(False))
     )
     kept_ids = {sia_id for (sia_id,) in kept.tuples()}
+    groups = snapshot.groups
     linked = [group.name for group in groups if group.is_returning and group.id in kept_ids]
     message = f"Sign In App answered with these credentials: it sees {_plural(len(groups), 'group')}."
     return TestResult(True, message, _linked_detail(linked, organisation), len(groups), linked)

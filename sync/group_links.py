@@ -8,7 +8,8 @@ connections groups`), Repeat (returning) groups only. Sign In App's public API l
 
 - a group Sign In App links to an organisation of the connection while no person has decided about it
   in Tether is taken as linked ("link the group, then refresh the page" keeps working): `linked_by`
-  "Sign In App", audit event `sia_group.link`;
+  "Sign In App", audit event `sia_group.link`, shown so on the connection page (the help's own way of
+  linking, so not a problem on the run);
 - any other difference (Sign In App links a group Tether does not keep, or to another organisation, or
   no longer links one Tether keeps) is a problem on the run with its fix, and the run needs attention;
   Tether's links still decide what syncs;
@@ -110,14 +111,6 @@ def confirm(connection, groups, organisation):
             f"({', '.join(unconfirmed)}). Nothing needs doing unless a group is missing or extra: support "
             f"links and unlinks groups at {CONNECTION_PAGE}.",
         ))
-    for group_id, organisation_id in result.adopt.items():
-        if organisation_id == organisation.id:
-            group = next(group for group in returning if group.id == group_id)
-            result.problems.append(Problem(
-                str(group.id), group.name, "group_linked_in_sia",
-                f"Sign In App says '{group.name}' (group {group.id}) is linked to {organisation.name}, so Tether "
-                f"keeps it linked from now on. To stop it syncing, unlink it at {CONNECTION_PAGE}.",
-            ))
     if returning and not result.linked:
         result.attention.append(
             f"Sign In App has {len(returning)} Repeat group{'' if len(returning) == 1 else 's'} but none is linked "
@@ -172,28 +165,42 @@ def adopt(connection, adopted):
 
 
 def choices(organisation, connection):
-    """The connection's Repeat groups still in Sign In App (as last read), by name: what support may link."""
+    """The connection's Repeat groups still in Sign In App (as last read) that support may link to
+    `organisation`, by name: those linked to it or to no one. A trust's account is shared: groups kept
+    for another school of the trust are not shown (nor named) here; `elsewhere` counts them."""
     return list(
         SiaGroup.select().where(
             (SiaGroup.connection == connection) & (SiaGroup.type == "returning") & SiaGroup.gone_at.is_null()
+            & (SiaGroup.organisation.is_null() | (SiaGroup.organisation == organisation))
         ).order_by(SiaGroup.name, SiaGroup.sia_id)
     )
 
 
-def describe(group, organisation, organisations):
-    """One group as the connection page and the CLI show it."""
-    kept = group.organisation_id
+def elsewhere(organisation, connection):
+    """How many of the connection's Repeat groups are kept linked to another school."""
+    return SiaGroup.select().where(
+        (SiaGroup.connection == connection) & (SiaGroup.type == "returning") & SiaGroup.gone_at.is_null()
+        & SiaGroup.organisation.is_null(False) & (SiaGroup.organisation != organisation)
+    ).count()
+
+
+def describe(group, organisation):
+    """One group of `choices` as the connection page and the CLI show it."""
     said = group.sia_organisation_id
     given = "integrations" in (group.settings or {})  # stored only when Sign In App gave them
+    if not given:
+        says = None
+    elif said is None:
+        says = "not linked"
+    else:
+        says = f"linked to {organisation.name}" if said == organisation.id else "linked to another organisation"
     return {
         "id": group.sia_id,
         "name": group.name,
-        "linked": kept == organisation.id,
-        "linked_to": _name(organisations, kept) if kept is not None else None,
-        "linked_elsewhere": kept is not None and kept != organisation.id,
+        "linked": group.organisation_id == organisation.id,
         "linked_by": group.linked_by,
         "linked_at": group.linked_at,
-        "sign_in_app_says": (f"linked to {_name(organisations, said)}" if said is not None else "not linked") if given else None,
+        "sign_in_app_says": says,
     }
 
 

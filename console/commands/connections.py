@@ -125,9 +125,7 @@ def groups_command(org_id, link, unlink, as_json):
                 changed = group_links.set_links(organisation, connection, link=link, unlink=unlink, actor="cli")
             except group_links.LinkRefused as refused:
                 stop(f"nothing was changed: {refused}")
-        organisations = group_links.organisations_of(connection)
-        rows = [group_links.describe(group, organisation, organisations)
-                for group in group_links.choices(organisation, connection)]
+        rows = [group_links.describe(group, organisation) for group in group_links.choices(organisation, connection)]
     if as_json:
         echo_json({"organisation_id": organisation.id, "connection_id": connection.id, "groups": rows,
                    "linked_now": changed[0], "unlinked_now": changed[1], "warning": problem})
@@ -135,7 +133,7 @@ def groups_command(org_id, link, unlink, as_json):
     if problem:
         click.echo(problem, err=True)
     for row in rows:
-        state = "linked" if row["linked"] else (f"linked to {row['linked_to']}" if row["linked_elsewhere"] else "not linked")
+        state = "linked" if row["linked"] else "not linked"
         says = row["sign_in_app_says"] or "Sign In App did not say"
         click.echo(f"{row['id']}\t{row['name']}\t{state}\t{says}")
     if not any(row["linked"] for row in rows):
