@@ -96,8 +96,7 @@ def confirm(connection, groups, organisation):
         if kept == organisation.id:
             result.linked.add(group.id)
         if group.integrations is None:
-            if kept == organisation.id:
-                unconfirmed.append(group.name)
+            unconfirmed.append(group)
             continue
         said = group.integrations.get("organisation_id")
         difference = _difference(group, row, kept, said, organisation, organisations)
@@ -105,11 +104,13 @@ def confirm(connection, groups, organisation):
             result.problems.append(Problem(str(group.id), group.name, "group_link_differs", difference))
             result.attention.append(difference)
     if unconfirmed:
+        kept = [group.name for group in returning if group.id in result.linked]
         result.problems.append(Problem(
             "", "", "group_links_unconfirmed",
             "Sign In App did not give the group's integration settings; Tether used its own links "
-            f"({', '.join(unconfirmed)}). Nothing needs doing unless a group is missing or extra: support "
-            f"links and unlinks groups at {CONNECTION_PAGE}.",
+            f"({', '.join(kept) if kept else 'none is linked'}), not confirmed for "
+            f"{', '.join(group.name for group in unconfirmed)}. Nothing needs doing unless a group is missing or "
+            f"extra: support links and unlinks groups at {CONNECTION_PAGE}.",
         ))
     if returning and not result.linked:
         result.attention.append(
