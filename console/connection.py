@@ -7,7 +7,7 @@ support press "Test connection" and set the set-up help's "Use SIA Wonde Connect
 The safety-check tokens live on their own page ("Sign In App tokens"), linked from here.
 
 "Linked groups" lists the account's Repeat groups, read from Sign In App as the page loads (`GET /groups`,
-at most once a minute, console.groups), each with whether Tether keeps it linked to this school and what
+sync.live.read_groups), each with whether Tether keeps it linked to this school and what
 Sign In App's integration settings say; support ticks the groups that sync (sync.group_links).
 """
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -18,12 +18,11 @@ from jinja2_fragments.flask import render_block
 from connectors.sia.client import connection_label
 from store.ids import InvalidId, parse_id
 from store.models import SiaConnection
-from sync import connections, group_links
+from sync import connections, group_links, live
 from sync.organisations import Invalid
 
 from . import nav
 from .access import allowed, organisation_or_404
-from .groups import linked_groups
 
 bp = Blueprint("connection", __name__, url_prefix="/organisations/<int:org_id>/settings/sign-in-app/connection")
 TEMPLATE = "connection/show.html"
@@ -44,7 +43,9 @@ def _groups(org, connection):
     how many are linked to other schools of the trust)."""
     if connection is None:
         return [], None, 0
-    problem = linked_groups(org).problem
+    # Read now, not through the minute-long cache of the pages that list linked groups (console.groups):
+    # this page is where links are made, and it must not hold back a link made in Sign In App meanwhile.
+    problem = live.read_groups(connection)
     groups = [group_links.describe(group, org) for group in group_links.choices(org, connection)]
     return groups, problem, group_links.elsewhere(org, connection)
 
