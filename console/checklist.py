@@ -135,6 +135,7 @@ def connection_step(org):
 
 
 def _linked_groups(org):
+    """The groups Tether keeps linked to `org` (sync.group_links), still in Sign In App."""
     return list(
         SiaGroup.select().where((SiaGroup.organisation == org) & SiaGroup.gone_at.is_null()).order_by(SiaGroup.name)
     )
@@ -151,10 +152,11 @@ def groups_step(org, groups):
         shows += f" Standard groups linked, which will not sync: {', '.join(g.name for g in standard)}."
     todo = "" if repeat else (
         f"In Sign In App, head to {SIA_GROUP_INTEGRATIONS} and select {org.name} from the dropdown. {REPEAT_ONLY} "
-        "Then refresh the Profile Type Map to see the group."
+        "Then refresh the Profile Type Map to see the group. Support can also link it under Linked groups at "
+        "Settings > Sign In App > Configuration > Connection."
     )
     return Step("groups", "Link groups to the organisation", bool(repeat), shows, todo,
-                _places(org, PROFILE_TYPE_MAP))
+                _places(org, PROFILE_TYPE_MAP, CONNECTION))
 
 
 def profile_type_map_step(org):

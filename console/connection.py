@@ -5,6 +5,10 @@ when it was created and "secret saved" — the secret itself is never shown agai
 connection once getting started is complete and may change the base URL, key and secret; admins and
 support press "Test connection" and set the set-up help's "Use SIA Wonde Connection (if available)".
 The safety-check tokens live on their own page ("Sign In App tokens"), linked from here.
+
+"Linked groups" lists the account's Repeat groups, read from Sign In App as the page loads (`GET /groups`,
+sync.live.read_groups), each with whether Tether keeps it linked to this school and what
+Sign In App's integration settings say; support ticks the groups that sync (sync.group_links).
 """
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -12,8 +16,9 @@ from htmx_flask import request
 from jinja2_fragments.flask import render_block
 
 from connectors.sia.client import connection_label
+from store.ids import InvalidId, parse_id
 from store.models import SiaConnection
-from sync import connections
+from sync import connections, group_links, live
 from sync.organisations import Invalid
 
 from . import nav
@@ -33,11 +38,24 @@ def _form_values():
     return {key: request.form.get(key, "") for key in ("kind", "base_url", "api_key")}
 
 
+def _groups(org, connection):
+    """(the connection's Repeat groups as the page lists them, why they could not be read just now or None,
+    how many are linked to other schools of the trust)."""
+    if connection is None:
+        return [], None, 0
+    # Read now, not through the minute-long cache of the pages that list linked groups (console.groups):
+    # this page is where links are made, and it must not hold back a link made in Sign In App meanwhile.
+    problem = live.read_groups(connection)
+    groups = [group_links.describe(group, org) for group in group_links.choices(org, connection)]
+    return groups, problem, group_links.elsewhere(org, connection)
+
+
 def _render(org, *, errors=None, form=None, status=200):
     connection = SiaConnection.for_organisation(org)
     may_create, reason = (False, "")
     if connection is None:
         may_create, reason = connections.may_create_connection(org)
+    groups, groups_problem, groups_elsewhere = _groups(org, connection)
     context = {
         "org": org,
         "connection": connection,
@@ -50,6 +68,10 @@ def _render(org, *, errors=None, form=None, status=200):
         "sandbox_mounted": sandbox_mounted(),
         "errors": errors or {},
         "form": form or {},
+        "groups": groups,
+        "groups_problem": groups_problem,
+        "groups_elsewhere": groups_elsewhere,
+        "connection_page": group_links.CONNECTION_PAGE,
     }
     return render_template(TEMPLATE, **context), status, {"Cache-Control": "no-store"}
 
@@ -125,6 +147,39 @@ def test(org_id):
         return render_block(TEMPLATE, "connection_test", org=org, connection=connection, detail=result.detail)
     if result.detail:
         flash(result.detail, "info")
+    return redirect(url_for(".show", org_id=org.id), 303)
+
+
+def _group_ids(name):
+    """The SIA group ids the form sent under `name`, each checked; InvalidId or LinkRefused when not."""
+    values = request.form.getlist(name)
+    if len(values) > group_links.MAX_GROUPS:
+        raise group_links.LinkRefused(f"The form named more than {group_links.MAX_GROUPS} groups; reload the page and try again.")
+    return [parse_id(value, "Sign In App group id") for value in values]
+
+
+@bp.post("/groups")
+@login_required
+@allowed("link_groups")
+def save_groups(org_id):
+    """"Save linked groups": the ticked groups are linked to the school, the other groups shown unlinked."""
+    org = organisation_or_404(org_id)
+    connection = SiaConnection.for_organisation(org)
+    if connection is None:
+        flash(f"{org.name} has no Sign In App connection yet, so no group can be linked.", "error")
+        return redirect(url_for(".show", org_id=org.id), 303)
+    try:
+        ticked, shown = _group_ids("group"), _group_ids("shown")
+        linked, unlinked = group_links.set_links(
+            org, connection, link=ticked, unlink=[group_id for group_id in shown if group_id not in ticked],
+            actor=current_user,
+        )
+    except (InvalidId, group_links.LinkRefused) as refused:
+        flash(f"Nothing was changed: {refused}", "error")
+        return _render(org, status=422)
+    said = [f"linked {', '.join(linked)}" if linked else "", f"unlinked {', '.join(unlinked)}" if unlinked else ""]
+    flash(("Saved: " + "; ".join(s for s in said if s) + ". Run the import to sync them.") if linked or unlinked
+          else "Nothing to change: the linked groups are as shown.", "success")
     return redirect(url_for(".show", org_id=org.id), 303)
 
 

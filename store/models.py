@@ -414,13 +414,31 @@ class SiaGroup(BaseModel):
     sia_id = IntegerField()
     name = CharField()
     type = CharField()
+    # The organisation Tether keeps the group linked to (DESIGN §3, "Linked groups: kept by Tether"): set
+    # by support on the connection page, or taken from Sign In App's integration settings while no person
+    # has decided. `linked_by`/`linked_at`: who last linked or unlinked it, and when (None: nobody yet).
+    # What Sign In App itself says is in `settings["integrations"]`.
     organisation = ForeignKeyField(Organisation, null=True, backref="sia_groups", on_delete="SET NULL")
+    linked_by = CharField(null=True)
+    linked_at = DateTimeField(null=True)
     settings = JSONField(default=dict)
     seen_at = DateTimeField(default=now)
     gone_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("connection", "sia_id"), True),)
+
+    @property
+    def decided(self):
+        """Whether a person (or the upgrade that first kept the links) has linked or unlinked the group in
+        Tether: Sign In App's integration settings then only confirm it."""
+        return self.linked_at is not None
+
+    @property
+    def sia_organisation_id(self):
+        """The organisation Sign In App's integration settings last linked the group to; None when they
+        link it to none or were never given."""
+        return ((self.settings or {}).get("integrations") or {}).get("organisation_id")
 
     @classmethod
     def synced_for(cls, organisation):

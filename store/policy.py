@@ -80,6 +80,10 @@ ACTIONS = {
     # already in the group is linked to that member instead. An admin may: importing the member and
     # merging the two profiles, which admins do, ends in the same link.
     "link_existing_member": MANAGERS,
+    # Linked groups kept by Tether (issue 17): which Sign In App Repeat groups sync for a school. Admins
+    # and viewers see them on the connection page; support links and unlinks them there (a school links a
+    # group in Sign In App, which Tether takes while no one has decided otherwise).
+    "link_groups": SUPPORT_ONLY,
 }
 
 

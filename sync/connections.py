@@ -20,10 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 from connectors.sia import SiaError, client_for
 from connectors.sia.client import SANDBOX_BASE_URL
 from store import database, is_postgres
-from store.models import AuditEvent, Organisation, SiaConnection, Trust, now
+from store.models import AuditEvent, Organisation, SiaConnection, SiaGroup, Trust, now
 from store.sealed import SecretUnreadable
 from store.setup import may_create_connection
 
+from . import group_links, mirror
 from .organisations import Invalid
 
 KINDS = ("http", "sandbox")
@@ -230,30 +231,32 @@ def _linked_detail(linked, organisation):
     where = organisation.name if organisation is not None else "a school"
     if linked:
         return f"{_plural(len(linked), 'Repeat group')} linked to {where}: {', '.join(linked)}."
-    return (f"No Repeat group is linked to {where} yet: link one in Sign In App (Manage > Groups > select the "
-            "group > Integrations), then test again.")
+    return (f"No Repeat group is linked to {where} yet: support links one under Linked groups on this page "
+            "(or link it in Sign In App: Manage > Groups > select the group > Integrations), then test again.")
 
 
 def ask_sign_in_app(connection, organisation=None, client=None):
-    """Ask Sign In App for its groups with the saved credentials; a TestResult, nothing written."""
+    """Ask Sign In App for its groups with the saved credentials; a TestResult naming the Repeat groups
+    Tether keeps linked. The groups read are kept in the mirror (with the links Sign In App's integration
+    settings give where no one decided otherwise, sync.group_links), as a page that lists them would."""
     try:
         with nullcontext(client) if client is not None else client_for(
             connection, timeout=TEST_TIMEOUT_SECONDS, retry_delays=()
         ) as sia:
-            groups = sia.list_groups()
-            linked = [
-                group.name for group in groups
-                if group.is_returning and _linked_to(sia.group(group.id), organisation)
-            ]
+            snapshot = mirror.read_groups(sia)
     except SiaError as error:
         return TestResult(False, str(error))
+    with database.atomic():
+        mirror.store_groups(connection, snapshot)
+    kept = SiaGroup.select(SiaGroup.sia_id).where(
+        (SiaGroup.connection == connection)
+        & (SiaGroup.organisation == organisation if organisation is not None else SiaGroup.organisation.is_null(False))
+    )
+    kept_ids = {sia_id for (sia_id,) in kept.tuples()}
+    groups = snapshot.groups
+    linked = [group.name for group in groups if group.is_returning and group.id in kept_ids]
     message = f"Sign In App answered with these credentials: it sees {_plural(len(groups), 'group')}."
     return TestResult(True, message, _linked_detail(linked, organisation), len(groups), linked)
-
-
-def _linked_to(group, organisation):
-    linked = group.organisation_id
-    return linked is not None if organisation is None else linked == organisation.id
 
 
 def test_connection(connection, *, actor, organisation=None, client=None):
@@ -271,7 +274,9 @@ def test_connection(connection, *, actor, organisation=None, client=None):
 
 
 def linked_groups(organisation, client=None):
-    """(connection, the Sign In App groups linked to `organisation`), read live from Sign In App.
+    """(connection, the Sign In App groups linked to `organisation`), read live from Sign In App: the
+    groups Sign In App lists now that Tether keeps linked (or would take as linked from Sign In App's
+    integration settings, sync.group_links); nothing written.
 
     Raises NotYet when the organisation has no connection, the connector's SiaError when Sign In App
     cannot answer."""
@@ -280,5 +285,6 @@ def linked_groups(organisation, client=None):
         raise NotYet(f"{organisation.name} (organisation {organisation.id}) has no Sign In App connection; "
                      "add one under Settings → Sign In App → Connection.")
     with nullcontext(client) if client is not None else client_for(connection) as sia:
-        groups = [sia.group(summary.id) for summary in sia.list_groups()]
-    return connection, [group for group in groups if group.organisation_id == organisation.id]
+        snapshot = mirror.read_groups(sia)
+    linked = group_links.confirm(connection, snapshot.groups, organisation).linked
+    return connection, [group for group in snapshot.groups if group.id in linked]

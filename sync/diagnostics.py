@@ -558,7 +558,9 @@ def _group_causes(ctx, person, m):
             "group_not_linked", "The group is not linked",
             f"{_member_label(m)}: the group {group.name} is not linked to {org.name}, so its members are not read.",
             _in_sign_in_app("Link the group in Sign In App",
-                f"In Sign In App, go to Manage > Groups > {group.name} > Integrations and select {org.name}."),
+                f"In Sign In App, go to Manage > Groups > {group.name} > Integrations and select {org.name}; "
+                "Central Record takes the link unless support unlinked the group, in which case support links it "
+                "at Settings > Sign In App > Configuration > Connection."),
         ))
     elif group.organisation_id != org.id:
         other = ctx.organisation_name(group.organisation_id)

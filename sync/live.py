@@ -7,8 +7,10 @@ read the connection's groups from Sign In App as they load, through the mirror's
 what the page shows. `GroupReads` remembers, per connection and for at most a minute, that this was done
 (and what came of it), so typing a rule does not ask Sign In App at every keystroke.
 
-The safety check reads one group again (`read_group_for_sign_in`) before answering when it has never
-seen the group or last read it more than `SETTINGS_FRESH_FOR` ago: a group switched to "Reject" rejects
+Which groups are linked is Tether's own record (sync.group_links); a read takes a link from Sign In
+App's integration settings only where no one has decided otherwise. The safety check reads one group
+again (`read_group_for_sign_in`) before answering when it has never seen the group or last read it more
+than `SETTINGS_FRESH_FOR` ago: a group switched to "Reject" rejects
 at the next sign-in. Concurrent sign-ins to the same stale group wait for one read.
 
 Sign In App not answering never stops a page or a sign-in: the mirror answers, and the words say so.
@@ -27,7 +29,7 @@ from store import database
 from store.models import SiaConnection, SiaGroup
 from store.sealed import SecretUnreadable
 
-from . import mirror
+from . import group_links, mirror
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,7 @@ def read_group_for_sign_in(connection_id, group_id, fresh_since):
         try:
             with database.atomic():
                 mirror.store_group(connection, group)
+                group_links.adopt(connection, group_links.adoptions(connection, [group]))
         except IntegrityError as error:
             log.warning("Sign In App group %s of connection %s not kept for a sign-in: %s", group_id, connection_id, error)
             return "Central Record could not keep what Sign In App sent for this group, so it answered from what it had."

@@ -2,7 +2,8 @@
 
 `read` asks Sign In App for everything a run needs before anything is written, so a Sign In App that is
 down, slow or refuses the credentials changes nothing. Only returning groups linked to the organisation
-have their members read (DESIGN §5); admin and portal users are never asked for. `store_groups` and
+have their members read (DESIGN §5) — linked as Tether keeps the links, confirmed by Sign In App where
+it says (sync.group_links, DESIGN §3); admin and portal users are never asked for. `store_groups` and
 `store_shadows` write what was read: groups upserted, members' shadows with a digest of their state, so
 an unchanged member costs no write. `read_groups`/`read_group` and `store_groups`/`store_group` are
 also how the pages and the safety check read groups live between imports (sync.live).
@@ -25,11 +26,11 @@ from typing import NamedTuple
 
 import orjson
 
-from connectors.sia import Member, PageRead
+from connectors.sia import Member, PageRead, SiaNotFound
 from store import database
-from store.models import SiaGroup, SiaMember, SiaPage, now
+from store.models import SiaConnection, SiaGroup, SiaMember, SiaPage, now
 
-from . import custom_fields
+from . import custom_fields, group_links
 from .runs import Problem
 
 ROWS_PER_INSERT = 500
@@ -40,24 +41,35 @@ NUL = "\x00"
 class Snapshot:
     """One read of a Sign In App account for one organisation."""
 
-    groups: list  # every group of the account, with integration settings
+    groups: list  # every group of the account; `integrations` None where Sign In App did not give them
     members: dict = field(default_factory=dict)  # group id → [Member] for the groups synced for the organisation
-    problems: list = field(default_factory=list)  # members and groups whose text held a NUL character, removed
+    problems: list = field(default_factory=list)  # NUL characters removed; links unconfirmed or differing (group_links)
     shadows: dict | None = None  # shadows_of(connection) when the read needed them already (unchanged pages)
     custom_fields: list | None = None  # the account's custom field definitions (PersonalField); None: not said
+    linked: set = field(default_factory=set)  # SIA ids of the organisation's linked Repeat groups (group_links.confirm)
+    attention: list = field(default_factory=list)  # what a person must look at about the links, in words
 
-    def synced_groups(self, organisation_id):
-        return [group for group in self.groups if group.is_returning and group.organisation_id == organisation_id]
+    def synced_groups(self, organisation_id=None):
+        """The Repeat groups linked to the organisation read for, as Tether keeps the links."""
+        return [group for group in self.groups if group.is_returning and group.id in self.linked]
 
 
-def read(client, organisation, memory=None):
+def read(client, organisation, memory=None, connection=None):
     """Every group of the account with its settings, and the members of the groups synced for `organisation`.
 
-    With `memory` (a PageMemory), the members of a page unchanged since the last import are `Remembered`.
-    Raises the connector's SiaError when Sign In App cannot answer; nothing has been written then.
+    Which groups sync is Tether's own record (group_links), confirmed by Sign In App's integration
+    settings where it gives them; the differences and warnings are in `problems`, what needs a person in
+    `attention`. With `memory` (a PageMemory), the members of a page unchanged since the last import are
+    `Remembered`. Raises the connector's SiaError when Sign In App cannot answer; nothing has been
+    written then.
     """
     snapshot = read_groups(client)
-    for group in snapshot.synced_groups(organisation.id):
+    if connection is None:
+        connection = memory.connection if memory is not None else SiaConnection.for_organisation(organisation)
+    confirmed = group_links.confirm(connection, snapshot.groups, organisation)
+    snapshot.linked, snapshot.attention = confirmed.linked, confirmed.attention
+    snapshot.problems.extend(confirmed.problems)
+    for group in snapshot.synced_groups():
         members = client.members(group.id, memory) if memory is not None else client.members(group.id)
         # A remembered member was cleaned when its shadow was stored.
         snapshot.members[group.id] = [
@@ -69,11 +81,21 @@ def read(client, organisation, memory=None):
 
 
 def read_groups(client):
-    """Every group of the account with its settings and the account's custom field definitions, and no
-    members: what the pages that list an organisation's groups read when they load (sync.live). Raises
-    SiaError as `read` does."""
+    """Every group of the account and the account's custom field definitions, and no members: what the pages that list an organisation's groups read
+    when they load (sync.live). The list is the documented `GET /groups`; each group's integration
+    settings and sign-in options come from the partner `GET /groups/{id}`. When that answers 404 the
+    groups are kept as listed (`integrations` None) and it is not asked again in this read: Tether's
+    own links decide, and the run says so. Raises SiaError as `read` does for anything else."""
     snapshot = Snapshot(groups=[])
-    snapshot.groups = [read_group(client, summary.id, snapshot.problems) for summary in client.list_groups()]
+    partner = True
+    for summary in client.list_groups():
+        group = summary
+        if partner:
+            try:
+                group = client.group(summary.id)
+            except SiaNotFound:
+                partner = False
+        snapshot.groups.append(_without_nul_in_name(group, snapshot.problems))
     snapshot.custom_fields = client.personal_fields()
     return snapshot
 
@@ -256,7 +278,8 @@ def digest(member):
 
 def store_groups(connection, snapshot):
     """Upsert a SiaGroup row per group read, mark the connection's groups missing from SIA gone, and keep
-    the account's custom field definitions (sync.custom_fields).
+    the account's custom field definitions (sync.custom_fields), and the links taken from Sign In App's
+    integration settings (group_links.adopt).
 
     Returns {SIA group id: SiaGroup row id}.
     """
@@ -268,36 +291,31 @@ def store_groups(connection, snapshot):
     SiaGroup.update(gone_at=moment).where(
         (SiaGroup.connection == connection) & SiaGroup.gone_at.is_null() & SiaGroup.sia_id.not_in(seen or [0])
     ).execute()
+    group_links.adopt(connection, group_links.adoptions(connection, snapshot.groups))
     return dict(
         SiaGroup.select(SiaGroup.sia_id, SiaGroup.id).where(SiaGroup.connection == connection).tuples()
     )
 
 
 def store_group(connection, group, moment=None):
-    """Upsert the SiaGroup row of one group read from Sign In App (a Group with its settings): its name,
-    type, linked organisation and settings as read, seen now (`moment`) and not gone."""
+    """Upsert the SiaGroup row of one group read from Sign In App: its name and type, seen now (`moment`)
+    and not gone, and its integration settings and sign-in options when Sign In App gave them (else
+    those last read are kept). The organisation it is linked to is Tether's own (group_links)."""
     moment = moment or now()
+    given = group.integrations is not None or group.sign_in_options is not None
     settings = {"integrations": group.integrations or {}, "sign_in_options": group.sign_in_options or {}}
+    update = {SiaGroup.name: group.name, SiaGroup.type: group.type, SiaGroup.seen_at: moment, SiaGroup.gone_at: None}
+    if given:
+        update[SiaGroup.settings] = settings
     SiaGroup.insert(
         connection=connection.id,
         sia_id=group.id,
         name=group.name,
         type=group.type,
-        organisation=group.organisation_id,
-        settings=settings,
+        settings=settings if given else {},
         seen_at=moment,
         gone_at=None,
-    ).on_conflict(
-        conflict_target=[SiaGroup.connection, SiaGroup.sia_id],
-        update={
-            SiaGroup.name: group.name,
-            SiaGroup.type: group.type,
-            SiaGroup.organisation: group.organisation_id,
-            SiaGroup.settings: settings,
-            SiaGroup.seen_at: moment,
-            SiaGroup.gone_at: None,
-        },
-    ).execute()
+    ).on_conflict(conflict_target=[SiaGroup.connection, SiaGroup.sia_id], update=update).execute()
 
 
 class Shadow(NamedTuple):

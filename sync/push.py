@@ -5,7 +5,8 @@ hold back a profile that looks like a member already in the group, and offer to 
     result = push.push_all(..., dry_run=True)      # what would be created, linked and held back
     link, made = push.link_to_existing_member(organisation, profile, sia_member_id, actor)
 
-To one returning group linked to the organisation, for the chosen profile types: every active profile
+To one returning group linked to the organisation (as Tether keeps the links, sync.group_links; Sign In
+App's integration settings only confirm it, a difference needing attention), for the chosen profile types: every active profile
 that is not a leaver and has no active link. The push reads the group first. A member that already
 carries the profile's id in the custom field `tether_profile_id` is linked, so a rerun after a crash
 between "created in Sign In App" and "link written" links the member it already created instead of
@@ -26,7 +27,7 @@ from connectors.sia import Member, SiaError, SiaNotFound, SiaRejected, client_fo
 from store import database
 from store.models import Exclusion, Link, Profile, ProfileType, SiaConnection, SiaGroup, SiaMember
 
-from . import fields, links, linking, look_alikes, mirror, runs
+from . import fields, group_links, links, linking, look_alikes, mirror, runs
 
 KIND = "sia_push"
 COUNTS = ("created", "linked", "held_back", "failed")
@@ -66,9 +67,9 @@ def target(organisation, group_id, type_names):
     group = SiaGroup.synced_for(organisation).where(SiaGroup.sia_id == group_id).first()
     if group is None:
         raise PushRefused(
-            f"Sign In App group {group_id} is not a returning group linked to {organisation.name} as of the last "
-            "import. Link it in Sign In App (Manage → Groups → the group → Integrations), run the import, and "
-            "push again."
+            f"Sign In App group {group_id} is not a Repeat group linked to {organisation.name}. Support links it at "
+            f"{group_links.CONNECTION_PAGE} (or link it in Sign In App: {group_links.SIA_INTEGRATIONS}, and run the "
+            "import); then push again."
         )
     if not type_names:
         raise PushRefused("Choose at least one profile type to push.")
@@ -151,13 +152,14 @@ def _push(tracker, organisation, group, types, client, progress, profile_ids, de
     decisions = []
     try:
         with nullcontext(client) if client is not None else client_for(connection) as sia:
-            current = sia.group(group.sia_id)
-            if not current.is_returning or current.organisation_id != organisation.id:
+            current = {listed.id: listed for listed in sia.list_groups()}.get(group.sia_id)
+            if current is None or not current.is_returning:
+                gone = "no longer in Sign In App" if current is None else "no longer a Repeat group in Sign In App"
                 return tracker.fail(
-                    f"Sign In App group '{group.name}' (id {group.sia_id}) is no longer a returning group linked "
-                    f"to {organisation.name}, so nothing was pushed. Check the group's Integrations in Sign In App, "
-                    "run the import, then push again."
+                    f"Sign In App group '{group.name}' (id {group.sia_id}) is {gone}, so nothing was pushed. Check "
+                    "the group in Sign In App, run the import, then push again."
                 )
+            link_attention = _confirm_link(sia, tracker, organisation, connection, current)
             members = [member for member in sia.members(group.sia_id) if not member.archived]
             profiles = list(unintegrated(organisation, [t.id for t in types], profile_ids=profile_ids))
             already_created = _members_by_profile_id(members)
@@ -192,7 +194,21 @@ def _push(tracker, organisation, group, types, client, progress, profile_ids, de
     details = {"held_back": held_back}
     if dry_run:
         details["decisions"] = [d.to_dict() for d in decisions[:DECISIONS_KEPT]]
-    return tracker.finish(counts, details=details, attention=_attention(counts["held_back"], group, dry_run))
+    return tracker.finish(counts, details=details,
+                          attention=link_attention + _attention(counts["held_back"], group, dry_run))
+
+
+def _confirm_link(sia, tracker, organisation, connection, listed):
+    """Confirm the kept link of the group pushed to with Sign In App's integration settings (partner
+    `GET /groups/{id}`): a difference is a problem and needs attention, their absence a warning; the
+    push goes to the group Tether keeps linked either way (sync.group_links). Returns the attention."""
+    try:
+        current = sia.group(listed.id)
+    except SiaNotFound:
+        current = listed
+    confirmed = group_links.confirm(connection, [current], organisation)
+    tracker.add_problems(confirmed.problems)
+    return confirmed.attention
 
 
 def _attention(held_back, group, dry_run):

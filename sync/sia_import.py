@@ -8,7 +8,9 @@ its reason and changes nothing. The plan is then applied `BATCH_SIZE` decisions 
 batch writing the shadows of its members together with the profiles and links they lead to, so a crash
 at any point leaves whole batches; the next run plans again from what is there and ends where one clean
 run would have. A dry run stops after the plan and keeps its decisions on the run. A run that held back
-a group Sign In App answered empty finishes `needs_attention`, not `succeeded`, saying which group.
+a group Sign In App answered empty finishes `needs_attention`, not `succeeded`, saying which group; so
+does a run whose linked groups Sign In App's integration settings contradict, or that reads Repeat
+groups but has none linked (sync.group_links: Tether keeps the links, Sign In App confirms them).
 
 Member pages unchanged since the last import are not read again (mirror.PageMemory, DESIGN §3): the
 pages of the synced groups are forgotten with the first batch's writes and remembered with the last.
@@ -59,14 +61,14 @@ def _import(tracker, organisation, client, progress, batch_size, today):
     try:
         memory = mirror.PageMemory(connection)
         with nullcontext(client) if client is not None else client_for(connection) as sia:
-            snapshot = mirror.read(sia, organisation, memory)
+            snapshot = mirror.read(sia, organisation, memory, connection)
             plan = planning.build(organisation, connection, snapshot, today)
             tracker.add_problems(snapshot.problems + plan.problems)
             if tracker.run.dry_run:
                 kept = plan.decisions[:DECISIONS_KEPT]
                 planning.name_remembered(kept)
                 return tracker.finish(
-                    plan.counts, details={"decisions": [d.to_dict() for d in kept]}, attention=_attention(plan),
+                    plan.counts, details={"decisions": [d.to_dict() for d in kept]}, attention=_attention(plan, snapshot),
                 )
             total = len(plan.decisions)
             _report(tracker, progress, 0, total)
@@ -95,13 +97,14 @@ def _import(tracker, organisation, client, progress, batch_size, today):
             f"The Sign In App import of {organisation.name} stopped: {error}{kept}",
             counts=plan.counts if plan is not None and done else {},
         )
-    return tracker.finish(plan.counts, attention=_attention(plan))
+    return tracker.finish(plan.counts, attention=_attention(plan, snapshot))
 
 
-def _attention(plan):
-    """What a person must look at after this import: each group held back because Sign In App answered
-    it empty (the problem says which and why)."""
-    return [problem.message for problem in plan.problems if problem.code == "empty_group"]
+def _attention(plan, snapshot):
+    """What a person must look at after this import: the linked groups as Tether keeps them and Sign In
+    App says differing, or no Repeat group linked at all (sync.group_links); each group held back because
+    Sign In App answered it empty (the problem says which and why)."""
+    return snapshot.attention + [problem.message for problem in plan.problems if problem.code == "empty_group"]
 
 
 def _report(tracker, progress, done, total):

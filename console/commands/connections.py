@@ -1,7 +1,9 @@
 """`tether connections`: the Sign In App accounts trusts sync through (DESIGN §10, §12).
 
 `list` gives the ids `tether tokens create --connection` takes; `create` seals the secret as the console
-does; `test` asks Sign In App with the saved credentials, as the console's "Test connection" does.
+does; `test` asks Sign In App with the saved credentials, as the console's "Test connection" does;
+`groups` lists a school's Repeat groups with the links Tether keeps, and links or unlinks them as the
+connection page's "Linked groups" does (sync.group_links).
 """
 import click
 from flask.cli import AppGroup
@@ -10,9 +12,10 @@ from connectors.sia.client import connection_label
 from console.connection import sandbox_mounted
 from store.models import SiaConnection, Trust
 from sync import connections as service
+from sync import group_links, live
 from sync.organisations import Invalid
 
-from .common import AS_JSON, ID, connected, echo_json, stop
+from .common import AS_JSON, ID, ORG, connected, echo_json, organisation_or_stop, stop
 
 connections = AppGroup("connections", help="Sign In App connections: list, create and test them.")
 
@@ -96,3 +99,42 @@ def test_command(connection_id, as_json):
         click.echo(result.said)
     if not result.ok:
         stop(result.message, code=1)
+
+
+@connections.command("groups")
+@ORG
+@click.option("--link", "link", type=ID, multiple=True, help="A Sign In App group id to link to the school (repeatable).")
+@click.option("--unlink", "unlink", type=ID, multiple=True, help="A Sign In App group id to unlink (repeatable).")
+@AS_JSON
+def groups_command(org_id, link, unlink, as_json):
+    """The Repeat groups of the school's Sign In App account, read now, with the links Tether keeps and
+    what Sign In App's integration settings say; --link/--unlink change the links (audited, actor "cli").
+    Exit 0; 1 when Sign In App cannot be read and a link was asked for; 2 bad input or a refused change."""
+    with connected():
+        organisation = organisation_or_stop(org_id)
+        connection = SiaConnection.for_organisation(organisation)
+        if connection is None:
+            stop(f"{organisation.name} (organisation {organisation.id}) has no Sign In App connection; support "
+                 "creates it under Settings → Sign In App → Connection.")
+        problem = live.read_groups(connection)
+        if problem and (link or unlink):
+            stop(problem, code=1)
+        changed = ([], [])
+        if link or unlink:
+            try:
+                changed = group_links.set_links(organisation, connection, link=link, unlink=unlink, actor="cli")
+            except group_links.LinkRefused as refused:
+                stop(f"nothing was changed: {refused}")
+        rows = [group_links.describe(group, organisation) for group in group_links.choices(organisation, connection)]
+    if as_json:
+        echo_json({"organisation_id": organisation.id, "connection_id": connection.id, "groups": rows,
+                   "linked_now": changed[0], "unlinked_now": changed[1], "warning": problem})
+        return
+    if problem:
+        click.echo(problem, err=True)
+    for row in rows:
+        state = "linked" if row["linked"] else "not linked"
+        says = row["sign_in_app_says"] or "Sign In App did not say"
+        click.echo(f"{row['id']}\t{row['name']}\t{state}\t{says}")
+    if not any(row["linked"] for row in rows):
+        click.echo(f"No Repeat group is linked to {organisation.name}: link one with --link GROUP_ID.", err=True)

@@ -2,7 +2,7 @@
 
 Support and the school's admin each in their own browser, through the pages alone: the trust and the
 school, the request, support access, the Primary User's confirmation, the connection and its test, the
-group linked in Sign In App (the sandbox), the Profile Type Map refreshed, a rule, a rating system, the
+group linked in Sign In App (the sandbox) and kept by Tether, the Profile Type Map refreshed, a rule, a rating system, the
 first import, the duplicate merged, the safety check on, and a member signing in with the green shield.
 The overview's set-up checklist ticks itself at each step; axe checks every page visited.
 """
@@ -175,6 +175,13 @@ def test_a_new_trust_and_school_go_from_nothing_to_the_first_green_shield(page, 
     # The overview reads the groups from Sign In App as it loads: the link just made shows at once. The
     # safety check waits for a rating system to check.
     expect_checklist(admin, axe, live_server, school.id, done=("request", "support_access", "connection", "groups"))
+    # Tether keeps the link it took from Sign In App: support sees it under Linked groups on the connection page.
+    in_sign_in_app = support.url
+    support.goto(f"{live_server}/organisations/{school.id}")
+    open_menu(support, axe, "Settings > Connection", "Connection")
+    expect(support.get_by_role("row", name=re.compile(r"Staff .*linked by Sign In App"))).to_be_visible()
+    expect(support.get_by_role("checkbox", name=f"Link Staff to {SCHOOL}")).to_be_checked()
+    support.goto(in_sign_in_app)
 
     # The admin refreshes the Profile Type Map and sees the group; Staff pull across to Teaching Staff by
     # the rule a new school starts with, and contractors get a rule of their own, moved above it.

@@ -292,6 +292,10 @@ MATRIX = {
     "connection.update": Access(post=SUPPORT, form=lambda s: {"kind": "sandbox", "api_key": s.conn.api_key}),
     "connection.save_wonde": Access(post=EDITORS, form=lambda s: {"wonde": "on"}),
     "connection.test": Access(post=EDITORS),
+    # Linked groups (issue 17): support ticks the school's groups; another school's group is refused (422).
+    "connection.save_groups": Access(
+        post=SUPPORT, form=lambda s: {"group": s.group.sia_id, "shown": s.group.sia_id}, foreign=422
+    ),
     # The Sign In App sandbox's pages: another system, and a closed one.
     "sandbox_ui.index": Access(get=SUPPORT),
     "sandbox_ui.new_account": Access(get=SUPPORT),

@@ -8,6 +8,7 @@ import pytest
 
 from sandbox.models import SandboxGroup
 from store.models import SiaConnection, SiaGroup
+from sync import group_links
 from tests import factories as f
 from tests.sandbox import helpers as sandbox
 
@@ -57,15 +58,26 @@ def test_a_group_linked_in_sign_in_app_shows_on_the_map_after_a_refresh_without_
     assert "Valid:" in feedback and "Warning" not in feedback
 
 
-def test_a_group_unlinked_in_sign_in_app_leaves_the_map(client, school):
+def test_a_group_support_unlinks_leaves_the_map_though_sign_in_app_still_links_it(client, school):
     org, connection, account, clock = school
     client.login("admin@hill.test")
     assert "<td>Staff</td>" in client.get(f"/organisations/{org.id}/rules/").get_data(as_text=True)
-    SandboxGroup.update(organisation_id=None).where(SandboxGroup.account == account).execute()
+    staff = SiaGroup.get(SiaGroup.connection == connection)
+    group_links.set_links(org, connection, unlink=[staff.sia_id], actor="support@tether.test")
     clock.now += 61
     page = client.get(f"/organisations/{org.id}/rules/").get_data(as_text=True)
     assert "<td>Staff</td>" not in page and "No group is linked to Hill School yet." in page
     assert list(SiaGroup.synced_for(org)) == []
+
+
+def test_a_group_unlinked_in_sign_in_app_stays_linked_as_tether_keeps_it(client, school):
+    org, connection, account, clock = school
+    client.login("admin@hill.test")
+    client.get(f"/organisations/{org.id}/rules/")
+    SandboxGroup.update(organisation_id=None).where(SandboxGroup.account == account).execute()
+    clock.now += 61
+    assert "<td>Staff</td>" in client.get(f"/organisations/{org.id}/rules/").get_data(as_text=True)
+    assert [g.name for g in SiaGroup.synced_for(org)] == ["Staff"]
 
 
 def test_when_sign_in_app_cannot_be_reached_the_map_shows_the_mirror_and_says_so(client, school):

@@ -7,7 +7,7 @@ import pytest
 
 from sandbox.models import SandboxAccount, SandboxGroup
 from store import sealed
-from store.models import AuditEvent, IntegrationRequest, SiaConnection, SupportGrant, now
+from store.models import AuditEvent, IntegrationRequest, SiaConnection, SiaGroup, SupportGrant, now
 from sync import connections, organisations, sia_import
 from sync.organisations import Invalid
 from tests import factories as f
@@ -241,7 +241,7 @@ def test_connections_cli_creates_lists_tests_and_shows_the_groups_ids(runner, sc
     groups = runner.invoke(args=["sync", "groups", "--org", str(school.id), "--json"])
     assert groups.exit_code == 0, groups.output
     linked = json.loads(groups.stdout)["groups"]
-    assert [(g["name"], g["repeat"]) for g in linked] == [("Staff", True), ("Visitors", False)]
+    assert [(g["name"], g["repeat"]) for g in linked] == [("Staff", True)]  # Repeat groups only sync
     assert linked[0]["id"] == SandboxGroup.get(SandboxGroup.name == "Staff").id  # Sign In App's own id
     assert runner.invoke(args=["tokens", "create", "--connection", str(connection_id)]).exit_code == 0
 
@@ -252,3 +252,54 @@ def test_connections_cli_creates_lists_tests_and_shows_the_groups_ids(runner, sc
     again = runner.invoke(args=["connections", "create", "--trust", str(school.trust_id), "--base-url",
                                 "http://sia.example.test/v1", "--key", "k", "--secret", "s"])
     assert again.exit_code == 2 and "must start with https://" in again.stderr
+
+
+def test_support_links_a_repeat_group_on_the_connection_page_and_admins_see_the_links(client, school, account):
+    _support(client)
+    _get_started(school)
+    staff = sandbox.group(account, name="Staff")  # not linked in Sign In App
+    sandbox.group(account, name="Visitors", type="non-returning")
+    client.post(_page(school) + "/create", data=_sandbox_form())
+
+    page = client.get(_page(school)).get_data(as_text=True)
+    assert "Linked groups" in page and f"(group {staff.id})" in page and "Visitors" not in page  # Repeat only
+    saved = client.post(_page(school) + "/groups", data={"group": staff.id, "shown": staff.id}, follow_redirects=True)
+    assert "Saved: linked Staff. Run the import to sync them." in saved.get_data(as_text=True)
+    assert [g.name for g in SiaGroup.synced_for(school)] == ["Staff"]
+    linked = AuditEvent.get(AuditEvent.action == "sia_group.link")
+    assert linked.actor == "support@tether.test" and linked.after["sia_group_id"] == staff.id and linked.grant_id
+
+    refused = client.post(_page(school) + "/groups", data={"group": "1e3", "shown": staff.id})
+    assert refused.status_code == 422
+    assert "Nothing was changed: The Sign In App group id must be a whole number" in refused.get_data(as_text=True)
+
+    f.user("admin@oakfield.test", "admin", [school])
+    client.switch_to("admin@oakfield.test")
+    seen = client.get(_page(school)).get_data(as_text=True)
+    assert "linked by support@tether.test" in seen and "Save linked groups" not in seen
+    assert client.post(_page(school) + "/groups", data={"shown": staff.id}).status_code == 403
+
+    client.switch_to("support@tether.test")
+    client.post(_page(school) + "/groups", data={"shown": staff.id})  # nothing ticked: Staff is unlinked
+    assert list(SiaGroup.synced_for(school)) == [] and AuditEvent.get(AuditEvent.action == "sia_group.unlink")
+
+
+def test_connections_groups_cli_lists_links_and_unlinks_a_schools_groups(runner, school, account):
+    _link_groups(account, school)
+    contractors = SandboxGroup.get(SandboxGroup.name == "Contractors")
+    f.connection(trust=school.trust, api_key="northgate-key", api_secret=SECRET)
+
+    listed = runner.invoke(args=["connections", "groups", "--org", str(school.id), "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {row["name"]: row for row in json.loads(listed.stdout)["groups"]}
+    assert set(rows) == {"Staff", "Contractors"} and rows["Staff"]["linked"] and not rows["Contractors"]["linked"]
+    assert rows["Staff"]["sign_in_app_says"] == "linked to Oakfield Academy"
+
+    changed = runner.invoke(args=["connections", "groups", "--org", str(school.id), "--link", str(contractors.id),
+                                  "--unlink", str(rows["Staff"]["id"]), "--json"])
+    answer = json.loads(changed.stdout)
+    assert (answer["linked_now"], answer["unlinked_now"]) == (["Contractors"], ["Staff"])
+    assert [g.name for g in SiaGroup.synced_for(school)] == ["Contractors"]
+
+    refused = runner.invoke(args=["connections", "groups", "--org", str(school.id), "--link", "424242"])
+    assert refused.exit_code == 2 and "nothing was changed: Sign In App group 424242 is not one of the groups" in refused.stderr

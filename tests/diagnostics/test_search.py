@@ -6,7 +6,7 @@ from connectors.sia import SiaError, client_for
 from sandbox.models import SandboxGroup
 from store.models import Exclusion, SiaMember
 from store.search import search_terms
-from sync import diagnostics, sia_import
+from sync import diagnostics, group_links, sia_import
 from tests import factories as f
 from tests.sandbox import helpers as sandbox_helpers
 from tests.sync import helpers as sync_helpers
@@ -108,8 +108,13 @@ def test_a_group_unlinked_after_an_import_is_named_through_real_imports(ctx):
     built = sync_helpers.school()
     built.member("Ada Lovelace")
     assert run_import(ctx, built).counts["created"] == 1
+    # Unlinked in Sign In App only: Tether keeps the link, and the import says they differ.
     SandboxGroup.update(organisation_id=None).where(SandboxGroup.id == built.staff.id).execute()
-    assert run_import(ctx, built).status == "succeeded"
+    assert run_import(ctx, built).status == "needs_attention"
+    assert "group_not_linked" not in codes(diagnostics.diagnose(built.org, "ada lovelace").people[0])
+    # Unlinked in Tether (support, on the connection page): diagnostics say so.
+    group_links.set_links(built.org, built.connection, unlink=[built.staff.id], actor="support@tether.test")
+    assert run_import(ctx, built).status == "needs_attention"
     found = diagnostics.diagnose(built.org, "ada lovelace").people[0]
     assert "the group Staff is not linked to Oakfield Academy" in cause(found, "group_not_linked").detail
     assert found.profiles and found.members

@@ -56,3 +56,22 @@ def test_upgrade_gives_each_existing_user_a_session_token_of_their_own(tmp_path)
         store.migrate(database)
         tokens = [token for (token,) in database.execute_sql('SELECT session_token FROM "user"').fetchall()]
     assert len(set(tokens)) == 2 and all(len(token) >= 20 for token in tokens)
+
+
+def test_upgrade_keeps_every_group_the_mirror_had_linked_so_nothing_stops_syncing(tmp_path):
+    database = open_database(str(tmp_path / "old.db"))
+    with database.connection_context():
+        Runner(database, directory=store.MIGRATIONS).up("0009_trust_rating_templates")
+        database.execute_sql("INSERT INTO organisation (name, settings, created_at, state) VALUES ('Old School', '{}', '2024-01-01', 'active')")
+        database.execute_sql(
+            "INSERT INTO sia_connection (organisation_id, name, base_url, api_key, api_secret, kind, created_at, wonde, "
+            "test_message) VALUES (1, 'SIA', 'https://x.test/client-api/v1', 'k', 's', 'http', '2024-01-01', 0, '')"
+        )
+        for sia_id, name, organisation in ((12, "Staff", "1"), (13, "Visitors", "NULL")):
+            database.execute_sql(
+                "INSERT INTO sia_group (connection_id, sia_id, name, type, organisation_id, settings, seen_at) "
+                f"VALUES (1, {sia_id}, '{name}', 'returning', {organisation}, '{{}}', '2024-01-01')"
+            )
+        store.migrate(database)
+        rows = database.execute_sql("SELECT name, organisation_id, linked_by, linked_at IS NOT NULL FROM sia_group ORDER BY name").fetchall()
+    assert rows == [("Staff", 1, "Sign In App (before Tether kept links)", 1), ("Visitors", None, None, 0)]

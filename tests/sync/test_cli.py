@@ -62,6 +62,6 @@ def test_sync_push_creates_members_and_links_them(school, runner):
 def test_sync_push_to_a_group_not_linked_or_an_unknown_type_exits_2(school, runner):
     runner.invoke(args=["sync", "sia", "--org", str(school.org.id)])
     bad_group = runner.invoke(args=["sync", "push", "--org", str(school.org.id), "--group", "999", "--type", "Teaching Staff"])
-    assert bad_group.exit_code == 2 and "is not a returning group linked to" in bad_group.stderr
+    assert bad_group.exit_code == 2 and "is not a Repeat group linked to" in bad_group.stderr
     bad_type = runner.invoke(args=["sync", "push", "--org", str(school.org.id), "--group", str(school.staff.id), "--type", "Wizards"])
     assert bad_type.exit_code == 2 and "no profile type 'Wizards'" in bad_type.stderr
