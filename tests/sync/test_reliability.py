@@ -216,6 +216,31 @@ def test_sia_slow_fails_the_run_with_a_clear_error_and_changes_nothing(school, c
     assert "timed out" in result.message
 
 
+def test_sia_asking_to_slow_down_once_is_waited_for_and_the_run_succeeds(school, ctx):
+    ada = school.member("Ada Lovelace")
+    faults = Faults(ctx.wsgi_app)
+    faults.queue = [(429, {"Retry-After": "1"})]  # the first request is asked to wait a second
+    slept = []
+    with sandbox_helpers.serve(faults) as url:
+        client = SiaClient(url + sandbox_helpers.API, school.account.api_key, school.account.api_secret,
+                           sleep=slept.append)
+        result = sia_import.import_organisation(school.org, actor="test", client=client)
+    assert result.status == "succeeded" and slept == [1.0]
+    assert Profile.get(Profile.forename == "Ada").links.get().sia_member.sia_id == ada.id
+
+
+def test_sia_asking_to_slow_down_for_ever_fails_the_run_within_a_minute_in_words(school, ctx):
+    faults = Faults(ctx.wsgi_app)
+    faults.queue = [(429, {"Retry-After": "30"})] * 20
+    slept = []
+    with sandbox_helpers.serve(faults) as url:
+        client = SiaClient(url + sandbox_helpers.API, school.account.api_key, school.account.api_secret,
+                           sleep=slept.append)
+        result = _unchanged_after(ctx, school, client)
+    assert sum(slept) <= 60
+    assert "Sign In App asked us to slow down" in result.message and "Nothing was changed." in result.message
+
+
 def test_sia_answering_401_fails_the_run_with_a_clear_error_and_changes_nothing(school, ctx):
     school.connection.set_secret("wrong")
     result = _unchanged_after(ctx, school, client_for(school.connection, wsgi_app=ctx))
