@@ -468,6 +468,11 @@ class _Demo:
                 custom[DEPARTMENT["key"]] = department
             self.member(group, person, role, archived=index in archived_indexes, custom=custom)
             member = group["members"][-1]
+            if index % 4 != 3:  # most staff signed in on one of the last five days (drawn without the random source)
+                signed_in = datetime.datetime.combine(self.today - datetime.timedelta(days=index % 5),
+                                                      datetime.time(7, 30 + index % 30), datetime.timezone.utc)
+                member["last_in"] = signed_in.isoformat().replace("+00:00", "Z")
+                member["last_out"] = (signed_in + datetime.timedelta(hours=9)).isoformat().replace("+00:00", "Z")
             if index % 8 == 7 and index not in leaver_indexes:
                 if group.get("mis_sync"):  # drawn without the random source, so the rest of the demo is as before
                     member["mis"] = {"date_of_birth": self.today - datetime.timedelta(days=365 * 25 + 37 * index),

@@ -21,7 +21,8 @@ def seed_account(
     `personal_fields`: the custom fields `{key, label, type}` each; members carry their values under `key`.
     `portal_users`: `{name, email, role}` each. `groups`: `{name, type, organisation_id?, rating_check?,
     rating_systems?, safety_check?, allow_ipad_self_add?, mis_sync?, members: [{personal_fields, archived?,
-    mis?: {date_of_birth?, start_date?, leaving_date?} (datetime.date each)}]}`
+    site_id?, last_in?, last_out? (ISO-8601 text), mis?: {date_of_birth?, start_date?, leaving_date?}
+    (datetime.date each)}]}`
     each, created in the order given, every group's members just after it.
     """
     with database.atomic():
@@ -38,6 +39,7 @@ def seed_account(
             group = SandboxGroup.create(account=account, **settings)
             rows = [
                 {"group": group.id, "personal_fields": m["personal_fields"], "archived": m.get("archived", False),
+                 "site_id": m.get("site_id"), "last_in": m.get("last_in"), "last_out": m.get("last_out"),
                  **{column: (m.get("mis") or {}).get(key) for key, column in SandboxMember.MIS_FIELDS.items()}}
                 for m in description.get("members", ())
             ]
