@@ -37,7 +37,7 @@ class Rule:
         return pretty(self.condition)
 
     @cached_property
-    def fields(self) -> frozenset[str]:
+    def member_fields(self) -> frozenset[str]:
         """The member fields the rule reads."""
         return frozenset(comparison.field for comparison in comparisons(self.condition))
 

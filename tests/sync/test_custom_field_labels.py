@@ -5,6 +5,7 @@ rule typed by label is saved by key, and renaming the label in Sign In App neith
 leaves it showing the old name. A Sign In App without the definitions endpoint still imports.
 """
 import html
+import json
 
 import httpx
 import pytest
@@ -119,3 +120,20 @@ def test_field_mapping_keeps_a_custom_field_by_key_and_shows_its_current_label(c
     assert Profile.get(Profile.forename == "Ann").role == "Science"
     shown = _page(client, page)
     assert "<code>Faculty (custom field)</code>" in shown and f'<option value="custom.{DBS}">DBS on file (custom field)' in shown
+
+
+def test_the_rules_command_names_custom_fields_by_label_for_an_organisation(science, runner):
+    custom_fields.store(science.connection, [
+        custom_fields.CustomField(DEPARTMENT, "Department", "text"), custom_fields.CustomField(DBS, "DBS on file", "boolean"),
+    ])
+    org = str(science.org.id)
+    checked = runner.invoke(args=["rules", "check", 'custom."Department" ~ science and group == Staf', "--org", org])
+    assert checked.exit_code == 0, checked.output
+    assert 'custom."Department"' in checked.stdout and "Staf" in checked.stderr  # an unknown group is warned about
+    unknown = runner.invoke(args=["rules", "check", 'custom."Faculty" ~ science', "--org", org])
+    assert unknown.exit_code == 0 and "Faculty" in unknown.stderr
+    member = json.dumps({"group": "Staff", "custom": {DEPARTMENT: "Science", DBS: True}})
+    explained = runner.invoke(args=["rules", "explain", 'custom."DBS on file" == true', "--member", member, "--org", org])
+    assert explained.exit_code == 0, explained.output
+    missing = runner.invoke(args=["rules", "check", "group == Staff", "--org", "99999"])
+    assert missing.exit_code == 2 and "no organisation with id 99999" in missing.stderr
