@@ -2,16 +2,22 @@
 
 CommandReporter writes one `Record` per combination of a pupil's addresses × telephones × emails,
 each column as an element named after its caption with XML escapes (`Person_x0020_ID`). This reader
-streams the file with defusedxml's iterparse, clearing each record once read, groups rows by Person
-ID and collapses the repeated sub-rows: by their row id (Address ID, Telephone ID, Email ID) when the
-report has one, else by their values. Pupils come out in the order they first appear.
+streams the file through defusedxml's parser with a target of its own (`_Report`) that builds no
+element tree: each record comes out as a dict of its non-empty column values, then is dropped. Rows
+are grouped by Person ID and the repeated sub-rows collapsed: by their row id (Address ID, Telephone
+ID, Email ID) when the report has one, else by their values. Pupils come out in the order they first
+appear.
+
+A nightly export is a new file with mostly the same pupils, so reading it is most of a re-import's
+cost (issue 16, `bench/sims_bench.py`): the per-column and per-row work here is kept to a few
+operations each.
 """
 import re
-from xml.etree.ElementTree import ParseError, TreeBuilder
+from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser, iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from .normalise import (
     Address,
@@ -94,7 +100,7 @@ def caption_fields(captions=None):
     return {caption_key(caption): name for name, caption in mapping.items()}
 
 
-def _parser_for(head):
+def _parser_for(head, target):
     """A defused parser; a file that says UTF-16 but is written in 8-bit bytes is read as UTF-8.
 
     .NET tools write `encoding="utf-16"` into the declaration of XML they build in memory, and a
@@ -103,16 +109,77 @@ def _parser_for(head):
     """
     looks_utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 1 and 0 in head[:2])
     encoding = "utf-8" if not looks_utf16 and _DECLARES_UTF16.match(head) else None
-    return DefusedXMLParser(target=TreeBuilder(), encoding=encoding, forbid_dtd=True)
+    return DefusedXMLParser(target=target, encoding=encoding, forbid_dtd=True)
+
+
+class _Columns(dict):
+    """element name → what a record's value is kept under, worked out by `name_of` the first time a name is met."""
+
+    def __init__(self, name_of):
+        super().__init__()
+        self._name_of = name_of
+
+    def __missing__(self, tag):
+        name = self[tag] = self._name_of(tag)
+        return name
+
+
+class _Report:
+    """The parser's target for a CommandReporter report: the root must be <SuperStarReport>; each <Record>
+    under it becomes a dict of its columns' trimmed, non-empty texts, kept under `columns[tag]`, in
+    `records` until the reader takes them. No element tree is built, so memory stays flat.
+    """
+
+    def __init__(self, columns):
+        self.columns = columns
+        self.records = []
+        self.started = False
+        self._depth = 0
+        self._record = {}
+        self._text = None
+
+    def start(self, tag, attrib):
+        depth = self._depth = self._depth + 1
+        self._text = None
+        if depth == 2:
+            self._record = {}
+        elif depth == 1 and not self.started:
+            self.started = True
+            if tag != ROOT:
+                raise SimsFileError(
+                    f"the file's root element is <{decode_name(tag)}>, not <{ROOT}>: it is not a "
+                    f"CommandReporter export. {EXPORT_AGAIN}"
+                )
+
+    def data(self, text):
+        self._text = text if self._text is None else self._text + text
+
+    def end(self, tag):
+        depth = self._depth
+        self._depth = depth - 1
+        if depth == 3:
+            name = self.columns[tag]
+            text = self._text
+            if text is not None:
+                text = text.strip()
+                if text:
+                    self._record[name] = text
+            self._text = None
+        elif depth == 2 and tag == RECORD:
+            self.records.append(self._record)
+
+    def close(self):
+        return None
 
 
 class _Pupil:
     """The rows of one pupil gathered so far, raw, before their values are typed."""
 
-    __slots__ = ("person", "sen", "addresses", "telephones", "emails", "conflicts", "first_row")
+    __slots__ = ("person", "last_person", "sen", "addresses", "telephones", "emails", "conflicts", "first_row")
 
     def __init__(self, row):
         self.person = {}
+        self.last_person = None
         self.sen = {}
         self.addresses = {}
         self.telephones = {}
@@ -121,22 +188,26 @@ class _Pupil:
         self.first_row = row
 
     def add(self, values):
-        person = self.person
-        for name in PERSON_FIELDS:
-            value = values.get(name)
-            if value is None:
-                continue
-            known = person.get(name)
-            if known is None:
-                person[name] = value
-            elif known != value:
-                self.conflicts.setdefault(name, value)
-        sen = values.get("sen_provision")
+        get = values.get
+        # A pupil's rows repeat the person columns: a row that repeats the previous one adds nothing.
+        person = tuple(map(get, PERSON_FIELDS))
+        if person != self.last_person:
+            self.last_person = person
+            known = self.person
+            for name, value in zip(PERSON_FIELDS, person):
+                if value is None:
+                    continue
+                first = known.get(name)
+                if first is None:
+                    known[name] = value
+                elif first != value:
+                    self.conflicts.setdefault(name, value)
+        sen = get("sen_provision")
         if sen is not None:
             self.sen[sen] = None
-        _collect(self.addresses, values, ADDRESS_FIELDS)
-        _collect(self.telephones, values, TELEPHONE_FIELDS)
-        _collect(self.emails, values, EMAIL_FIELDS)
+        _collect(self.addresses, tuple(map(get, ADDRESS_FIELDS)))
+        _collect(self.telephones, tuple(map(get, TELEPHONE_FIELDS)))
+        _collect(self.emails, tuple(map(get, EMAIL_FIELDS)))
 
     def student(self, person_id, captions):
         problems = []
@@ -195,45 +266,41 @@ class _Pupil:
         )
 
 
-def _collect(seen, values, names):
-    """Keep one copy of a sub-row: by its row id when present, else by all its values."""
-    row = tuple(values.get(name) for name in names)
+def _collect(seen, row):
+    """Keep one copy of a sub-row (its values, row id first): by its row id when present, else by all its values."""
     if any(row):
         seen.setdefault(row[0] or row, row)
 
 
-def _records(stream):
-    """Each <Record> element of a CommandReporter XML export read from the binary `stream`, in order; the
-    document read so far is cleared once the caller is done with each.
+def _records(stream, columns):
+    """Each <Record> of a CommandReporter XML export read from the binary `stream`, in order, as a dict of
+    its non-empty column values kept under `columns[element name]` (a `_Columns`).
 
     Raises SimsFileError when the file is not XML, is cut short, declares entities or a DTD (an XML
     bomb), or is not a CommandReporter report.
     """
     head = stream.read(512)
     stream.seek(-len(head), 1)
-    root = None
+    report = _Report(columns)
+    parser = _parser_for(head, report)
+    records = report.records
     try:
-        for event, element in iterparse(stream, events=("start", "end"), parser=_parser_for(head)):
-            if event == "start":
-                if root is None:
-                    root = element
-                    if element.tag != ROOT:
-                        raise SimsFileError(
-                            f"the file's root element is <{decode_name(element.tag)}>, not <{ROOT}>: it is not a "
-                            f"CommandReporter export. {EXPORT_AGAIN}"
-                        )
-                continue
-            if element.tag != RECORD:
-                continue
-            yield element
-            root.clear()
+        while True:
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                break
+            parser.feed(chunk)
+            yield from records
+            records.clear()
+        parser.close()
+        yield from records
     except DefusedXmlException:
         raise SimsFileError(
             "the file declares a DTD or XML entities, which a SIMS export never does, so it is refused for safety. "
             + EXPORT_AGAIN
         ) from None
     except ParseError as error:
-        raise SimsFileError(_parse_error_message(error, root is not None)) from None
+        raise SimsFileError(_parse_error_message(error, report.started)) from None
 
 
 def read_xml(stream, captions=None):
@@ -243,26 +310,14 @@ def read_xml(stream, captions=None):
     """
     fields = caption_fields(captions)
     names = {**DEFAULT_CAPTIONS, **(captions or {})}
-    tag_fields = {}
+    columns = _Columns(lambda tag: fields.get(caption_key(decode_name(tag))))
     pupils = {}
     rows = 0
-    for element in _records(stream):
+    for values in _records(stream, columns):
         rows += 1
-        values = {}
-        for child in element:
-            tag = child.tag
-            name = tag_fields.get(tag, False)
-            if name is False:
-                name = tag_fields[tag] = fields.get(caption_key(decode_name(tag)))
-            if name is not None:
-                value = child.text
-                if value is not None:
-                    value = value.strip()
-                    if value:
-                        values[name] = value
         _add_row(pupils, values, rows)
-    if rows and "person_id" not in tag_fields.values():
-        found = ", ".join(sorted({decode_name(tag) for tag in tag_fields})) or "none"
+    if rows and "person_id" not in columns.values():
+        found = ", ".join(sorted({decode_name(tag) for tag in columns})) or "none"
         raise SimsFileError(
             f"the report has no '{names['person_id']}' column (its columns are: {found}). Add Person ID to the "
             "CommandReporter report, or map your caption for it in the organisation's SIMS captions."
@@ -274,12 +329,10 @@ def report_captions(stream):
     """The captions of a CommandReporter XML export's columns (decoded, in the order first met), from the
     binary `stream`. A column that is empty in every row is not written by CommandReporter, so is not here.
     Raises SimsFileError as `read_xml` does."""
-    seen = {}
-    for element in _records(stream):
-        for child in element:
-            if child.tag not in seen:
-                seen[child.tag] = decode_name(child.tag)
-    return list(dict.fromkeys(seen.values()))
+    columns = _Columns(decode_name)
+    for _ in _records(stream, columns):
+        pass
+    return list(dict.fromkeys(columns.values()))
 
 
 def _add_row(pupils, values, row):
