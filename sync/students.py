@@ -21,6 +21,7 @@ username is in use keeps the old one, gets the other updates, and the run carrie
 """
 import dataclasses
 import datetime
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -179,8 +180,15 @@ def _fields_holding_nul(student):
     held = [name for name in TEXT_FIELDS if holds_nul(getattr(student, name))]
     for kind in ("sen_provisions", "addresses", "telephones", "emails"):
         for item in getattr(student, kind):
-            held += [f"{kind}.{f.name}" for f in dataclasses.fields(item) if holds_nul(getattr(item, f.name))]
+            held += [f"{kind}.{name}" for name in _field_names(type(item)) if holds_nul(getattr(item, name))]
     return list(dict.fromkeys(held))
+
+
+@functools.cache
+def _field_names(kind):
+    """The field names of a reader's dataclass (Address, Telephone, …), looked up once per class: it is asked
+    for every item of every student of an export."""
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def _record_problems(student, policy="email", captions=None):

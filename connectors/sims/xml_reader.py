@@ -76,6 +76,16 @@ ADDRESS_FIELDS = (
 TELEPHONE_FIELDS = ("telephone_id", "telephone_type", "telephone_number", "telephone_main", "telephone_primary")
 EMAIL_FIELDS = ("email_id", "email_type", "email_address", "email_main", "email_primary")
 
+# A record's values are a list in this order (None for an empty or absent column); each part is a slice of it.
+RECORD_FIELDS = ("person_id", *PERSON_FIELDS, "sen_provision", *ADDRESS_FIELDS, *TELEPHONE_FIELDS, *EMAIL_FIELDS)
+_INDEX = {name: index for index, name in enumerate(RECORD_FIELDS)}
+_PERSON = slice(_INDEX[PERSON_FIELDS[0]], _INDEX[PERSON_FIELDS[-1]] + 1)
+_SEN = _INDEX["sen_provision"]
+_ADDRESS = slice(_INDEX[ADDRESS_FIELDS[0]], _INDEX[ADDRESS_FIELDS[-1]] + 1)
+_TELEPHONE = slice(_INDEX[TELEPHONE_FIELDS[0]], _INDEX[TELEPHONE_FIELDS[-1]] + 1)
+_EMAIL = slice(_INDEX[EMAIL_FIELDS[0]], _INDEX[EMAIL_FIELDS[-1]] + 1)
+assert sorted(RECORD_FIELDS) == sorted(DEFAULT_CAPTIONS)
+
 _TRUNCATED = {
     expat.errors.XML_ERROR_NO_ELEMENTS,
     expat.errors.XML_ERROR_UNCLOSED_TOKEN,
@@ -113,36 +123,38 @@ def _parser_for(head, target):
 
 
 class _Columns(dict):
-    """element name → what a record's value is kept under, worked out by `name_of` the first time a name is met."""
+    """element name → the index of its value in a record (None: not kept), worked out by `index_of` the
+    first time a name is met; its keys are the element names met, in order."""
 
-    def __init__(self, name_of):
+    def __init__(self, index_of):
         super().__init__()
-        self._name_of = name_of
+        self._index_of = index_of
 
     def __missing__(self, tag):
-        name = self[tag] = self._name_of(tag)
-        return name
+        index = self[tag] = self._index_of(tag)
+        return index
 
 
 class _Report:
     """The parser's target for a CommandReporter report: the root must be <SuperStarReport>; each <Record>
-    under it becomes a dict of its columns' trimmed, non-empty texts, kept under `columns[tag]`, in
-    `records` until the reader takes them. No element tree is built, so memory stays flat.
+    under it becomes a list of `width` values, each column's trimmed text at `columns[tag]` (None when
+    empty), in `records` until the reader takes them. No element tree is built, so memory stays flat.
     """
 
-    def __init__(self, columns):
+    def __init__(self, columns, width):
         self.columns = columns
         self.records = []
         self.started = False
+        self._width = width
         self._depth = 0
-        self._record = {}
+        self._record = None
         self._text = None
 
     def start(self, tag, attrib):
         depth = self._depth = self._depth + 1
         self._text = None
         if depth == 2:
-            self._record = {}
+            self._record = [None] * self._width
         elif depth == 1 and not self.started:
             self.started = True
             if tag != ROOT:
@@ -158,12 +170,12 @@ class _Report:
         depth = self._depth
         self._depth = depth - 1
         if depth == 3:
-            name = self.columns[tag]
+            index = self.columns[tag]
             text = self._text
-            if text is not None:
+            if index is not None and text is not None:
                 text = text.strip()
                 if text:
-                    self._record[name] = text
+                    self._record[index] = text
             self._text = None
         elif depth == 2 and tag == RECORD:
             self.records.append(self._record)
@@ -187,10 +199,9 @@ class _Pupil:
         self.conflicts = {}
         self.first_row = row
 
-    def add(self, values):
-        get = values.get
+    def add(self, record):
         # A pupil's rows repeat the person columns: a row that repeats the previous one adds nothing.
-        person = tuple(map(get, PERSON_FIELDS))
+        person = record[_PERSON]
         if person != self.last_person:
             self.last_person = person
             known = self.person
@@ -202,12 +213,12 @@ class _Pupil:
                     known[name] = value
                 elif first != value:
                     self.conflicts.setdefault(name, value)
-        sen = get("sen_provision")
+        sen = record[_SEN]
         if sen is not None:
             self.sen[sen] = None
-        _collect(self.addresses, tuple(map(get, ADDRESS_FIELDS)))
-        _collect(self.telephones, tuple(map(get, TELEPHONE_FIELDS)))
-        _collect(self.emails, tuple(map(get, EMAIL_FIELDS)))
+        _collect(self.addresses, record, _ADDRESS)
+        _collect(self.telephones, record, _TELEPHONE)
+        _collect(self.emails, record, _EMAIL)
 
     def student(self, person_id, captions):
         problems = []
@@ -266,22 +277,29 @@ class _Pupil:
         )
 
 
-def _collect(seen, row):
-    """Keep one copy of a sub-row (its values, row id first): by its row id when present, else by all its values."""
-    if any(row):
-        seen.setdefault(row[0] or row, row)
+def _collect(seen, record, part):
+    """Keep one copy of the sub-row at `part` of a record (row id first): by its row id when present, else by
+    all its values."""
+    row_id = record[part.start]
+    if row_id is None:
+        row = tuple(record[part])
+        if any(row):
+            seen.setdefault(row, row)
+    elif row_id not in seen:
+        seen[row_id] = tuple(record[part])
 
 
-def _records(stream, columns):
-    """Each <Record> of a CommandReporter XML export read from the binary `stream`, in order, as a dict of
-    its non-empty column values kept under `columns[element name]` (a `_Columns`).
+def _records(stream, columns, width=0):
+    """Each <Record> of a CommandReporter XML export read from the binary `stream`, in order, as a list of
+    `width` values: each column's trimmed text at the index `columns[element name]` gives (a `_Columns`),
+    None for an empty column.
 
     Raises SimsFileError when the file is not XML, is cut short, declares entities or a DTD (an XML
     bomb), or is not a CommandReporter report.
     """
     head = stream.read(512)
     stream.seek(-len(head), 1)
-    report = _Report(columns)
+    report = _Report(columns, width)
     parser = _parser_for(head, report)
     records = report.records
     try:
@@ -310,13 +328,13 @@ def read_xml(stream, captions=None):
     """
     fields = caption_fields(captions)
     names = {**DEFAULT_CAPTIONS, **(captions or {})}
-    columns = _Columns(lambda tag: fields.get(caption_key(decode_name(tag))))
+    columns = _Columns(lambda tag: _INDEX.get(fields.get(caption_key(decode_name(tag)))))
     pupils = {}
     rows = 0
-    for values in _records(stream, columns):
+    for record in _records(stream, columns, len(RECORD_FIELDS)):
         rows += 1
-        _add_row(pupils, values, rows)
-    if rows and "person_id" not in columns.values():
+        _add_row(pupils, record, rows)
+    if rows and _INDEX["person_id"] not in columns.values():
         found = ", ".join(sorted({decode_name(tag) for tag in columns})) or "none"
         raise SimsFileError(
             f"the report has no '{names['person_id']}' column (its columns are: {found}). Add Person ID to the "
@@ -329,21 +347,21 @@ def report_captions(stream):
     """The captions of a CommandReporter XML export's columns (decoded, in the order first met), from the
     binary `stream`. A column that is empty in every row is not written by CommandReporter, so is not here.
     Raises SimsFileError as `read_xml` does."""
-    columns = _Columns(decode_name)
+    columns = _Columns(lambda tag: None)
     for _ in _records(stream, columns):
         pass
-    return list(dict.fromkeys(columns.values()))
+    return list(dict.fromkeys(decode_name(tag) for tag in columns))
 
 
-def _add_row(pupils, values, row):
-    person_id = values.get("person_id")
+def _add_row(pupils, record, row):
+    person_id = record[_INDEX["person_id"]]
     # Rows without a Person ID cannot be grouped with their pupil's other rows: each distinct pupil
     # among them becomes one record that fails as invalid, so the school sees it and can fix it.
-    key = person_id or (None, *(values.get(name) for name in PERSON_FIELDS))
+    key = person_id or (None, *record[_PERSON])
     pupil = pupils.get(key)
     if pupil is None:
         pupil = pupils[key] = _Pupil(row)
-    pupil.add(values)
+    pupil.add(record)
 
 
 def _parse_error_message(error, started):
