@@ -62,6 +62,24 @@ def test_rows_of_one_pupil_need_not_be_next_to_each_other(tmp_path):
     assert [e.address for e in students[0].emails] == ["pupil1@school.example", "ann@two.example"]
 
 
+def test_a_value_longer_than_a_read_of_the_file_is_read_whole(tmp_path):
+    # The reader takes the file 64 KiB at a time, so this street's text reaches the parser in pieces.
+    street = "Long & Winding Road " * 5_000
+    (student,) = read(x.write_xml(tmp_path, [x.pupil("1001", addresses=[x.address(street=street)])]))
+    assert student.addresses[0].street == street.strip()
+
+
+def test_an_indented_export_reads_as_the_same_pupils_and_other_elements_are_not_records(tmp_path):
+    compact = x.commandreporter_xml([x.pupil("1001"), x.pupil("1002", forename="Grace")])
+    indented = (
+        compact.replace("<SuperStarReport>", "<SuperStarReport>\n  <Title>Students</Title>")
+        .replace("><", ">\n      <")
+        .replace("<Record>", "<Record>\n      <House_x0020_Name />")
+    )
+    (tmp_path / "indented.xml").write_text(indented)
+    assert read(tmp_path / "indented.xml") == read(x.write_xml(tmp_path, [x.pupil("1001"), x.pupil("1002", forename="Grace")]))
+
+
 def test_element_names_are_decoded_from_xml_escapes():
     assert decode_name("Person_x0020_ID") == "Person ID"
     assert decode_name("Date_x002F_Time_x0020_of_x0020_Birth") == "Date/Time of Birth"
