@@ -3,7 +3,7 @@
 CommandReporter writes one `Record` per combination of a pupil's addresses × telephones × emails,
 each column as an element named after its caption with XML escapes (`Person_x0020_ID`). This reader
 streams the file through defusedxml's parser with a target of its own (`_Report`) that builds no
-element tree: each record comes out as a dict of its non-empty column values, then is dropped. Rows
+element tree: each record comes out as a list of its column values, then is dropped. Rows
 are grouped by Person ID and the repeated sub-rows collapsed: by their row id (Address ID, Telephone
 ID, Email ID) when the report has one, else by their values. Pupils come out in the order they first
 appear.
@@ -136,49 +136,53 @@ class _Columns(dict):
 
 
 class _Report:
-    """The parser's target for a CommandReporter report: the root must be <SuperStarReport>; each <Record>
-    under it becomes a list of `width` values, each column's trimmed text at `columns[tag]` (None when
-    empty), in `records` until the reader takes them. No element tree is built, so memory stays flat.
+    """The parser's target for a CommandReporter report: each <Record> becomes a list of `width` values, each
+    column's trimmed text at `columns[tag]` (None when empty), in `records` until the reader takes them.
+
+    It builds no element tree, so memory stays flat, and it has no `start`: the parser would call one for
+    every element, which would be a good part of the reading's cost. So every element but a Record is a
+    column, and a column's text is the text the parser gave since the element before it ended; the
+    whitespace an indented file has between elements is trimmed away, and a CommandReporter record holds
+    nothing else between its columns. `_Root` checks the root element.
     """
 
     def __init__(self, columns, width):
         self.columns = columns
         self.records = []
-        self.started = False
         self._width = width
-        self._depth = 0
-        self._record = None
+        self._record = [None] * width
         self._text = None
-
-    def start(self, tag, attrib):
-        depth = self._depth = self._depth + 1
-        self._text = None
-        if depth == 2:
-            self._record = [None] * self._width
-        elif depth == 1 and not self.started:
-            self.started = True
-            if tag != ROOT:
-                raise SimsFileError(
-                    f"the file's root element is <{decode_name(tag)}>, not <{ROOT}>: it is not a "
-                    f"CommandReporter export. {EXPORT_AGAIN}"
-                )
 
     def data(self, text):
         self._text = text if self._text is None else self._text + text
 
     def end(self, tag):
-        depth = self._depth
-        self._depth = depth - 1
-        if depth == 3:
+        if tag == RECORD:
+            self.records.append(self._record)
+            self._record = [None] * self._width
+        else:
             index = self.columns[tag]
             text = self._text
             if index is not None and text is not None:
                 text = text.strip()
                 if text:
                     self._record[index] = text
-            self._text = None
-        elif depth == 2 and tag == RECORD:
-            self.records.append(self._record)
+        self._text = None
+
+    def close(self):
+        return None
+
+
+class _Root:
+    """The target of a second parser that reads the file's first bytes only until the root element starts,
+    to refuse a file that is not a CommandReporter report before any of it is read as records."""
+
+    def __init__(self):
+        self.tag = None
+
+    def start(self, tag, attrib):
+        if self.tag is None:
+            self.tag = tag
 
     def close(self):
         return None
@@ -299,14 +303,26 @@ def _records(stream, columns, width=0):
     """
     head = stream.read(512)
     stream.seek(-len(head), 1)
-    report = _Report(columns, width)
-    parser = _parser_for(head, report)
+    report, root = _Report(columns, width), _Root()
+    parser, probe = _parser_for(head, report), _parser_for(head, root)
     records = report.records
     try:
         while True:
             chunk = stream.read(64 * 1024)
             if not chunk:
                 break
+            if probe is not None:
+                try:
+                    probe.feed(chunk)
+                except (ParseError, DefusedXmlException):
+                    pass  # `parser` refuses the same bytes just below, saying why
+                if root.tag is not None:
+                    probe = None
+                    if root.tag != ROOT:
+                        raise SimsFileError(
+                            f"the file's root element is <{decode_name(root.tag)}>, not <{ROOT}>: it is not a "
+                            f"CommandReporter export. {EXPORT_AGAIN}"
+                        )
             parser.feed(chunk)
             yield from records
             records.clear()
@@ -318,7 +334,7 @@ def _records(stream, columns, width=0):
             + EXPORT_AGAIN
         ) from None
     except ParseError as error:
-        raise SimsFileError(_parse_error_message(error, report.started)) from None
+        raise SimsFileError(_parse_error_message(error, root.tag is not None)) from None
 
 
 def read_xml(stream, captions=None):
