@@ -202,6 +202,10 @@ BAD_FILES = {
         '<?xml version="1.0"?><Students><Record/></Students>',
         "root element is <Students>, not <SuperStarReport>",
     ),
+    "a file whose root comes after a comment longer than one read of the file": (
+        '<?xml version="1.0"?><!--' + "x" * 70_000 + '--><Students><Record><Person_x0020_ID>1</Person_x0020_ID></Record></Students>',
+        "root element is <Students>, not <SuperStarReport>",
+    ),
     "an empty file": ("", "the file is empty"),
     "JSON that is not valid": ('{"students": [', "not valid JSON"),
     "JSON without a students list": ('{"pupils": []}', 'no "students" list'),
