@@ -140,10 +140,10 @@ class _Report:
     column's trimmed text at `columns[tag]` (None when empty), in `records` until the reader takes them.
 
     It builds no element tree, so memory stays flat, and it has no `start`: the parser would call one for
-    every element, which would be a good part of the reading's cost. So every element but a Record is a
-    column, and a column's text is the text the parser gave since the element before it ended; the
-    whitespace an indented file has between elements is trimmed away, and a CommandReporter record holds
-    nothing else between its columns. `_Root` checks the root element.
+    every element, which would be a good part of the reading's cost. So every element but a Record and
+    the root is a column, and a column's text is the text the parser gave since the element before it
+    ended: the whitespace an indented file has between elements is trimmed away, and a CommandReporter
+    record holds nothing else between its columns. `_Root` checks the root element.
     """
 
     def __init__(self, columns, width):
@@ -160,7 +160,7 @@ class _Report:
         if tag == RECORD:
             self.records.append(self._record)
             self._record = [None] * self._width
-        else:
+        elif tag != ROOT:
             index = self.columns[tag]
             text = self._text
             if index is not None and text is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sims import SimsFileError, read_export
+from connectors.sims import SimsFileError, read_export, report_captions
 from connectors.sims.normalise import boolean, date, decode_name
 
 from . import exports as x
@@ -78,6 +78,18 @@ def test_an_indented_export_reads_as_the_same_pupils_and_other_elements_are_not_
     )
     (tmp_path / "indented.xml").write_text(indented)
     assert read(tmp_path / "indented.xml") == read(x.write_xml(tmp_path, [x.pupil("1001"), x.pupil("1002", forename="Grace")]))
+
+
+def test_a_sample_exports_captions_are_its_columns_in_the_order_first_met(tmp_path):
+    path = x.write_xml(tmp_path, [x.pupil("1001", telephones=[]), x.pupil("1002", sen=["K - SEN Support"])])
+    with open(path, "rb") as stream:
+        captions = report_captions(stream)
+    assert captions == [
+        "Person ID", "Adno", "Forename", "Surname", "DOB", "Gender", "FSM Eligible", "Address Type",
+        "Address Start Date", "House Number", "Street", "Town", "Postcode", "Email Type", "Email Address",
+        "Email Main", "Email Primary", "SEN Provision", "Telephone Type", "Telephone Number", "Telephone Main",
+        "Telephone Primary",
+    ]
 
 
 def test_element_names_are_decoded_from_xml_escapes():
