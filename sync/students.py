@@ -21,6 +21,7 @@ username is in use keeps the old one, gets the other updates, and the run carrie
 """
 import dataclasses
 import datetime
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -173,14 +174,22 @@ def _who(student):
 
 def _fields_holding_nul(student):
     """The names of the student's text values that hold a NUL character, which PostgreSQL refuses in text."""
-    def holds_nul(value):
-        return isinstance(value, str) and NUL in value
-
-    held = [name for name in TEXT_FIELDS if holds_nul(getattr(student, name))]
+    held = [name for name in TEXT_FIELDS if isinstance(value := getattr(student, name), str) and NUL in value]
     for kind in ("sen_provisions", "addresses", "telephones", "emails"):
         for item in getattr(student, kind):
-            held += [f"{kind}.{f.name}" for f in dataclasses.fields(item) if holds_nul(getattr(item, f.name))]
+            held += [
+                f"{kind}.{name}"
+                for name in _text_field_names(type(item))
+                if isinstance(value := getattr(item, name), str) and NUL in value
+            ]
     return list(dict.fromkeys(held))
+
+
+@functools.cache
+def _text_field_names(kind):
+    """The names of the text fields of a reader's dataclass (Address, Telephone, …), looked up once per
+    class: they are read for every item of every student of an export."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.type == str | None)
 
 
 def _record_problems(student, policy="email", captions=None):

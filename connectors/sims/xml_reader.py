@@ -2,16 +2,22 @@
 
 CommandReporter writes one `Record` per combination of a pupil's addresses × telephones × emails,
 each column as an element named after its caption with XML escapes (`Person_x0020_ID`). This reader
-streams the file with defusedxml's iterparse, clearing each record once read, groups rows by Person
-ID and collapses the repeated sub-rows: by their row id (Address ID, Telephone ID, Email ID) when the
-report has one, else by their values. Pupils come out in the order they first appear.
+streams the file through defusedxml's parser with a target of its own (`_Report`) that builds no
+element tree: each record comes out as a list of its column values, then is dropped. Rows
+are grouped by Person ID and the repeated sub-rows collapsed: by their row id (Address ID, Telephone
+ID, Email ID) when the report has one, else by their values. Pupils come out in the order they first
+appear.
+
+A nightly export is a new file with mostly the same pupils, so reading it is most of a re-import's
+cost (issue 16, `bench/sims_bench.py`): the per-column and per-row work here is kept to a few
+operations each.
 """
 import re
-from xml.etree.ElementTree import ParseError, TreeBuilder
+from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser, iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from .normalise import (
     Address,
@@ -70,6 +76,16 @@ ADDRESS_FIELDS = (
 TELEPHONE_FIELDS = ("telephone_id", "telephone_type", "telephone_number", "telephone_main", "telephone_primary")
 EMAIL_FIELDS = ("email_id", "email_type", "email_address", "email_main", "email_primary")
 
+# A record's values are a list in this order (None for an empty or absent column); each part is a slice of it.
+RECORD_FIELDS = ("person_id", *PERSON_FIELDS, "sen_provision", *ADDRESS_FIELDS, *TELEPHONE_FIELDS, *EMAIL_FIELDS)
+_INDEX = {name: index for index, name in enumerate(RECORD_FIELDS)}
+_PERSON = slice(_INDEX[PERSON_FIELDS[0]], _INDEX[PERSON_FIELDS[-1]] + 1)
+_SEN = _INDEX["sen_provision"]
+_ADDRESS = slice(_INDEX[ADDRESS_FIELDS[0]], _INDEX[ADDRESS_FIELDS[-1]] + 1)
+_TELEPHONE = slice(_INDEX[TELEPHONE_FIELDS[0]], _INDEX[TELEPHONE_FIELDS[-1]] + 1)
+_EMAIL = slice(_INDEX[EMAIL_FIELDS[0]], _INDEX[EMAIL_FIELDS[-1]] + 1)
+assert sorted(RECORD_FIELDS) == sorted(DEFAULT_CAPTIONS)
+
 _TRUNCATED = {
     expat.errors.XML_ERROR_NO_ELEMENTS,
     expat.errors.XML_ERROR_UNCLOSED_TOKEN,
@@ -94,7 +110,7 @@ def caption_fields(captions=None):
     return {caption_key(caption): name for name, caption in mapping.items()}
 
 
-def _parser_for(head):
+def _parser_for(head, target):
     """A defused parser; a file that says UTF-16 but is written in 8-bit bytes is read as UTF-8.
 
     .NET tools write `encoding="utf-16"` into the declaration of XML they build in memory, and a
@@ -103,16 +119,83 @@ def _parser_for(head):
     """
     looks_utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 1 and 0 in head[:2])
     encoding = "utf-8" if not looks_utf16 and _DECLARES_UTF16.match(head) else None
-    return DefusedXMLParser(target=TreeBuilder(), encoding=encoding, forbid_dtd=True)
+    return DefusedXMLParser(target=target, encoding=encoding, forbid_dtd=True)
+
+
+class _Columns(dict):
+    """element name → the index of its value in a record (None: not kept), worked out by `index_of` the
+    first time a name is met; its keys are the element names met, in order."""
+
+    def __init__(self, index_of):
+        super().__init__()
+        self._index_of = index_of
+
+    def __missing__(self, tag):
+        index = self[tag] = self._index_of(tag)
+        return index
+
+
+class _Report:
+    """The parser's target for a CommandReporter report: each <Record> becomes a list of `width` values, each
+    column's trimmed text at `columns[tag]` (None when empty), in `records` until the reader takes them.
+
+    It builds no element tree, so memory stays flat, and it has no `start`: the parser would call one for
+    every element, which would be a good part of the reading's cost. So every element but a Record and
+    the root is a column, and a column's text is the text the parser gave since the element before it
+    ended: the whitespace an indented file has between elements is trimmed away, and a CommandReporter
+    record holds nothing else between its columns. `_Root` checks the root element.
+    """
+
+    def __init__(self, columns, width):
+        self.columns = columns
+        self.records = []
+        self._width = width
+        self._record = [None] * width
+        self._text = None
+
+    def data(self, text):
+        self._text = text if self._text is None else self._text + text
+
+    def end(self, tag):
+        if tag == RECORD:
+            self.records.append(self._record)
+            self._record = [None] * self._width
+        elif tag != ROOT:
+            index = self.columns[tag]
+            text = self._text
+            if index is not None and text is not None:
+                text = text.strip()
+                if text:
+                    self._record[index] = text
+        self._text = None
+
+    def close(self):
+        return None
+
+
+class _Root:
+    """The target of a second parser that reads the file's first bytes only until the root element starts,
+    to refuse a file that is not a CommandReporter report before any of it is read as records."""
+
+    def __init__(self):
+        self.tag = None
+
+    def start(self, tag, attrib):
+        if self.tag is None:
+            self.tag = tag
+
+    def close(self):
+        return None
 
 
 class _Pupil:
     """The rows of one pupil gathered so far, raw, before their values are typed."""
 
-    __slots__ = ("person", "sen", "addresses", "telephones", "emails", "conflicts", "first_row")
+    __slots__ = ("person", "last_person", "sen", "addresses", "telephones", "emails", "conflicts", "first_row")
 
     def __init__(self, row):
         self.person = {}
+        self.last_person = None
         self.sen = {}
         self.addresses = {}
         self.telephones = {}
@@ -120,23 +203,26 @@ class _Pupil:
         self.conflicts = {}
         self.first_row = row
 
-    def add(self, values):
-        person = self.person
-        for name in PERSON_FIELDS:
-            value = values.get(name)
-            if value is None:
-                continue
-            known = person.get(name)
-            if known is None:
-                person[name] = value
-            elif known != value:
-                self.conflicts.setdefault(name, value)
-        sen = values.get("sen_provision")
+    def add(self, record):
+        # A pupil's rows repeat the person columns: a row that repeats the previous one adds nothing.
+        person = record[_PERSON]
+        if person != self.last_person:
+            self.last_person = person
+            known = self.person
+            for name, value in zip(PERSON_FIELDS, person):
+                if value is None:
+                    continue
+                first = known.get(name)
+                if first is None:
+                    known[name] = value
+                elif first != value:
+                    self.conflicts.setdefault(name, value)
+        sen = record[_SEN]
         if sen is not None:
             self.sen[sen] = None
-        _collect(self.addresses, values, ADDRESS_FIELDS)
-        _collect(self.telephones, values, TELEPHONE_FIELDS)
-        _collect(self.emails, values, EMAIL_FIELDS)
+        _collect(self.addresses, record, _ADDRESS)
+        _collect(self.telephones, record, _TELEPHONE)
+        _collect(self.emails, record, _EMAIL)
 
     def student(self, person_id, captions):
         problems = []
@@ -195,45 +281,60 @@ class _Pupil:
         )
 
 
-def _collect(seen, values, names):
-    """Keep one copy of a sub-row: by its row id when present, else by all its values."""
-    row = tuple(values.get(name) for name in names)
-    if any(row):
-        seen.setdefault(row[0] or row, row)
+def _collect(seen, record, part):
+    """Keep one copy of the sub-row at `part` of a record (row id first): by its row id when present, else by
+    all its values."""
+    row_id = record[part.start]
+    if row_id is None:
+        row = tuple(record[part])
+        if any(row):
+            seen.setdefault(row, row)
+    elif row_id not in seen:
+        seen[row_id] = tuple(record[part])
 
 
-def _records(stream):
-    """Each <Record> element of a CommandReporter XML export read from the binary `stream`, in order; the
-    document read so far is cleared once the caller is done with each.
+def _records(stream, columns, width=0):
+    """Each <Record> of a CommandReporter XML export read from the binary `stream`, in order, as a list of
+    `width` values: each column's trimmed text at the index `columns[element name]` gives (a `_Columns`),
+    None for an empty column.
 
     Raises SimsFileError when the file is not XML, is cut short, declares entities or a DTD (an XML
     bomb), or is not a CommandReporter report.
     """
     head = stream.read(512)
     stream.seek(-len(head), 1)
-    root = None
+    report, root = _Report(columns, width), _Root()
+    parser, probe = _parser_for(head, report), _parser_for(head, root)
+    records = report.records
     try:
-        for event, element in iterparse(stream, events=("start", "end"), parser=_parser_for(head)):
-            if event == "start":
-                if root is None:
-                    root = element
-                    if element.tag != ROOT:
+        while True:
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                break
+            if probe is not None:
+                try:
+                    probe.feed(chunk)
+                except (ParseError, DefusedXmlException):
+                    pass  # `parser` refuses the same bytes just below, saying why
+                if root.tag is not None:
+                    probe = None
+                    if root.tag != ROOT:
                         raise SimsFileError(
-                            f"the file's root element is <{decode_name(element.tag)}>, not <{ROOT}>: it is not a "
+                            f"the file's root element is <{decode_name(root.tag)}>, not <{ROOT}>: it is not a "
                             f"CommandReporter export. {EXPORT_AGAIN}"
                         )
-                continue
-            if element.tag != RECORD:
-                continue
-            yield element
-            root.clear()
+            parser.feed(chunk)
+            yield from records
+            records.clear()
+        parser.close()
+        yield from records
     except DefusedXmlException:
         raise SimsFileError(
             "the file declares a DTD or XML entities, which a SIMS export never does, so it is refused for safety. "
             + EXPORT_AGAIN
         ) from None
     except ParseError as error:
-        raise SimsFileError(_parse_error_message(error, root is not None)) from None
+        raise SimsFileError(_parse_error_message(error, root.tag is not None)) from None
 
 
 def read_xml(stream, captions=None):
@@ -243,26 +344,14 @@ def read_xml(stream, captions=None):
     """
     fields = caption_fields(captions)
     names = {**DEFAULT_CAPTIONS, **(captions or {})}
-    tag_fields = {}
+    columns = _Columns(lambda tag: _INDEX.get(fields.get(caption_key(decode_name(tag)))))
     pupils = {}
     rows = 0
-    for element in _records(stream):
+    for record in _records(stream, columns, len(RECORD_FIELDS)):
         rows += 1
-        values = {}
-        for child in element:
-            tag = child.tag
-            name = tag_fields.get(tag, False)
-            if name is False:
-                name = tag_fields[tag] = fields.get(caption_key(decode_name(tag)))
-            if name is not None:
-                value = child.text
-                if value is not None:
-                    value = value.strip()
-                    if value:
-                        values[name] = value
-        _add_row(pupils, values, rows)
-    if rows and "person_id" not in tag_fields.values():
-        found = ", ".join(sorted({decode_name(tag) for tag in tag_fields})) or "none"
+        _add_row(pupils, record, rows)
+    if rows and _INDEX["person_id"] not in columns.values():
+        found = ", ".join(sorted({decode_name(tag) for tag in columns})) or "none"
         raise SimsFileError(
             f"the report has no '{names['person_id']}' column (its columns are: {found}). Add Person ID to the "
             "CommandReporter report, or map your caption for it in the organisation's SIMS captions."
@@ -274,23 +363,21 @@ def report_captions(stream):
     """The captions of a CommandReporter XML export's columns (decoded, in the order first met), from the
     binary `stream`. A column that is empty in every row is not written by CommandReporter, so is not here.
     Raises SimsFileError as `read_xml` does."""
-    seen = {}
-    for element in _records(stream):
-        for child in element:
-            if child.tag not in seen:
-                seen[child.tag] = decode_name(child.tag)
-    return list(dict.fromkeys(seen.values()))
+    columns = _Columns(lambda tag: None)
+    for _ in _records(stream, columns):
+        pass
+    return list(dict.fromkeys(decode_name(tag) for tag in columns))
 
 
-def _add_row(pupils, values, row):
-    person_id = values.get("person_id")
+def _add_row(pupils, record, row):
+    person_id = record[_INDEX["person_id"]]
     # Rows without a Person ID cannot be grouped with their pupil's other rows: each distinct pupil
     # among them becomes one record that fails as invalid, so the school sees it and can fix it.
-    key = person_id or (None, *(values.get(name) for name in PERSON_FIELDS))
+    key = person_id or (None, *record[_PERSON])
     pupil = pupils.get(key)
     if pupil is None:
         pupil = pupils[key] = _Pupil(row)
-    pupil.add(values)
+    pupil.add(record)
 
 
 def _parse_error_message(error, started):

@@ -100,6 +100,20 @@ def test_the_same_file_imported_twice_changes_nothing_the_second_time(school, tm
     assert snapshot(school) == before
 
 
+def test_the_nightly_export_of_the_same_students_writes_nothing_and_a_change_in_it_is_imported(school, tmp_path):
+    # Each night's export is a new file: it is read afresh, whatever was read before.
+    nightly = pupils(30)
+    students.import_file(school, x.write_xml(tmp_path, nightly, name="monday.xml"), actor="test")
+    before = snapshot(school)
+    tuesday = students.import_file(school, x.write_xml(tmp_path, nightly, name="tuesday.xml", declaration=""), actor="test")
+    assert tuesday.counts == {"created": 0, "updated": 0, "unchanged": 30, "disabled": 0, "reenabled": 0, "failed": 0}
+    assert snapshot(school) == before
+    nightly[6]["telephones"] = [x.telephone(number="0113 496 9999")]
+    wednesday = students.import_file(school, x.write_xml(tmp_path, nightly, name="wednesday.xml"), actor="test")
+    assert wednesday.counts["updated"] == 1 and wednesday.counts["unchanged"] == 29
+    assert account(school, "7").home_phone == "0113 496 9999"
+
+
 def test_a_changed_field_is_updated_and_only_that_student_is_touched(school, import_pupils):
     import_pupils(school, pupils(3))
     before = {s["person_id"]: s for s in snapshot(school)}

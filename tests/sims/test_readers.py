@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sims import SimsFileError, read_export
+from connectors.sims import SimsFileError, read_export, report_captions
 from connectors.sims.normalise import boolean, date, decode_name
 
 from . import exports as x
@@ -60,6 +60,36 @@ def test_rows_of_one_pupil_need_not_be_next_to_each_other(tmp_path):
     students = read(tmp_path / "s.xml")
     assert [s.person_id for s in students] == ["1", "2"]
     assert [e.address for e in students[0].emails] == ["pupil1@school.example", "ann@two.example"]
+
+
+def test_a_value_longer_than_a_read_of_the_file_is_read_whole(tmp_path):
+    # The reader takes the file 64 KiB at a time, so this street's text reaches the parser in pieces.
+    street = "Long & Winding Road " * 5_000
+    (student,) = read(x.write_xml(tmp_path, [x.pupil("1001", addresses=[x.address(street=street)])]))
+    assert student.addresses[0].street == street.strip()
+
+
+def test_an_indented_export_reads_as_the_same_pupils_and_other_elements_are_not_records(tmp_path):
+    compact = x.commandreporter_xml([x.pupil("1001"), x.pupil("1002", forename="Grace")])
+    indented = (
+        compact.replace("<SuperStarReport>", "<SuperStarReport>\n  <Title>Students</Title>")
+        .replace("><", ">\n      <")
+        .replace("<Record>", "<Record>\n      <House_x0020_Name />")
+    )
+    (tmp_path / "indented.xml").write_text(indented)
+    assert read(tmp_path / "indented.xml") == read(x.write_xml(tmp_path, [x.pupil("1001"), x.pupil("1002", forename="Grace")]))
+
+
+def test_a_sample_exports_captions_are_its_columns_in_the_order_first_met(tmp_path):
+    path = x.write_xml(tmp_path, [x.pupil("1001", telephones=[]), x.pupil("1002", sen=["K - SEN Support"])])
+    with open(path, "rb") as stream:
+        captions = report_captions(stream)
+    assert captions == [
+        "Person ID", "Adno", "Forename", "Surname", "DOB", "Gender", "FSM Eligible", "Address Type",
+        "Address Start Date", "House Number", "Street", "Town", "Postcode", "Email Type", "Email Address",
+        "Email Main", "Email Primary", "SEN Provision", "Telephone Type", "Telephone Number", "Telephone Main",
+        "Telephone Primary",
+    ]
 
 
 def test_element_names_are_decoded_from_xml_escapes():
@@ -182,6 +212,10 @@ BAD_FILES = {
     "broken XML": ("<SuperStarReport><Record></Forename></SuperStarReport>", "not well-formed XML"),
     "a file whose root is not SuperStarReport": (
         '<?xml version="1.0"?><Students><Record/></Students>',
+        "root element is <Students>, not <SuperStarReport>",
+    ),
+    "a file whose root comes after a comment longer than one read of the file": (
+        '<?xml version="1.0"?><!--' + "x" * 70_000 + '--><Students><Record><Person_x0020_ID>1</Person_x0020_ID></Record></Students>',
         "root element is <Students>, not <SuperStarReport>",
     ),
     "an empty file": ("", "the file is empty"),
