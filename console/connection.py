@@ -96,7 +96,19 @@ def create(org_id):
     except Invalid as invalid:
         return _render(org, errors=invalid.errors, form=_form_values(), status=422)
     flash("Connection created and its secret saved: press “Test connection” to check Sign In App accepts it.", "success")
+    return _back_to_page(org)
+
+
+def _back_to_page(org):
     return redirect(url_for(".show", org_id=org.id), 303)
+
+
+def _connection_or_say(org, why_not):
+    """The school's connection; None, with "<school> has no Sign In App connection <why_not>" flashed, when none."""
+    connection = SiaConnection.for_organisation(org)
+    if connection is None:
+        flash(f"{org.name} has no Sign In App connection {why_not}", "error")
+    return connection
 
 
 @bp.post("/credentials")
@@ -104,10 +116,9 @@ def create(org_id):
 @allowed("manage_connection")
 def update(org_id):
     org = organisation_or_404(org_id)
-    connection = SiaConnection.for_organisation(org)
+    connection = _connection_or_say(org, "to change; create it first.")
     if connection is None:
-        flash(f"{org.name} has no Sign In App connection to change; create it first.", "error")
-        return redirect(url_for(".show", org_id=org.id), 303)
+        return _back_to_page(org)
     try:
         connections.update_credentials(
             connection, request.form, actor=current_user, organisation=org, sandbox_mounted=sandbox_mounted()
@@ -115,7 +126,7 @@ def update(org_id):
     except Invalid as invalid:
         return _render(org, errors=invalid.errors, form=_form_values(), status=422)
     flash("Connection saved. Press “Test connection” to check Sign In App accepts it.", "success")
-    return redirect(url_for(".show", org_id=org.id), 303)
+    return _back_to_page(org)
 
 
 @bp.post("/wonde")
@@ -123,14 +134,13 @@ def update(org_id):
 @allowed("use_wonde")
 def save_wonde(org_id):
     org = organisation_or_404(org_id)
-    connection = SiaConnection.for_organisation(org)
+    connection = _connection_or_say(org, "yet, so there is nothing to save.")
     if connection is None:
-        flash(f"{org.name} has no Sign In App connection yet, so there is nothing to save.", "error")
-        return redirect(url_for(".show", org_id=org.id), 303)
+        return _back_to_page(org)
     on = request.form.get("wonde") == "on"
     connections.set_wonde(connection, on, actor=current_user, organisation=org)
     flash(f"Saved: Use SIA Wonde Connection (if available) is {'on' if on else 'off'}.", "success")
-    return redirect(url_for(".show", org_id=org.id), 303)
+    return _back_to_page(org)
 
 
 @bp.post("/test")
@@ -138,16 +148,15 @@ def save_wonde(org_id):
 @allowed("test_connection")
 def test(org_id):
     org = organisation_or_404(org_id)
-    connection = SiaConnection.for_organisation(org)
+    connection = _connection_or_say(org, "to test; support creates it first.")
     if connection is None:
-        flash(f"{org.name} has no Sign In App connection to test; support creates it first.", "error")
-        return redirect(url_for(".show", org_id=org.id), 303)
+        return _back_to_page(org)
     result = connections.test_connection(connection, actor=current_user, organisation=org)
     if request.htmx:
         return render_block(TEMPLATE, "connection_test", org=org, connection=connection, detail=result.detail)
     if result.detail:
         flash(result.detail, "info")
-    return redirect(url_for(".show", org_id=org.id), 303)
+    return _back_to_page(org)
 
 
 def _group_ids(name):
@@ -164,10 +173,9 @@ def _group_ids(name):
 def save_groups(org_id):
     """"Save linked groups": the ticked groups are linked to the school, the other groups shown unlinked."""
     org = organisation_or_404(org_id)
-    connection = SiaConnection.for_organisation(org)
+    connection = _connection_or_say(org, "yet, so no group can be linked.")
     if connection is None:
-        flash(f"{org.name} has no Sign In App connection yet, so no group can be linked.", "error")
-        return redirect(url_for(".show", org_id=org.id), 303)
+        return _back_to_page(org)
     try:
         ticked, shown = _group_ids("group"), _group_ids("shown")
         linked, unlinked = group_links.set_links(
@@ -180,7 +188,7 @@ def save_groups(org_id):
     said = [f"linked {', '.join(linked)}" if linked else "", f"unlinked {', '.join(unlinked)}" if unlinked else ""]
     flash(("Saved: " + "; ".join(s for s in said if s) + ". Run the import to sync them.") if linked or unlinked
           else "Nothing to change: the linked groups are as shown.", "success")
-    return redirect(url_for(".show", org_id=org.id), 303)
+    return _back_to_page(org)
 
 
 nav.register("Connection", "connection.show")

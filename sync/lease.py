@@ -24,6 +24,7 @@ import hashlib
 import os
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -137,6 +138,9 @@ class _LockConnections:
 _lock_connections = _LockConnections()
 
 
+DEAD_SESSION_GRACE = 1.0  # seconds: how long a refused lock is asked for again (see _SessionLock.take)
+
+
 class _SessionLock:
     """PostgreSQL: the advisory lock that says a lease's holder is alive, on a connection of its own."""
 
@@ -146,19 +150,30 @@ class _SessionLock:
         self._db = None
         self._connection = None
 
-    def take(self):
-        """Whether this process now holds the lock (False: a live holder has it)."""
+    def take(self, grace=DEAD_SESSION_GRACE):
+        """Whether this process now holds the lock (False: a live holder has it).
+
+        A holder killed a moment ago still holds it until the server notices its connection closed (a few
+        milliseconds, longer on a busy machine), so a refusal is asked again for up to `grace` seconds."""
         self._db = database.obj
         try:
             connection = _lock_connections.borrow(self._db)
-            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            taken = self._try(connection)
         except psycopg.OperationalError:  # a kept connection the server has since closed: a new one
             connection = psycopg.connect(dbname=self._db.database, **self._db.connect_params, autocommit=True)
-            (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            taken = self._try(connection)
+        deadline = time.monotonic() + grace
+        while not taken and time.monotonic() < deadline:
+            time.sleep(0.05)
+            taken = self._try(connection)
         if taken:
             self._connection = connection
         else:
             _lock_connections.give_back(self._db, connection)
+        return taken
+
+    def _try(self, connection):
+        (taken,) = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         return taken
 
     def release(self):
