@@ -81,10 +81,12 @@ def test_home_lists_each_accounts_groups_with_their_link(client, school, linked)
 
 def test_group_page_lists_members_with_a_sign_in_button_each(client, linked):
     _, staff = linked
-    helpers.member(staff, "Grace Hopper", role="Teacher of Computing")
+    grace = helpers.member(staff, "Grace Hopper", role="Teacher of Computing")
+    SandboxMember.update(last_in="2026-11-30T08:01:00Z").where(SandboxMember.id == grace.id).execute()
     helpers.member(staff, "Alan Turing", archived=True)
     page = client.get(f"/sandbox/groups/{staff.id}").get_data(as_text=True)
     assert "Grace Hopper" in page and "Teacher of Computing" in page
+    assert "Monday 30 November 2026 at 08:01" in page and "Never" in page  # when each last signed in
     assert page.count('aria-label="Sign in ') == 1  # archived members cannot sign in
     assert 'name="csrf_token"' in page
 
