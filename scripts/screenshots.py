@@ -3,7 +3,9 @@
 Seeds the demo trust in a throwaway SQLite database, runs the first Sign In App import of each school,
 does what a first week of support leaves behind (one duplicate pair merged, one duplicate deleted by
 mistake so its member is excluded, a second import), serves the console on 127.0.0.1 and photographs
-the main pages (the overview twice: its top, and its set-up checklist part-done, duplicates still to merge),
+the main pages (the overview twice: its top, and its set-up checklist part-done, duplicates still to merge;
+the profile page twice: its actions, and its linked Sign In App member; the connection page twice: its test
+and its linked groups),
 signed in as support, in Debian's Chromium. The PNGs (1280×800) go to docs/screenshots/.
 """
 import logging
@@ -74,6 +76,8 @@ def photograph(page, base, seen):
     save("profiles", page.get_by_role("table"))
     page.goto(f"{org}/profiles/{seen['profile']}")
     save("profile", page.get_by_role("heading", name="Readiness"), top=page.get_by_role("heading", name="Actions"))
+    member = page.get_by_role("heading", name="In Sign In App")
+    save("profile-sign-in-app", member, top=member)
     page.goto(f"{org}/duplicates")
     save("duplicates", page.get_by_role("button", name="Merge the ticked pairs"))
     page.goto(f"{org}/rules/new")
@@ -90,6 +94,8 @@ def photograph(page, base, seen):
     page.goto(f"{org}/settings/sign-in-app/connection")
     page.get_by_role("button", name="Test connection").click()
     save("connection", page.get_by_text("Repeat groups linked to"))
+    linked = page.get_by_role("heading", name="Linked groups")
+    save("linked-groups", linked, top=linked)
     page.goto(f"{base}/sandbox/")
     save("sandbox", page.get_by_role("heading", name="Sign In App sandbox"))
 
