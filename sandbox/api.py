@@ -195,7 +195,7 @@ def _json_body():
     return body
 
 
-def _check_personal_fields(fields, *, creating):
+def check_personal_fields(fields, *, creating):
     """The errors in `fields` (a partial update when not `creating`); empty when they are fine."""
     if not isinstance(fields, dict):
         return {"personal_fields": ["The personal fields must be an object of field name to value."]}
@@ -218,7 +218,7 @@ def _check_personal_fields(fields, *, creating):
     return errors
 
 
-def _clean(fields):
+def clean_fields(fields):
     return {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
 
 
@@ -308,12 +308,12 @@ def create_member(group_id):
     if missing:
         return missing
     fields = _json_body().get("personal_fields")
-    errors = _check_personal_fields(fields, creating=True)
+    errors = check_personal_fields(fields, creating=True)
     if not group.is_returning:
         errors["group"] = ["Members can only be added to a returning (repeat) group."]
     if errors:
         raise Invalid(errors)
-    member = SandboxMember.create(group=group, personal_fields=_clean(fields))
+    member = SandboxMember.create(group=group, personal_fields=clean_fields(fields))
     return jsonify(member_json(member)), 201
 
 
@@ -333,13 +333,13 @@ def update_member(member_id):
     if "personal_fields" not in body and "archived" not in body:
         errors["body"] = ["Send personal_fields to change, archived, or both."]
     fields = body.get("personal_fields", {})
-    errors.update(_check_personal_fields(fields, creating=False))
+    errors.update(check_personal_fields(fields, creating=False))
     if "archived" in body and not isinstance(body["archived"], bool):
         errors["archived"] = ["The archived field must be true or false."]
     if errors:
         raise Invalid(errors)
     merged = dict(member.personal_fields or {})
-    for key, value in _clean(fields).items():
+    for key, value in clean_fields(fields).items():
         if value is None:
             merged.pop(key, None)
         else:

@@ -25,6 +25,7 @@ from store.ids import is_id
 from store.models import Organisation, RatingSystem, SiaConnection
 
 from . import central_record
+from .api import check_personal_fields, clean_fields
 from .models import (
     GROUP_TYPES,
     PERSONAL_FIELD_TYPES,
@@ -95,7 +96,8 @@ def _group_or_404(group_id):
     return group
 
 
-def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=None, status=200):
+def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=None, member_errors=None,
+                  member_form=None, status=200):
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     members = SandboxMember.of_group(group)
@@ -123,6 +125,9 @@ def _render_group(group, *, errors=None, form=None, outcome=None, signed_member=
             total=total,
             outcome=outcome,
             signed_member=signed_member,
+            member_errors=member_errors or {},
+            member_form=member_form or {},
+            member_fields=MEMBER_FORM_FIELDS,
             group_types=GROUP_TYPE_LABELS,
             rating_checks=RATING_CHECK_LABELS,
             safety_checks=SAFETY_CHECK_LABELS,
@@ -331,6 +336,29 @@ def save_group(group_id):
         setattr(group, name, value)
     group.save()
     flash(f"Settings saved for {group.name}.", "success")
+    return redirect(url_for(".group", group_id=group.id), 303)
+
+
+MEMBER_FORM_FIELDS = {"name": "Name", "role": "Role", "email": "Email", "mobile": "Mobile"}
+MAX_GROUP_MEMBERS = 50_000  # members one group may hold through this form
+
+
+@ui_bp.post("/groups/<int:group_id>/members")
+def add_member(group_id):
+    """"Add member": a returning visitor added to the group by hand, as a Sign In App admin would."""
+    group = _group_or_404(group_id)
+    fields = {key: request.form.get(key, "").strip() for key in MEMBER_FORM_FIELDS}
+    fields = {key: value for key, value in fields.items() if value or key == "name"}
+    errors = {key.removeprefix("personal_fields."): " ".join(problems)
+              for key, problems in check_personal_fields(fields, creating=True).items()}
+    if not group.is_returning:
+        errors["group"] = f"{group.name} is not a Repeat group: Sign In App keeps members only in Repeat groups."
+    elif SandboxMember.select().where(SandboxMember.group == group).count() >= MAX_GROUP_MEMBERS:
+        errors["group"] = f"{group.name} already has {MAX_GROUP_MEMBERS:,} members, the most the sandbox keeps in a group."
+    if errors:
+        return _render_group(group, member_errors=errors, member_form=request.form, status=422)
+    member = SandboxMember.create(group=group, personal_fields=clean_fields(fields))
+    flash(f"{member.name} added to {group.name}.", "success")
     return redirect(url_for(".group", group_id=group.id), 303)
 
 

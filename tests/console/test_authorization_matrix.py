@@ -307,6 +307,7 @@ MATRIX = {
     "sandbox_ui.save_central_record": Access(post=SUPPORT, form=lambda s: {"url": "", "token": ""}),
     "sandbox_ui.save_safety_check": Access(post=SUPPORT, form=lambda s: {"central_record_safety_check": "on"}),
     "sandbox_ui.sign_in": Access(post=SUPPORT),
+    "sandbox_ui.add_member": Access(post=SUPPORT, form=lambda s: {"name": "Matrix Member", "email": "m@matrix.test"}),
     "sandbox_ui.add_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Year group", "type": "text"}),
     "sandbox_ui.rename_personal_field": Access(post=SUPPORT, form=lambda s: {"label": "Faculty"}),
     "sandbox_ui.member_mis": Access(get=SUPPORT),

@@ -91,6 +91,22 @@ def test_group_page_lists_members_with_a_sign_in_button_each(client, linked):
     assert 'name="csrf_token"' in page
 
 
+def test_support_adds_a_member_to_a_repeat_group_and_the_api_lists_them(client, api_client_for, linked):
+    owner, staff = linked
+    refused = client.post(f"/sandbox/groups/{staff.id}/members", data={"name": " ", "email": "not-an-email"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "The name field is required." in body and "The email must be a valid email address." in body
+    added = client.post(f"/sandbox/groups/{staff.id}/members", follow_redirects=True,
+                        data={"name": " Ada Lovelace ", "role": "Teacher", "email": "ada@school.test", "mobile": ""})
+    assert "Ada Lovelace added to Staff." in added.get_data(as_text=True)
+    (member,) = api_client_for(owner).get(f"/groups/{staff.id}/members").json["data"]
+    assert member["personal_fields"] == {"name": "Ada Lovelace", "role": "Teacher", "email": "ada@school.test"}
+    visitors = SandboxGroup.create(account=owner, name="Visitors", type="non-returning")
+    assert "Add member" not in client.get(f"/sandbox/groups/{visitors.id}").get_data(as_text=True)
+    assert client.post(f"/sandbox/groups/{visitors.id}/members", data={"name": "Val"}).status_code == 422
+
+
 def test_group_members_are_paginated(client, linked):
     _, staff = linked
     helpers.members(staff, 120)
