@@ -96,7 +96,7 @@ LAYOUT = (
 _PLACES = {label: (position, menu, section) for position, (label, menu, section) in enumerate(LAYOUT)}
 
 
-def _place(label):
+def place(label):
     """(position, menu, section) of an entry: where LAYOUT puts it, else a link of its own at the end."""
     return _PLACES.get(label, (len(LAYOUT), None, None))
 
@@ -104,7 +104,7 @@ def _place(label):
 def register(label, endpoint, *, per_organisation=True):
     if all(entry.endpoint != endpoint for entry in _ENTRIES):
         _ENTRIES.append(NavEntry(label, endpoint, per_organisation))
-        _ENTRIES.sort(key=lambda entry: _place(entry.label)[0])
+        _ENTRIES.sort(key=lambda entry: place(entry.label)[0])
 
 
 def action_of(endpoint):
@@ -116,11 +116,11 @@ def current_organisation_id():
     return (request.view_args or {}).get("org_id")
 
 
-def _grouped(links):
+def grouped(links):
     """[(label, Link)] in LAYOUT order → Menus: each plain link a Menu of its own, grouped links together."""
     menus = []
     for label, link in links:
-        _, menu_label, section_label = _place(label)
+        _, menu_label, section_label = place(label)
         if menu_label is None:
             menus.append(Menu(None, [Section(None, [link])]))
             continue
@@ -155,4 +155,4 @@ def entries():
             school.append((entry.label, Link(entry.label, url_for(entry.endpoint, org_id=org_id), active)))
         else:
             site.append((entry.label, Link(entry.label, url_for(entry.endpoint), active)))
-    return _grouped(site), _grouped(school)
+    return grouped(site), grouped(school)

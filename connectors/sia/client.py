@@ -394,6 +394,11 @@ def serve_sandbox_from(wsgi_app):
     _sandbox_app = wsgi_app
 
 
+def sandbox_served_from():
+    """The app `serve_sandbox_from` last named (None in a process that built none)."""
+    return _sandbox_app
+
+
 def client_for(connection, wsgi_app=None, **options):
     """A `SiaClient` for a SiaConnection: over the network, or in-process for the sandbox (through
     `wsgi_app`, else the app that `serve_sandbox_from` named).

@@ -528,7 +528,7 @@ def _target(world, access, rule, target):
     for argument in rule.arguments:
         record = access.records.get(argument) or RECORDS.get(argument)
         assert record, f"{rule.rule}: say in RECORDS which record fills <{argument}>"
-        values[argument] = (owner if argument in OWNER_ARGUMENTS or target == "foreign" else school).__dict__[record].id
+        values[argument] = getattr(owner if argument in OWNER_ARGUMENTS or target == "foreign" else school, record).id
     return values, school, owner
 
 

@@ -45,8 +45,8 @@ def test_a_viewer_sees_only_the_menu_entries_their_role_opens(client, app):
 def test_pages_registered_by_their_labels_land_in_their_menus_and_an_unknown_one_at_the_end():
     labels = ["Overview", "Support access", "Getting started", "Connection", "Profile Type Map", "Organisation settings",
               "Something new", "Import"]
-    links = sorted(((label, nav.Link(label, f"/{label}", False)) for label in labels), key=lambda item: nav._place(item[0])[0])
-    menus = nav._grouped(links)
+    links = sorted(((label, nav.Link(label, f"/{label}", False)) for label in labels), key=lambda item: nav.place(item[0])[0])
+    menus = nav.grouped(links)
     assert [menu.label for menu in menus] == [None, None, "Settings", None]
     assert [link.label for link in menus[1].links] == ["Getting started"]
     settings = menus[2]
@@ -55,4 +55,4 @@ def test_pages_registered_by_their_labels_land_in_their_menus_and_an_unknown_one
         (None, ["Organisation settings", "Support access"]),
     ]
     assert menus[3].links[0].label == "Something new"
-    assert nav._place("Trusts and organisations")[1:] == (None, None)
+    assert nav.place("Trusts and organisations")[1:] == (None, None)

@@ -11,7 +11,7 @@ from tests.conftest import TetherClient
 @pytest.fixture
 def sandbox_off(db, monkeypatch, tmp_path):
     # The app that mounts the sandbox is remembered by the connector: put back whichever app was there.
-    monkeypatch.setattr(sia_client, "_sandbox_app", sia_client._sandbox_app)
+    previous = sia_client.sandbox_served_from()
     monkeypatch.setenv("TETHER_SANDBOX", "off")
     monkeypatch.setenv("TETHER_INSTANCE_PATH", str(tmp_path))
     app = create_app({
@@ -19,7 +19,8 @@ def sandbox_off(db, monkeypatch, tmp_path):
         "SECRET_KEY": "test-secret", "TETHER_SCHEDULER": False,
     })
     app.test_client_class = TetherClient
-    return app
+    yield app
+    sia_client.serve_sandbox_from(previous)
 
 
 def test_the_sandbox_is_mounted_unless_told_off(app):
