@@ -1,4 +1,5 @@
 """Builders for sync tests: a school with a Sign In App sandbox account, and whole-database snapshots."""
+import time
 from dataclasses import dataclass
 
 import store
@@ -142,3 +143,20 @@ def differences(actual, expected):
         if only_actual or only_expected:
             found[table] = {"unexpected": sorted(only_actual), "missing": sorted(only_expected)}
     return found
+
+
+def wait_for_run(run_id, seconds=20):
+    """The run once it has finished (a console run goes on in a thread); AssertionError after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = SyncRun.get_by_id(run_id)
+        if run.status != "running":
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} still running after {seconds} s")
+
+
+def sign_in_as_role(client, school, role):
+    """Sign `client` in as a new user with `role` in the school (role@school.test)."""
+    factories.user(f"{role}@school.test", role=role, orgs=[school.org])
+    client.login(f"{role}@school.test")

@@ -1,36 +1,22 @@
 """Settings > Sign In App Upload in the console: "Preview" next to the red "Push All" (set-up help, Option 2),
 and "Link to the existing member" for a profile held back because it looks like a member already there."""
-import time
-
 from sandbox.models import SandboxMember
-from store.models import Link, SyncRun
+from store.models import Link
 from tests import factories
 
+from . import helpers
 
-def _wait_for(run_id, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = SyncRun.get_by_id(run_id)
-        if run.status != "running":
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} still running after {seconds} s")
-
-
-def _login(client, school, role):
-    factories.user(f"{role}@school.test", role=role, orgs=[school.org])
-    client.login(f"{role}@school.test")
 
 
 def _run_of(response):
     assert response.status_code == 303, response.status_code
-    return _wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
+    return helpers.wait_for_run(int(response.headers["Location"].rsplit("/", 1)[1]))
 
 
 def test_upload_page_offers_preview_next_to_the_red_push_all_button(school, client, run_import):
     run_import(school)
     factories.profile(school.org, "Grace", "Hopper")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     page = client.get(f"/organisations/{school.org.id}/sync/upload",
                       query_string={"type": "Teaching Staff", "group": school.staff.id}).get_data(as_text=True)
     assert '<button type="submit" class="secondary">Preview</button>' in page
@@ -43,7 +29,7 @@ def test_preview_shows_what_push_all_would_do_and_links_a_held_back_profile_to_t
     ada = school.member("Ada Lovelace", email="ada@school.test")
     profile = factories.profile(school.org, "Ada", "Lovelace", email="ada@school.test")
     factories.profile(school.org, "Alan", "Turing", email="alan@school.test")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     url = f"/organisations/{school.org.id}/sync/upload"
     run = _run_of(client.post(f"{url}/preview", data={"type": "Teaching Staff", "group": str(school.staff.id)}))
     assert run.dry_run and run.status == "needs_attention" and run.trigger == "console"
@@ -69,7 +55,7 @@ def test_create_a_new_member_instead_pushes_the_held_back_profile_alone(school, 
     school.member("Sam Office", email="office@school.test")
     sam = factories.profile(school.org, "Sam", "Jones", email="office@school.test")
     factories.profile(school.org, "Alan", "Turing", email="alan@school.test")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     url = f"/organisations/{school.org.id}/sync/upload"
     held = _run_of(client.post(url, data={"type": "Teaching Staff", "group": str(school.staff.id)}))
     page = client.get(f"/organisations/{school.org.id}/sync/runs/{held.id}").get_data(as_text=True)
@@ -84,11 +70,11 @@ def test_viewer_reads_the_held_back_profiles_but_may_not_link_or_preview(school,
     run_import(school)
     ada = school.member("Ada Lovelace", email="ada@school.test")
     profile = factories.profile(school.org, "Ada", "Lovelace", email="ada@school.test")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     url = f"/organisations/{school.org.id}/sync/upload"
     run = _run_of(client.post(url, data={"type": "Teaching Staff", "group": str(school.staff.id)}))
     client.post("/logout")
-    _login(client, school, "viewer")
+    helpers.sign_in_as_role(client, school, "viewer")
     page = client.get(f"/organisations/{school.org.id}/sync/runs/{run.id}").get_data(as_text=True)
     assert "Ada Lovelace" in page and "An admin can link it to the existing member." in page
     assert "Link to the existing member</button>" not in page and "Create a new member instead" not in page

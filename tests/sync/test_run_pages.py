@@ -1,41 +1,28 @@
 """The console's sync run pages and the upload page: reading, live progress, starting, permissions."""
-import time
 
 from store.models import Profile, RunProblem, SyncRun
 from sync.lease import acquire
 from tests import factories
 
+from . import helpers
 
 
-def _wait_for(run_id, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = SyncRun.get_by_id(run_id)
-        if run.status != "running":
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} still running after {seconds} s")
-
-
-def _login(client, school, role):
-    factories.user(f"{role}@school.test", role=role, orgs=[school.org])
-    client.login(f"{role}@school.test")
 
 
 def test_run_import_now_starts_a_run_and_shows_its_progress_page(school, client):
     school.member("Ada Lovelace")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     response = client.post(f"/organisations/{school.org.id}/sync/runs/import")
     assert response.status_code == 303
     run_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
-    run = _wait_for(run_id)
+    run = helpers.wait_for_run(run_id)
     assert run.status == "succeeded" and run.counts["created"] == 1 and run.trigger == "console"
     page = client.get(f"/organisations/{school.org.id}/sync/runs/{run_id}").get_data(as_text=True)
     assert "succeeded" in page and "Created" in page and 'hx-trigger="every 1s"' not in page
 
 
 def test_progress_fragment_polls_every_second_while_running_and_stops_when_finished(school, client):
-    _login(client, school, "viewer")
+    helpers.sign_in_as_role(client, school, "viewer")
     run = SyncRun.create(organisation=school.org, kind="sia_import", status="running", done=3, total=10)
     fragment = client.get(f"/organisations/{school.org.id}/sync/runs/{run.id}/progress").get_data(as_text=True)
     assert fragment.lstrip().startswith('<section id="run-progress"')
@@ -47,7 +34,7 @@ def test_progress_fragment_polls_every_second_while_running_and_stops_when_finis
 
 
 def test_run_now_while_an_import_is_running_says_already_running(school, client):
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     with acquire(school.org.id, "sia_import", "the scheduler"):
         response = client.post(f"/organisations/{school.org.id}/sync/runs/import", follow_redirects=True)
     page = response.get_data(as_text=True)
@@ -56,7 +43,7 @@ def test_run_now_while_an_import_is_running_says_already_running(school, client)
 
 
 def test_viewer_reads_runs_but_cannot_start_an_import(school, client):
-    _login(client, school, "viewer")
+    helpers.sign_in_as_role(client, school, "viewer")
     page = client.get(f"/organisations/{school.org.id}/sync/runs").get_data(as_text=True)
     assert f'action="/organisations/{school.org.id}/sync/runs/import"' not in page
     assert client.post(f"/organisations/{school.org.id}/sync/runs/import").status_code == 403
@@ -72,7 +59,7 @@ def test_another_schools_admin_gets_404_for_its_runs(school, client):
 
 
 def test_problems_download_as_csv(school, client):
-    _login(client, school, "viewer")
+    helpers.sign_in_as_role(client, school, "viewer")
     run = SyncRun.create(organisation=school.org, kind="sia_import", status="succeeded")
     RunProblem.create(run=run, external_id="group:7", name="Staff", code="empty_group", message="=no members")
     response = client.get(f"/organisations/{school.org.id}/sync/runs/{run.id}/problems.csv")
@@ -84,21 +71,21 @@ def test_upload_page_lists_unintegrated_profiles_and_pushes_all_after_confirmati
     run_import(school)
     factories.profile(school.org, "Grace", "Hopper", email="grace@school.test")
     factories.profile(school.org, "Val", "Volunteer", type_name="Volunteers")
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     url = f"/organisations/{school.org.id}/sync/upload"
     page = client.get(url, query_string={"type": "Teaching Staff", "group": school.staff.id}).get_data(as_text=True)
     assert "Grace Hopper" in page and "Val Volunteer" not in page
     assert 'data-confirm="Create up to 1 members in the Sign In App group Staff' in page
     response = client.post(url, data={"type": "Teaching Staff", "group": str(school.staff.id)})
     assert response.status_code == 303
-    run = _wait_for(int(response.headers["Location"].rsplit("/", 1)[1]))
+    run = helpers.wait_for_run(int(response.headers["Location"].rsplit("/", 1)[1]))
     assert run.kind == "sia_push" and run.counts == {"created": 1, "linked": 0, "held_back": 0, "failed": 0}
     assert "Grace Hopper" not in client.get(url).get_data(as_text=True)
 
 
 def test_viewer_sees_the_upload_page_without_push(school, client):
     factories.profile(school.org, "Grace", "Hopper")
-    _login(client, school, "viewer")
+    helpers.sign_in_as_role(client, school, "viewer")
     page = client.get(f"/organisations/{school.org.id}/sync/upload").get_data(as_text=True)
     assert "Grace Hopper" in page and "Push All" not in page and "Preview" not in page
     assert client.post(f"/organisations/{school.org.id}/sync/upload", data={"group": "1"}).status_code == 403
@@ -107,7 +94,7 @@ def test_viewer_sees_the_upload_page_without_push(school, client):
 
 def test_run_pages_have_no_inline_script_or_style(school, client, run_import):
     run = run_import(school, dry_run=True).run
-    _login(client, school, "admin")
+    helpers.sign_in_as_role(client, school, "admin")
     for path in ("sync/runs", f"sync/runs/{run.id}", "sync/upload"):
         page = client.get(f"/organisations/{school.org.id}/{path}").get_data(as_text=True)
         assert "<script>" not in page and " style=" not in page and "onclick" not in page
