@@ -1,5 +1,4 @@
 """The console's sync run pages and the upload page: reading, live progress, starting, permissions."""
-
 from store.models import Profile, RunProblem, SyncRun
 from sync.lease import acquire
 from tests import factories
