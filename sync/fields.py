@@ -150,7 +150,8 @@ def wonde_off_reason():
 
 
 def mis_date(value):
-    """An MIS date as Sign In App sends it (YYYY-MM-DD), or None when it is empty or not a date."""
+    """A date as Sign In App sends it, in MIS data or a personal field (YYYY-MM-DD), or None when it is
+    empty or not a date."""
     if isinstance(value, datetime.date):
         return value
     try:

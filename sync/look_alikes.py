@@ -11,8 +11,9 @@ birth the Wonde connection brings (`Member.mis`, used with the connection's Wond
 personal field `date_of_birth`. Names alone are not enough: two people
 of one name are common in a school. Pure functions of plain values: no database, no Sign In App.
 """
-import datetime
 from dataclasses import dataclass
+
+from .fields import mis_date
 
 # The member's personal field that holds a date of birth (YYYY-MM-DD), when Sign In App has one.
 DOB_FIELD = "date_of_birth"
@@ -28,13 +29,7 @@ def _plain(text):
 def member_dob(member, use_mis=True):
     """The date of birth Sign In App has for `member` (a connector Member), or None when it has none: its
     MIS date of birth (with `use_mis`) when it has one, else its personal field `date_of_birth`."""
-    value = (use_mis and member.mis.get(DOB_FIELD)) or member.personal_fields.get(DOB_FIELD)
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value or "").strip()[:10])
-    except ValueError:
-        return None
+    return mis_date((use_mis and member.mis.get(DOB_FIELD)) or member.personal_fields.get(DOB_FIELD))
 
 
 @dataclass(frozen=True)
